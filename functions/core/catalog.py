@@ -1,0 +1,94 @@
+"""The pledge catalog: what the build publishes and the functions trust.
+
+Prices, limits and dates of every campaign, in integer minor units and ISO 8601
+with offsets. Nothing secret, nothing personal. The pledge functions read it
+instead of anything the client sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+
+FORMAT = 1
+FILENAME = "catalog.json"
+
+
+@dataclass(frozen=True)
+class CatalogShipping:
+    countries: tuple[str, ...]
+    cost: int  # minor units
+
+
+@dataclass(frozen=True)
+class CatalogReward:
+    id: str
+    title: str
+    amount: int  # minor units: the minimum pledge for this reward
+    limit: int | None = None
+    shipping: CatalogShipping | None = None
+
+
+@dataclass(frozen=True)
+class CatalogCampaign:
+    slug: str
+    title: str
+    currency: str
+    goal: int  # minor units
+    funding: str  # all_or_nothing | flexible
+    ends: dt.datetime
+    language: str
+    url: str  # the campaign page, absolute
+    thanks_url: str  # Checkout's success page, absolute
+    starts: dt.datetime | None = None
+    rewards: tuple[CatalogReward, ...] = field(default=())
+
+    def reward(self, reward_id: str) -> CatalogReward | None:
+        return next((r for r in self.rewards if r.id == reward_id), None)
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return (self.starts is None or self.starts <= now) and now < self.ends
+
+
+@dataclass(frozen=True)
+class Catalog:
+    base_url: str
+    campaigns: dict[str, CatalogCampaign]
+
+    def to_json(self) -> str:
+        """Deterministic JSON (sorted keys, ISO dates)."""
+        data = {
+            "format": FORMAT,
+            "base_url": self.base_url,
+            "campaigns": {slug: _campaign_data(c) for slug, c in sorted(self.campaigns.items())},
+        }
+        return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Catalog":
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"catalog format {data.get('format')!r} is not {FORMAT}: rebuild the site")
+        campaigns = {slug: _campaign_from(c) for slug, c in data["campaigns"].items()}
+        return cls(base_url=data["base_url"], campaigns=campaigns)
+
+
+def _campaign_data(c: CatalogCampaign) -> dict:
+    data = asdict(c)
+    data["ends"] = c.ends.isoformat()
+    data["starts"] = c.starts.isoformat() if c.starts else None
+    return data
+
+
+def _campaign_from(d: dict) -> CatalogCampaign:
+    rewards = tuple(
+        CatalogReward(id=r["id"], title=r["title"], amount=r["amount"], limit=r.get("limit"),
+                      shipping=CatalogShipping(tuple(r["shipping"]["countries"]), r["shipping"]["cost"])
+                      if r.get("shipping") else None)
+        for r in d.get("rewards", ()))
+    return CatalogCampaign(
+        slug=d["slug"], title=d["title"], currency=d["currency"], goal=d["goal"], funding=d["funding"],
+        ends=dt.datetime.fromisoformat(d["ends"]), language=d["language"], url=d["url"],
+        thanks_url=d["thanks_url"],
+        starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards)

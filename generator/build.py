@@ -1,0 +1,264 @@
+"""`cagnotte build`: read everything, plan, render what changed, swap the output in.
+
+The stages follow Pelican: read and model the whole site first (any problem
+stops the build before a byte is written), then plan the outputs, render the
+ones whose inputs changed (in parallel), and let the writer replace the output
+folder in one step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from functions.core.catalog import FILENAME as CATALOG
+from generator.config import SiteConfig, load_config
+from generator.content import loader
+from generator.content.documents import Context
+from generator.output.state import State, digest
+from generator.output.writer import Staging
+from generator.problems import ContentError, Problem
+from generator.render.plan import Page, plan
+from generator.render.theme import Theme
+
+# Part of every page's fingerprint: bump when rendering changes for all pages.
+RENDER_VERSION = "render-1"
+# Below this many items, a worker pool costs more than it saves.
+_PARALLEL_MIN = 24
+
+
+@dataclass
+class BuildReport:
+    rendered: int  # pages rendered this time
+    reused: int  # outputs kept from the previous build
+    total: int  # files in the output
+    pages: int  # HTML pages in the output
+    removed: int  # files of the previous output that are gone
+    parsed: int  # source files parsed this time (not from the cache)
+    seconds: float
+    out: Path
+
+    @property
+    def changed(self) -> bool:
+        return self.rendered > 0 or self.removed > 0 or self.reused != self.total
+
+
+def now_from_environment() -> dt.datetime:
+    """The build's moment: ``SOURCE_DATE_EPOCH`` (reproducible builds) or the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None):
+    """Read, validate and assemble the site; raise ContentError with every problem."""
+    from generator.site import assemble
+
+    config = load_config(root)
+    try:
+        theme = Theme.locate(root, config.theme)
+    except FileNotFoundError:
+        raise ContentError([Problem("site.yml", 1, f"theme '{config.theme}' not found (a folder under themes/ or a path)")])
+    ctx = Context(config.language, config.languages, config.currency, config.timezone)
+    tree = loader.scan(root)
+
+    def cached(keyed: list[tuple[loader.Source, str]]) -> dict:
+        keys = [key for _, key in keyed]
+        found = state.docs(keys) if state else {}
+        missing = [(source, key) for source, key in keyed if key not in found]
+        parsed = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs)
+        fresh = {key: doc for (_, key), doc in zip(missing, parsed)}
+        if state is not None:
+            state.save_docs(fresh, set(keys))
+        found.update(fresh)
+        cached.parsed = len(fresh)  # type: ignore[attr-defined]
+        return found
+
+    cached.parsed = 0  # type: ignore[attr-defined]
+    bundles, problems, _ = loader.load(root, ctx, tree, cached)
+    if problems:
+        raise ContentError(problems)
+    digests = {s.path: s.digest for s in tree.sources} | tree.asset_digests
+    site = assemble(config, bundles, now, digests)
+    return config, theme, site, cached.parsed  # type: ignore[attr-defined]
+
+
+def _parse_one(args):
+    root, source, ctx = args
+    return loader.parse(root, source, ctx)
+
+
+def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, clean: bool = False,
+          now: dt.datetime | None = None, progress: bool = False) -> BuildReport:
+    """Build the site in ``site_dir`` into ``out`` (default: site.yml's ``output``)."""
+    started = time.perf_counter()
+    root = Path(site_dir).resolve()
+    now = now or now_from_environment()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    config = load_config(root)
+    out = (root / config.output) if out is None else Path(out)
+    out = out if out.is_absolute() else (Path.cwd() / out)
+    state = State(root, out)
+    try:
+        if clean or not out.is_dir():
+            state.forget_outputs()
+        config, theme, site, parsed = load_site(root, now, jobs, state)
+        return _write(config, theme, site, out, state, jobs, progress, parsed, started)
+    finally:
+        state.close()
+
+
+def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs: int,
+           progress: bool, parsed: int, started: float) -> BuildReport:
+    from generator.catalog import make_catalog
+
+    pages = plan(site)
+    common = hashlib.sha256("\0".join((
+        RENDER_VERSION, config.fingerprint(), repr(sorted(theme.assets.items())))).encode()).hexdigest()
+    wanted: dict[str, str] = {}  # output path → fingerprint
+    for page in pages:
+        wanted[page.path] = _fingerprint(common, page.deps, theme.template_fingerprint(page.template),
+                                         theme.locale_fingerprint(page.lang))
+    copies: dict[str, Path] = {}  # output path → source file
+    for name, url in theme.assets.items():
+        copies[url.lstrip("/")] = theme.static[name]
+        wanted[url.lstrip("/")] = "copy:" + url  # the URL carries the content hash
+    for bundle in site.bundles:
+        for rel in bundle.files:
+            copies[f"campaigns/{bundle.slug}/{rel}"] = config.root / bundle.folder / rel
+            wanted[f"campaigns/{bundle.slug}/{rel}"] = "copy:" + site.digests[f"{bundle.folder}/{rel}"]
+    catalog = make_catalog(site).to_json().encode()
+    wanted[CATALOG] = "data:" + digest(catalog)
+    previous = state.outputs()
+    report = BuildReport(rendered=0, reused=0, total=len(wanted), out=out, removed=0, parsed=parsed,
+                         pages=sum(1 for p in pages if p.path.endswith(".html")), seconds=0.0)
+    if out.is_dir() and set(previous) == set(wanted) and all(previous[p][0] == f for p, f in wanted.items()):
+        report.reused = len(wanted)
+        report.seconds = time.perf_counter() - started
+        return report  # nothing changed: the output stays as it is
+
+    staging = Staging(out)
+    try:
+        for page in pages:
+            staging.claim(page.path, page.template)
+        for rel in copies:
+            staging.claim(rel, str(copies[rel]))
+        staging.claim(CATALOG, "the pledge catalog")
+        digests: dict[str, str] = {}
+        todo: list[int] = []
+        for index, page in enumerate(pages):
+            old = previous.get(page.path)
+            if old and old[0] == wanted[page.path] and staging.reuse(page.path):
+                digests[page.path] = old[1]
+                report.reused += 1
+            else:
+                todo.append(index)
+        for rel, source in copies.items():
+            old = previous.get(rel)
+            if not (old and old[0] == wanted[rel] and staging.reuse(rel)):
+                staging.copy(rel, source)
+            digests[rel] = wanted[rel]
+        staging.write(CATALOG, catalog)
+        digests[CATALOG] = wanted[CATALOG]
+        global _JOB
+        _JOB = (config, theme, site, pages, staging.path)
+        show = _progress(len(todo)) if progress and len(todo) >= 100 else None
+        for results in _imap(_render_chunk, _chunks(todo, jobs), jobs):
+            digests.update(results)
+            if show:
+                show(len(results))
+        _JOB = None
+        report.rendered = len(todo)
+        report.removed = len(set(previous) - set(wanted))
+        staging.commit()
+    except BaseException:
+        staging.abort()
+        raise
+    state.save_outputs({p: (wanted[p], digests[p]) for p in wanted})
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+# -- rendering, in worker processes -------------------------------------------
+
+_JOB = None  # (config, theme, site, pages, staging path), inherited by forked workers
+_ENVS: dict = {}
+
+
+def _environment(lang: str):
+    from generator.render.env import environment
+
+    if lang not in _ENVS:
+        config, theme, site, _, _ = _JOB
+        _ENVS[lang] = environment(theme, config, lang, site.now)
+    return _ENVS[lang]
+
+
+def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
+    from generator.render.plan import context
+
+    config, theme, site, pages, staging = _JOB
+    results = []
+    for index in indices:
+        page: Page = pages[index]
+        env = _environment(page.lang)
+        text = env.get_template(page.template).render(**context(site, page, pages))
+        data = text.encode("utf-8")
+        target = os.path.join(staging, page.path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(data)
+        results.append((page.path, digest(data)))
+    return results
+
+
+def _chunks(items: list[int], jobs: int) -> list[list[int]]:
+    if not items:
+        return []
+    size = max(1, min(64, len(items) // (jobs * 4) or 1))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _map(function: Callable, items: list, jobs: int) -> list:
+    """``map`` over worker processes when it pays, in this process otherwise."""
+    if jobs <= 1 or len(items) < _PARALLEL_MIN or sys.platform == "win32":
+        return [function(item) for item in items]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+
+
+def _imap(function: Callable, chunks: list, jobs: int):
+    """Results of each chunk as it is done (for the progress bar)."""
+    if jobs <= 1 or len(chunks) < 2 or sys.platform == "win32":
+        yield from map(function, chunks)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap_unordered(function, chunks)
+
+
+def _progress(total: int):
+    import click
+
+    bar = click.progressbar(length=total, label="Rendering", file=sys.stderr)
+    bar.__enter__()
+    state = {"done": 0}
+
+    def advance(count: int) -> None:
+        bar.update(count)
+        state["done"] += count
+        if state["done"] >= total:
+            bar.__exit__(None, None, None)
+
+    return advance

@@ -1,0 +1,121 @@
+"""The `cagnotte` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from generator.problems import ContentError
+
+
+def _shown(root: Path, path: str) -> str:
+    """A problem's path as the user can open it from the current folder."""
+    full = (root / path).resolve()
+    try:
+        rel = os.path.relpath(full)
+    except ValueError:
+        return str(full)
+    return str(full) if rel.startswith("..") else rel
+
+
+def report_problems(root: Path, error: ContentError) -> None:
+    for problem in error.problems:
+        click.echo(f"{_shown(root, problem.path)}:{problem.line}: {problem.message}", err=True)
+    count = len(error.problems)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The folder that holds site.yml.")
+@click.version_option(package_name="cagnotte")
+@click.pass_context
+def main(ctx: click.Context, site: Path) -> None:
+    """Cagnotte: crowdfunding campaigns as Markdown, built into a fast static site."""
+    ctx.obj = site.resolve()
+
+
+@main.command()
+@click.pass_obj
+def check(root: Path) -> None:
+    """Validate site.yml and every campaign; print each problem as path:line: message."""
+    from generator.build import load_site, now_from_environment
+    from generator.output.state import State
+
+    state = None
+    try:
+        from generator.config import load_config
+
+        config = load_config(root)
+        state = State(root, root / config.output)
+        _, _, site, _ = load_site(root, now_from_environment(), os.cpu_count() or 1, state)
+    except ContentError as error:
+        report_problems(root, error)
+        sys.exit(1)
+    finally:
+        if state is not None:
+            state.close()
+    campaigns = len(site.bundles)
+    langs = ", ".join(site.config.languages)
+    click.echo(f"ok: {campaigns} campaign{'s' if campaigns != 1 else ''}, languages {langs}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: site.yml's output, _site).")
+@click.option("--clean", is_flag=True, help="Render every page again, ignoring the previous build.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the machine's cores).")
+@click.pass_obj
+def build(root: Path, out: Path | None, clean: bool, jobs: int | None) -> None:
+    """Render the site (incremental; the output is replaced in one step)."""
+    from generator.build import build as run
+
+    try:
+        report = run(root, out, jobs=jobs, clean=clean, progress=sys.stderr.isatty())
+    except ContentError as error:
+        report_problems(root, error)
+        sys.exit(1)
+    except OSError as error:
+        raise click.ClickException(f"could not write the site: {error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    where = _shown(Path.cwd(), str(report.out))
+    if not report.changed:
+        click.echo(f"{where}: up to date ({report.pages} pages) in {report.seconds:.2f}s")
+    else:
+        click.echo(f"{where}: {report.pages} pages, {report.rendered} rendered, "
+                   f"{report.total - report.rendered - report.reused} files copied, {report.removed} removed "
+                   f"in {report.seconds:.2f}s")
+
+
+@main.group()
+def new() -> None:
+    """Create content from a template."""
+
+
+@new.command("campaign")
+@click.argument("slug")
+@click.pass_obj
+def new_campaign(root: Path, slug: str) -> None:
+    """Scaffold content/campaigns/SLUG/index.md with every field, commented."""
+    from generator.scaffold import ScaffoldError, scaffold
+
+    try:
+        path = scaffold(root, slug)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"created {_shown(root, str(path.relative_to(root)))}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.pass_obj
+def serve(root: Path, host: str, port: int) -> None:
+    """Build, serve the site on HOST:PORT and rebuild when content, themes or site.yml change."""
+    from generator.serve import serve as run
+
+    run(root, host, port)
+

@@ -1,0 +1,309 @@
+"""One source file → one parsed document, with its problems.
+
+Each function here reads one file's text and nothing else, so its result can
+be cached by the file's content hash and computed in a worker process. The
+cross-file checks (a translation names a reward that exists…) and the
+per-language assembly live in :mod:`generator.content.assemble`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from functions.core import money
+from generator.content import markdown
+from generator.content.fields import Fields, compose
+from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
+from generator.problems import Problem
+
+# Bump when parsing changes what a document holds: it is part of the cache key.
+VERSION = "docs-1"
+
+CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
+                   "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
+                   "rewards", "stretch_goals", "faq", "risks", "final")
+TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards",
+                     "stretch_goals", "faq", "risks")
+UPDATE_FIELDS = ("title", "date")
+REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping")
+_NOT_TRANSLATED = "set it in index.md: a translation only holds texts"
+UPDATE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What parsing depends on besides the file itself."""
+
+    language: str
+    languages: tuple[str, ...]
+    currency: str
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass
+class CampaignDoc:
+    slug: str
+    source: str
+    problems: list[Problem]
+    language: str = ""
+    values: dict = field(default_factory=dict)  # Campaign's fields, already typed
+
+
+@dataclass
+class TranslationDoc:
+    slug: str
+    language: str
+    source: str
+    problems: list[Problem]
+    values: dict = field(default_factory=dict)  # translated Campaign fields
+    rewards: dict = field(default_factory=dict)  # id → (line, {title, description_html})
+    stretch_goals: list = field(default_factory=list)  # (line, amount text, title)
+
+
+@dataclass
+class UpdateDoc:
+    slug: str
+    id: str
+    language: str | None  # None: the campaign's own language
+    source: str
+    problems: list[Problem]
+    title: str = ""
+    published: dt.datetime | None = None
+    body_html: str = ""
+
+
+def split_front_matter(text: str, path: str, problems: list[Problem]) -> tuple[str | None, str]:
+    """``(yaml, body)`` of a Markdown file whose first line is ``---``."""
+    text = text.removeprefix("\ufeff")
+    if not (text.startswith("---\n") or text.startswith("---\r\n")):
+        problems.append(Problem(path, 1, "missing front matter: the file must start with a line '---'"))
+        return None, text
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1:])
+    problems.append(Problem(path, 1, "front matter is not closed: add a line '---' after the last field"))
+    return None, ""
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(code for code in Locale("en").territories if re.match(r"^[A-Z]{2}$", code))
+
+
+def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignDoc:
+    """Parse ``content/campaigns/<slug>/index.md``."""
+    problems: list[Problem] = []
+    doc = CampaignDoc(slug, source, problems)
+    front, body = split_front_matter(text, source, problems)
+    if front is None:
+        return doc
+    f = Fields(compose(front, source, 2, problems), source, 2, problems, line=1)
+    f.allow(CAMPAIGN_FIELDS)
+    base = f"/campaigns/{slug}/"
+    currency = f.text("currency", default=ctx.currency)
+    if not money.is_currency(currency):
+        f.error(f.at("currency"), f"'currency' must be an ISO 4217 code such as EUR, not '{currency}'")
+        currency = None
+    language = f.text("language", default=ctx.language)
+    if language not in ctx.languages:
+        f.error(f.at("language"), f"'language' must be one of the site's languages ({', '.join(ctx.languages)}), not '{language}'")
+    doc.language = language
+    tz = ctx.tz
+    v = doc.values
+    v["title"] = f.text("title", required=True, one_line=True)
+    v["summary"] = f.text("summary", required=True, one_line=True)
+    v["creator"] = _creator(f, required=True)
+    v["category"] = f.slug("category", required=True) or ""
+    v["tags"] = f.strings("tags")
+    v["image"] = _image(f)
+    v["_lines"] = {"image": f.at("image")}
+    v["image_alt"] = f.text("image_alt", one_line=True)
+    v["video"] = f.url("video")
+    v["goal"] = f.amount("goal", currency, required=True)
+    v["currency"] = currency or ctx.currency
+    v["starts"] = f.moment("starts", tz)
+    v["ends"] = f.moment("ends", tz, required=True, end_of_day=True)
+    if v["starts"] and v["ends"] and v["starts"] >= v["ends"]:
+        f.error(f.at("ends"), "'ends' must come after 'starts'")
+    v["funding"] = f.choice("funding", FUNDING_MODELS, default="all_or_nothing")
+    v["rewards"] = _rewards(f, currency, base)
+    v["stretch_goals"] = _stretch_goals(f, currency, v["goal"])
+    v["faq"] = _faq(f, base)
+    v["risks_html"] = markdown.to_html(f.text("risks"), base)
+    final = f.mapping("final")
+    if final is not None:
+        final.allow(("raised", "backers"))
+        raised = final.amount("raised", currency, required=True, positive=False)
+        backers = final.integer("backers", required=True)
+        if raised is not None and backers is not None:
+            v["final"] = Final(raised, backers)
+    v["story_html"] = markdown.to_html(body, base)
+    return doc
+
+
+def parse_translation(text: str, slug: str, language: str, source: str, ctx: Context) -> TranslationDoc:
+    """Parse ``index.<lang>.md``: only texts, each falling back to index.md."""
+    problems: list[Problem] = []
+    doc = TranslationDoc(slug, language, source, problems)
+    if language not in ctx.languages:
+        problems.append(Problem(source, 1, f"'{language}' is not one of the site's languages ({', '.join(ctx.languages)}) in site.yml"))
+    front, body = split_front_matter(text, source, problems)
+    if front is None:
+        return doc
+    f = Fields(compose(front, source, 2, problems), source, 2, problems, line=1)
+    f.allow(TRANSLATED_FIELDS, hint={k: _NOT_TRANSLATED for k in CAMPAIGN_FIELDS if k not in TRANSLATED_FIELDS})
+    base = f"/campaigns/{slug}/"
+    v = doc.values
+    for key in ("title", "summary", "image_alt"):
+        if key in f:
+            v[key] = f.text(key, one_line=True)
+    creator = f.mapping("creator")
+    if creator is not None:
+        creator.allow(("bio",), hint={"name": "the creator's name is not translated", "url": _NOT_TRANSLATED})
+        if "bio" in creator:
+            v["creator_bio"] = creator.text("bio")
+    if "tags" in f:
+        v["tags"] = f.strings("tags")
+    if "faq" in f:
+        v["faq"] = _faq(f, base)
+    if "risks" in f:
+        v["risks_html"] = markdown.to_html(f.text("risks"), base)
+    for item in f.items("rewards"):
+        item.allow(("id", "title", "description"), hint={k: _NOT_TRANSLATED for k in REWARD_FIELDS})
+        rid = item.slug("id", required=True)
+        if rid:
+            texts = {}
+            if "title" in item:
+                texts["title"] = item.text("title", one_line=True)
+            if "description" in item:
+                texts["description_html"] = markdown.to_html(item.text("description"), base)
+            doc.rewards[rid] = (item.line, texts)
+    for item in f.items("stretch_goals"):
+        item.allow(("amount", "title"))
+        title = item.text("title", required=True, one_line=True)
+        amount = item.raw("amount")
+        if amount is None:
+            item.error(item.line, f"missing required field '{item.where}amount' (it names the stretch goal to translate)")
+        else:
+            doc.stretch_goals.append((item.at("amount"), amount, title))
+    if body.strip():
+        v["story_html"] = markdown.to_html(body, base)
+    return doc
+
+
+def parse_update(text: str, slug: str, stem: str, language: str | None, source: str,
+                 ctx: Context) -> UpdateDoc:
+    """Parse ``updates/YYYY-MM-DD-<name>[.<lang>].md``."""
+    problems: list[Problem] = []
+    doc = UpdateDoc(slug, stem, language, source, problems)
+    match = UPDATE_NAME.match(stem)
+    day = None
+    if not match:
+        problems.append(Problem(source, 1, "an update's file name must be YYYY-MM-DD-name.md (lower-case name, dashes)"))
+    else:
+        try:
+            day = dt.date.fromisoformat(match.group(1))
+        except ValueError:
+            problems.append(Problem(source, 1, f"'{match.group(1)}' in the file name is not a date"))
+    if language is not None and language not in ctx.languages:
+        problems.append(Problem(source, 1, f"'{language}' is not one of the site's languages ({', '.join(ctx.languages)}) in site.yml"))
+    front, body = split_front_matter(text, source, problems)
+    if front is None:
+        return doc
+    f = Fields(compose(front, source, 2, problems), source, 2, problems, line=1)
+    f.allow(UPDATE_FIELDS if language is None else ("title",))
+    doc.title = f.text("title", required=True, one_line=True)
+    doc.published = f.moment("date", ctx.tz)
+    if doc.published is None and day is not None:
+        doc.published = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ctx.tz)
+    doc.body_html = markdown.to_html(body, f"/campaigns/{slug}/updates/")
+    return doc
+
+
+# -- the parts of a campaign --------------------------------------------------
+
+def _creator(f: Fields, required: bool) -> Creator | None:
+    c = f.mapping("creator", required=required)
+    if c is None:
+        return None
+    c.allow(("name", "bio", "url"))
+    return Creator(name=c.text("name", required=True, one_line=True), bio=c.text("bio"), url=c.url("url"))
+
+
+def _image(f: Fields) -> str | None:
+    name = f.text("image")
+    if name and ("/" in name or "\\" in name or name.startswith(".")):
+        f.error(f.at("image"), f"'image' must be a file name beside index.md, not '{name}'")
+        return None
+    if name and not re.search(r"\.(jpe?g|png|webp|gif)$", name, re.IGNORECASE):
+        f.error(f.at("image"), f"'image' must be a .jpg, .png, .webp or .gif file, not '{name}'")
+        return None
+    return name or None
+
+
+def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
+    rewards, seen = [], set()
+    for r in f.items("rewards"):
+        r.allow(REWARD_FIELDS)
+        rid = r.slug("id", required=True)
+        if rid and rid in seen:
+            r.error(r.at("id"), f"reward id '{rid}' is used twice: ids must be unique in a campaign")
+        seen.add(rid)
+        title = r.text("title", required=True, one_line=True)
+        amount = r.amount("amount", currency, required=True)
+        limit = r.integer("limit", minimum=1)
+        delivery = r.month("delivery")
+        shipping = _shipping(r, currency)
+        description = markdown.to_html(r.text("description"), base)
+        if rid and amount is not None:
+            rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping))
+    return tuple(rewards)
+
+
+def _shipping(r: Fields, currency: str | None) -> Shipping | None:
+    if "shipping" not in r or r.raw("shipping") == "none":
+        return None
+    s = r.mapping("shipping")
+    if s is None:
+        return None
+    s.allow(("countries", "cost"))
+    known = _countries()
+    countries = s.strings("countries", check=lambda c: None if c in known else f"'{c}' is not an ISO 3166 country code such as FR")
+    if "countries" not in s:
+        s.error(s.line, f"missing required field '{s.where}countries'")
+    cost = s.amount("cost", currency, positive=False) if "cost" in s else 0
+    return Shipping(countries, cost or 0)
+
+
+def _stretch_goals(f: Fields, currency: str | None, goal: int | None) -> tuple[StretchGoal, ...]:
+    goals = []
+    for g in f.items("stretch_goals"):
+        g.allow(("amount", "title"))
+        amount = g.amount("amount", currency, required=True)
+        title = g.text("title", required=True, one_line=True)
+        if amount is not None and goal is not None and amount <= goal:
+            g.error(g.at("amount"), f"'{g.where}amount' must be above the goal")
+        if amount is not None:
+            goals.append(StretchGoal(amount, title))
+    return tuple(sorted(goals, key=lambda goal: goal.amount))
+
+
+def _faq(f: Fields, base: str) -> tuple[Question, ...]:
+    questions = []
+    for q in f.items("faq"):
+        q.allow(("q", "a"), hint={"question": "did you mean 'q'?", "answer": "did you mean 'a'?"})
+        question = q.text("q", required=True, one_line=True)
+        answer = markdown.to_html(q.text("a", required=True), base)
+        questions.append(Question(question, answer))
+    return tuple(questions)

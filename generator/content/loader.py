@@ -1,0 +1,141 @@
+"""Find the campaign files, parse them (cached, in parallel) and assemble them.
+
+Reading is all done here, before anything is written: the build either gets a
+complete model of the site or the full list of problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from generator.content import documents
+from generator.content.assemble import Bundle, check
+from generator.content.documents import Context
+from generator.content.fields import SLUG
+from generator.content import markdown
+from generator.problems import Problem
+
+CAMPAIGNS = "content/campaigns"
+_TRANSLATION = re.compile(r"^index\.([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*)\.md$")
+_UPDATE = re.compile(r"^(?P<stem>[^.]+?)(?:\.(?P<lang>[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*))?\.md$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One Markdown file to parse."""
+
+    kind: str  # campaign | translation | update
+    path: str  # relative to the site root, with '/' separators
+    slug: str
+    language: str | None = None
+    stem: str = ""
+    digest: str = ""  # sha256 of the bytes
+
+    def key(self, ctx: Context) -> str:
+        """The cache key: this file's bytes, its role and everything parsing depends on."""
+        return hashlib.sha256("\0".join((
+            documents.VERSION, markdown.VERSION, repr(ctx), self.kind, self.path,
+            self.language or "", self.stem, self.digest)).encode()).hexdigest()
+
+
+@dataclass
+class Tree:
+    """What is on disk under content/campaigns."""
+
+    sources: list[Source]
+    assets: dict[str, list[str]]  # slug → files beside the Markdown (relative to the folder)
+    asset_digests: dict[str, str]  # site-relative path → sha256
+    folders: list[str]  # slugs, sorted
+    problems: list[Problem]
+
+
+def scan(root: Path) -> Tree:
+    """List every campaign file with its content hash (cheap: read and hash)."""
+    tree = Tree([], {}, {}, [], [])
+    base = root / CAMPAIGNS
+    if not base.is_dir():
+        return tree
+    for entry in sorted(os.scandir(base), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        slug = entry.name
+        folder = f"{CAMPAIGNS}/{slug}"
+        if not SLUG.match(slug):
+            tree.problems.append(Problem(folder, 1, f"campaign folder name '{slug}' must be lower-case letters, digits and dashes (it is the page's address)"))
+            continue
+        tree.folders.append(slug)
+        tree.assets[slug] = []
+        for path in sorted(Path(entry.path).rglob("*")):
+            rel_in = path.relative_to(entry.path).as_posix()
+            if any(part.startswith(".") for part in rel_in.split("/")) or not path.is_file():
+                continue
+            rel = f"{folder}/{rel_in}"
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            source = _classify(rel_in, rel, slug, digest, tree.problems)
+            if source is not None:
+                tree.sources.append(source)
+            elif not rel_in.endswith(".md"):
+                tree.assets[slug].append(rel_in)
+                tree.asset_digests[rel] = digest
+    return tree
+
+
+def _classify(rel_in: str, rel: str, slug: str, digest: str, problems: list[Problem]) -> Source | None:
+    if rel_in == "index.md":
+        return Source("campaign", rel, slug, digest=digest)
+    match = _TRANSLATION.match(rel_in)
+    if match:
+        return Source("translation", rel, slug, language=match.group(1), digest=digest)
+    if rel_in.startswith("updates/") and rel_in.count("/") == 1 and rel_in.endswith(".md"):
+        match = _UPDATE.match(rel_in.removeprefix("updates/"))
+        if match:
+            return Source("update", rel, slug, language=match.group("lang"), stem=match.group("stem"), digest=digest)
+    if rel_in.endswith(".md"):
+        problems.append(Problem(rel, 1, "unexpected Markdown file: a campaign's text goes in index.md "
+                                "(index.<lang>.md for a translation), its updates in updates/YYYY-MM-DD-name.md"))
+    return None
+
+
+def parse(root: Path, source: Source, ctx: Context):
+    """Parse one source file (runs in a worker process)."""
+    text = (root / source.path).read_text(encoding="utf-8")
+    if source.kind == "campaign":
+        return documents.parse_campaign(text, source.slug, source.path, ctx)
+    if source.kind == "translation":
+        return documents.parse_translation(text, source.slug, source.language, source.path, ctx)
+    return documents.parse_update(text, source.slug, source.stem, source.language, source.path, ctx)
+
+
+def bundle(tree: Tree, docs: dict[Source, object]) -> tuple[list[Bundle], list[Problem]]:
+    """Group parsed documents by campaign and run the cross-file checks."""
+    bundles = {slug: Bundle(slug, f"{CAMPAIGNS}/{slug}", files=tuple(tree.assets.get(slug, ())))
+               for slug in tree.folders}
+    problems = list(tree.problems)
+    for source, doc in docs.items():
+        problems.extend(doc.problems)
+        b = bundles[source.slug]
+        if source.kind == "campaign":
+            b.campaign = doc
+        elif source.kind == "translation":
+            b.translations[source.language] = doc
+        elif source.language is None:
+            b.updates[source.stem] = doc
+        else:
+            b.update_translations[(source.stem, source.language)] = doc
+    for b in bundles.values():
+        files = set(b.files)
+        problems.extend(check(b, files.__contains__))
+    return [bundles[slug] for slug in sorted(bundles)], problems
+
+
+def load(root: Path, ctx: Context, tree: Tree, cached: Callable[[Iterable[tuple[Source, str]]], dict]) -> tuple[list[Bundle], list[Problem], dict]:
+    """Parse the tree through ``cached`` (key → doc for hits, computes misses)."""
+    keyed = [(source, source.key(ctx)) for source in tree.sources]
+    docs = cached(keyed)
+    bundles, problems = bundle(tree, {source: docs[key] for source, key in keyed})
+    return bundles, problems, docs

@@ -1,0 +1,115 @@
+"""The content model: what the loader produces and the templates read.
+
+Everything is plain, immutable data. Money is an ``int`` of minor units with
+the campaign's ``currency``; dates are timezone-aware datetimes. Text fields
+named ``*_html`` hold Markdown already converted from the creator's own files;
+every other string is plain text and is escaped by the templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+FUNDING_MODELS = ("all_or_nothing", "flexible")
+STATUSES = ("upcoming", "live", "successful", "ended")
+
+
+@dataclass(frozen=True)
+class Creator:
+    name: str
+    bio: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Shipping:
+    """Where a physical reward ships and what shipping adds to the pledge."""
+
+    countries: tuple[str, ...]  # ISO 3166-1 alpha-2 codes, in the creator's order
+    cost: int  # minor units of the campaign currency
+
+
+@dataclass(frozen=True)
+class Reward:
+    id: str
+    title: str
+    amount: int  # minor units
+    description_html: str = ""
+    limit: int | None = None
+    delivery: dt.date | None = None  # first day of the estimated delivery month
+    shipping: Shipping | None = None
+
+
+@dataclass(frozen=True)
+class StretchGoal:
+    amount: int  # minor units
+    title: str
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    answer_html: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """Final figures a creator records after the deadline (from `cagnotte settle`)."""
+
+    raised: int  # minor units
+    backers: int
+
+
+@dataclass(frozen=True)
+class Update:
+    id: str  # the file stem, e.g. "2026-11-20-studio": the URL segment
+    title: str
+    published: dt.datetime
+    body_html: str
+    language: str  # the language the text is written in
+    source: str  # path of the file it came from, relative to the site
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign as shown in one language.
+
+    ``language`` is the language its text is written in (a translation's, or the
+    campaign's own when there is no translation for the page's language).
+    """
+
+    slug: str
+    title: str
+    summary: str
+    creator: Creator
+    category: str
+    goal: int  # minor units
+    currency: str
+    ends: dt.datetime
+    funding: str  # one of FUNDING_MODELS
+    language: str
+    source: str  # path of index.md, relative to the site
+    starts: dt.datetime | None = None
+    tags: tuple[str, ...] = ()
+    image: str | None = None  # file name beside index.md
+    image_alt: str = ""
+    video: str | None = None
+    rewards: tuple[Reward, ...] = ()
+    stretch_goals: tuple[StretchGoal, ...] = ()
+    faq: tuple[Question, ...] = ()
+    risks_html: str = ""
+    story_html: str = ""
+    updates: tuple[Update, ...] = ()  # newest first
+    final: Final | None = None
+    translations: tuple[str, ...] = field(default=())  # languages with their own index.<lang>.md
+
+    def status(self, now: dt.datetime) -> str:
+        """``upcoming``, ``live``, ``successful`` or ``ended`` at ``now``."""
+        if self.starts is not None and now < self.starts:
+            return "upcoming"
+        if now < self.ends:
+            return "live"
+        if self.final is not None and self.final.raised >= self.goal:
+            return "successful"
+        return "ended"

@@ -1,0 +1,127 @@
+"""The Jinja2 environment of one language: theme chain, translations, filters.
+
+Rendering never touches the file system besides reading templates: pages are
+returned as text and the writer stores them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import NullTranslations, Translations
+
+from functions.core import money
+from generator.config import SiteConfig
+from generator.render.plan import image_url
+from generator.render.theme import Theme
+
+
+def translations(theme: Theme, lang: str) -> NullTranslations:
+    """The theme's catalog for ``lang``, over the default theme's (read from .po directly)."""
+    result: NullTranslations = NullTranslations()
+    for po in reversed(theme.catalogs(lang)):  # default theme first, the site's theme on top
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        layer = Translations(buffer)
+        layer.add_fallback(result)
+        result = layer
+    return result
+
+
+@lru_cache(maxsize=None)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang.replace("-", "_"))
+
+
+@lru_cache(maxsize=None)
+def _whole_pattern(lang: str) -> str:
+    """The locale's currency pattern without decimals (for amounts like €8,000)."""
+    pattern = _locale(lang).currency_formats["standard"].pattern.split(";")[0]
+    return pattern.replace(".00", "").replace(",00", "")
+
+
+class Formatters:
+    """Locale-aware money, dates and names for one page language."""
+
+    def __init__(self, lang: str, timezone: str, now: dt.datetime):
+        self.lang = lang
+        self.locale = _locale(lang)
+        self.tz = ZoneInfo(timezone)
+        self.now = now
+
+    def money(self, minor: int | None, currency: str) -> str:
+        if minor is None:
+            return ""
+        value = money.to_decimal(minor, currency)
+        if minor % 10 ** money.exponent(currency) == 0:
+            return format_currency(value, currency, format=_whole_pattern(self.lang),
+                                   locale=self.locale, currency_digits=False)
+        return format_currency(value, currency, locale=self.locale)
+
+    def date(self, value: dt.datetime | dt.date, format: str = "long") -> str:
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(self.tz)
+            if format in ("short", "medium", "long", "full"):
+                return format_date(value.date(), format=format, locale=self.locale)
+            return format_datetime(value, format=format, tzinfo=self.tz, locale=self.locale)
+        return format_date(value, format=format, locale=self.locale)
+
+    def month(self, value: dt.date) -> str:
+        return format_date(value, "LLLL yyyy", locale=self.locale)
+
+    def country(self, code: str) -> str:
+        return self.locale.territories.get(code, code)
+
+    def language_name(self, code: str) -> str:
+        name = _locale(code).get_display_name(_locale(code)) or code
+        return name[:1].upper() + name[1:]
+
+    def days_left(self, campaign: Any) -> int:
+        seconds = (campaign.ends - self.now).total_seconds()
+        return max(0, int(seconds // 86400))
+
+
+def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -> jinja2.Environment:
+    """A Jinja2 environment for pages in ``lang``."""
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme.template_dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(translations(theme, lang), newstyle=True)  # type: ignore[attr-defined]
+    fmt = Formatters(lang, config.timezone, now)
+    prefix = config.prefix(lang)
+    assets = theme.assets
+
+    def asset(path: str) -> str:
+        if path not in assets:
+            raise jinja2.TemplateError(f"asset({path!r}): no such file in the theme's static/ folder")
+        return assets[path]
+
+    env.filters.update(money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country)
+    env.globals.update(
+        money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country,
+        days_left=fmt.days_left, language_name=fmt.language_name, lang=lang, now=now,
+        site=config, asset=asset, image_url=image_url,
+        url=lambda path: prefix + path, absolute=lambda path: config.base_url + path,
+    )
+    return env
+

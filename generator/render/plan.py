@@ -1,0 +1,162 @@
+"""The list of outputs a site makes, and each one's template context.
+
+Planning is cheap and needs no template engine: each :class:`Page` carries a
+hash of the data it shows (``deps``), so an unchanged page can be reused
+without rendering it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from generator.site import Site
+
+FEED_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # the output file, relative to the output folder
+    url: str  # its address from the site root
+    template: str
+    lang: str
+    kind: str
+    slug: str | None = None
+    update: str | None = None
+    deps: str = ""
+
+
+def _h(*parts: object) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
+
+
+def _file(url: str) -> str:
+    path = url.lstrip("/")
+    return path + "index.html" if url.endswith("/") else path
+
+
+def plan(site: Site) -> list[Page]:
+    """Every page of the site, in a stable order."""
+    config = site.config
+    pages: list[Page] = []
+    slugs = sorted(site.fingerprints)
+    every = _h(*(f"{s}:{site.fingerprints[s]}:{site.status(s)}:{site.days_left(s)}" for s in slugs))
+    texts = _h(*(f"{s}:{site.fingerprints[s]}:{site.status(s)}" for s in slugs))
+    for lang in config.languages:
+        p = config.prefix(lang)
+
+        def add(url: str, template: str, kind: str, deps: str, slug: str | None = None,
+                update: str | None = None) -> None:
+            pages.append(Page(_file(p + url), p + url, template, lang, kind, slug, update, deps))
+
+        add("/", "home.html", "home", every)
+        add("/404.html", "404.html", "404", "")
+        add("/feed.xml", "feed.xml", "feed", texts)
+        for slug in slugs:
+            campaign = site.campaigns[lang][slug]
+            deps = _h(site.fingerprints[slug], site.status(slug), site.days_left(slug))
+            base = f"/campaigns/{slug}/"
+            add(base, "campaign.html", "campaign", deps, slug)
+            add(base + "thanks/", "thanks.html", "thanks", deps, slug)
+            add(base + "embed/", "embed.html", "embed", deps, slug)
+            add(base + "updates/feed.xml", "feed.xml", "feed", _h(site.fingerprints[slug]), slug)
+            for update in campaign.updates:
+                add(f"{base}updates/{update.id}/", "update.html", "update", deps, slug, update.id)
+    pages.append(Page("sitemap.xml", "/sitemap.xml", "sitemap.xml", config.language, "sitemap",
+                      deps=_h(texts, *(pg.url for pg in pages))))
+    pages.append(Page("robots.txt", "/robots.txt", "robots.txt", config.language, "robots"))
+    return pages
+
+
+def _unprefixed(site: Site, page: Page) -> str:
+    p = site.config.prefix(page.lang)
+    return page.url[len(p):] if p and page.url.startswith(p) else page.url
+
+
+def alternates(site: Site, page: Page) -> list[tuple[str, str]]:
+    """``(lang, absolute url)`` of this page in every site language (hreflang)."""
+    url = _unprefixed(site, page)
+    return [(lang, site.config.base_url + site.config.prefix(lang) + url) for lang in site.config.languages]
+
+
+def image_url(campaign) -> str | None:
+    return f"/campaigns/{campaign.slug}/{campaign.image}" if campaign.image else None
+
+
+def context(site: Site, page: Page, pages: list[Page]) -> dict:
+    """The variables of ``page``'s template (besides the environment's globals)."""
+    config = site.config
+    base = config.base_url
+    meta = SimpleNamespace(url=page.url, canonical=base + page.url, alternates=alternates(site, page),
+                           title=config.title, description=config.description, image=None, kind=page.kind)
+    ctx: dict = {"page": meta}
+    campaigns = site.campaigns[page.lang]
+    if page.slug is not None:
+        campaign = campaigns[page.slug]
+        ctx.update(campaign=campaign, status=campaign.status(site.now))
+        meta.title, meta.description = campaign.title, campaign.summary
+        if campaign.image:
+            meta.image = base + image_url(campaign)
+        if page.update is not None:
+            update = next(u for u in campaign.updates if u.id == page.update)
+            ctx["update"] = update
+            meta.title = f"{update.title} — {campaign.title}"
+    if page.kind == "home":
+        ctx["groups"] = site.groups(page.lang)
+    elif page.kind == "feed":
+        ctx["feed"] = feed(site, page)
+    elif page.kind == "sitemap":
+        ctx["entries"] = sitemap(site, pages)
+    return ctx
+
+
+def feed(site: Site, page: Page) -> dict:
+    """An Atom feed: a campaign's updates, or every update and launch of the site."""
+    config = site.config
+    base = config.base_url
+    p = config.prefix(page.lang)
+    campaigns = site.campaigns[page.lang]
+    chosen = [campaigns[page.slug]] if page.slug else [campaigns[s] for s in sorted(campaigns)]
+    entries = []
+    for c in chosen:
+        for u in c.updates:
+            url = f"{base}{p}/campaigns/{c.slug}/updates/{u.id}/"
+            entries.append({"id": url, "title": u.title, "url": url, "published": u.published,
+                            "updated": u.published, "html": u.body_html, "campaign": c})
+        if page.slug is None and c.starts is not None and c.starts <= site.now:
+            url = f"{base}{p}/campaigns/{c.slug}/"
+            entries.append({"id": url, "title": c.title, "url": url, "published": c.starts,
+                            "updated": c.starts, "html": c.story_html, "campaign": c})
+    entries.sort(key=lambda e: (e["published"], e["id"]), reverse=True)
+    entries = entries[:FEED_SIZE]
+    if page.slug:
+        c = chosen[0]
+        title, link = c.title, f"{base}{p}/campaigns/{c.slug}/"
+        fallback = c.starts or c.ends
+    else:
+        title, link = config.title, f"{base}{p}/"
+        fallback = min((c.starts or c.ends for c in chosen), default=None)
+    updated = entries[0]["updated"] if entries else fallback
+    return {"id": base + page.url, "title": title, "url": base + page.url, "link": link,
+            "updated": updated or site.now.replace(year=1970, month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
+            "entries": entries}
+
+
+def sitemap(site: Site, pages: list[Page]) -> list[dict]:
+    """Every indexable HTML page with its language alternates."""
+    entries = []
+    for page in pages:
+        if page.kind not in ("home", "campaign", "update"):
+            continue
+        lastmod = None
+        if page.slug is not None:
+            campaign = site.campaigns[page.lang][page.slug]
+            if page.update is not None:
+                lastmod = next(u.published for u in campaign.updates if u.id == page.update)
+            elif campaign.updates:
+                lastmod = campaign.updates[0].published
+        entries.append({"loc": site.config.base_url + page.url, "alternates": alternates(site, page),
+                        "lastmod": lastmod})
+    return entries
