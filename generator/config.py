@@ -66,6 +66,8 @@ def load_config(root: Path) -> SiteConfig:
     text = path.read_text(encoding="utf-8")
     problems = find_secrets(text, shown)
     node = compose(text, shown, 1, problems)
+    if node is None and problems:
+        raise ContentError(problems)
     fields = Fields(node, shown, 1, problems)
     fields.allow(FIELDS)
 

@@ -108,7 +108,11 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     front, body = split_front_matter(text, source, problems)
     if front is None:
         return doc
-    f = Fields(compose(front, source, 2, problems), source, 2, problems, line=1)
+    before = len(problems)
+    node = compose(front, source, 2, problems)
+    if len(problems) > before:  # a syntax error: the fields cannot be read
+        return doc
+    f = Fields(node, source, 2, problems, line=1)
     f.allow(CAMPAIGN_FIELDS)
     base = f"/campaigns/{slug}/"
     currency = f.text("currency", default=ctx.currency)
@@ -161,7 +165,11 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
     front, body = split_front_matter(text, source, problems)
     if front is None:
         return doc
-    f = Fields(compose(front, source, 2, problems), source, 2, problems, line=1)
+    before = len(problems)
+    node = compose(front, source, 2, problems)
+    if len(problems) > before:  # a syntax error: the fields cannot be read
+        return doc
+    f = Fields(node, source, 2, problems, line=1)
     f.allow(TRANSLATED_FIELDS, hint={k: _NOT_TRANSLATED for k in CAMPAIGN_FIELDS if k not in TRANSLATED_FIELDS})
     base = f"/campaigns/{slug}/"
     v = doc.values
@@ -221,7 +229,11 @@ def parse_update(text: str, slug: str, stem: str, language: str | None, source: 
     front, body = split_front_matter(text, source, problems)
     if front is None:
         return doc
-    f = Fields(compose(front, source, 2, problems), source, 2, problems, line=1)
+    before = len(problems)
+    node = compose(front, source, 2, problems)
+    if len(problems) > before:  # a syntax error: the fields cannot be read
+        return doc
+    f = Fields(node, source, 2, problems, line=1)
     f.allow(UPDATE_FIELDS if language is None else ("title",))
     doc.title = f.text("title", required=True, one_line=True)
     doc.published = f.moment("date", ctx.tz)
