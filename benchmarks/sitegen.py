@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,17 +234,13 @@ def _bare(noun: str) -> str:
     return noun
 
 
+_FENCED = re.compile(r"^```.*?^```[^\n]*$", re.MULTILINE | re.DOTALL)
+_WORD = re.compile(r"\S*[^\W\d_]\S*")  # a token holding at least one letter
+
+
 def _words(markdown: str) -> int:
-    """Words a reader sees: tokens with a letter, ignoring Markdown syntax and code."""
-    count, fenced = 0, False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-            continue
-        if fenced or line.startswith("| ---"):
-            continue
-        count += sum(1 for token in line.split() if any(ch.isalpha() for ch in token))
-    return count
+    """Words a reader sees: tokens with a letter, outside fenced code."""
+    return len(_WORD.findall(_FENCED.sub("", markdown)))
 
 
 def story(prose: Prose, slug: str, goal: int, target: int) -> str:
@@ -262,11 +259,14 @@ def story(prose: Prose, slug: str, goal: int, target: int) -> str:
          f"Suivez {prose.link(slug)} ou écrivez-nous via {prose.link(slug)}."],
     ]
     # Grow sections with paragraphs (and the odd sub-heading) until the target.
-    while _words("\n\n".join("\n\n".join(s) for s in sections)) < target:
+    words = sum(_words(block) for section in sections for block in section)
+    while words < target:
         section = r.choice(sections[1:])
         if r.random() < 0.15:
             section.append(f"### {_cap(_bare(r.choice(prose.nouns)))}")
+            words += _words(section[-1])
         section.append(prose.paragraph())
+        words += _words(section[-1])
     return "\n\n".join("\n\n".join(s) for s in sections) + "\n"
 
 
@@ -347,8 +347,10 @@ def updates(rng: random.Random, prose: Prose) -> list[tuple[str, str, int]]:
     out = []
     for k, day in enumerate(days, start=1):
         blocks = [prose.paragraph(), prose.bullets(), f"Le détail est dans {prose.link('actus')}."]
-        while _words("\n\n".join(blocks)) < UPDATE_WORDS + rng.randint(-15, 15):
+        words, target = sum(_words(block) for block in blocks), UPDATE_WORDS + rng.randint(-15, 15)
+        while words < target:
             blocks.insert(-1, prose.paragraph(2, 5))
+            words += _words(blocks[-2])
         body = "\n\n".join(blocks) + "\n"
         text = f"---\ntitle: {_q(rng.choice(UPDATE_TITLES))}\n---\n{body}"
         out.append((f"2026-11-{day:02d}-note-{k}.md", text, _words(body)))

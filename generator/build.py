@@ -170,6 +170,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         digests[CATALOG] = wanted[CATALOG]
         global _JOB
         _JOB = (config, theme, site, pages, staging.path)
+        _ENVS.clear()
         show = _progress(len(todo)) if progress and len(todo) >= 100 else None
         for results in _imap(_render_chunk, _chunks(todo, jobs), jobs):
             digests.update(results)
@@ -214,7 +215,13 @@ def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
     for index in indices:
         page: Page = pages[index]
         env = _environment(page.lang)
-        text = env.get_template(page.template).render(**context(site, page, pages))
+        try:
+            text = env.get_template(page.template).render(**context(site, page, pages))
+        except Exception as error:
+            problem = _template_problem(error, config.root)
+            if problem is None:
+                raise
+            raise ContentError([problem]) from None
         data = text.encode("utf-8")
         target = os.path.join(staging, page.path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -222,6 +229,28 @@ def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
             handle.write(data)
         results.append((page.path, digest(data)))
     return results
+
+
+def _template_problem(error: Exception, root: Path) -> Problem | None:
+    """A theme's mistake as ``template:line: message`` (the innermost template frame)."""
+    import jinja2
+
+    if not isinstance(error, (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError)):
+        return None
+    filename, line = getattr(error, "filename", None), getattr(error, "lineno", None)
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):
+            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    if filename is None:
+        return None
+    try:
+        shown = Path(filename).resolve().relative_to(root).as_posix()
+    except ValueError:
+        shown = filename
+    message = getattr(error, "message", None) or str(error)
+    return Problem(shown, line or 1, f"template error: {message}")
 
 
 def _chunks(items: list[int], jobs: int) -> list[list[int]]:

@@ -26,6 +26,9 @@ class ContentError(Exception):
         self.problems = sorted(set(problems), key=_natural)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # cross process boundaries intact
+        return (ContentError, (self.problems,))
+
 
 def _natural(problem: Problem) -> tuple:
     return (problem.path, problem.line, problem.message)

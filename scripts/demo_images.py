@@ -104,9 +104,11 @@ def ridge(rng: random.Random, width: int, base_y: float, roughness: float, steps
 def paper_grain(img: Image.Image, seed: int, amount: int = 6) -> Image.Image:
     """A faint, low-frequency mottling, like paper (kept soft so JPEG stays small)."""
     rng = random.Random(seed)
-    small = Image.new("L", (img.width // 40 + 1, img.height // 40 + 1))
+    cell = 96 * SS
+    small = Image.new("L", (img.width // cell + 2, img.height // cell + 2))
     small.putdata([128 + rng.randint(-amount, amount) for _ in range(small.width * small.height)])
-    noise = small.resize(img.size, Image.Resampling.BICUBIC).convert("RGB")
+    noise = small.resize((small.width * cell, small.height * cell), Image.Resampling.BICUBIC)
+    noise = noise.crop((0, 0, *img.size)).filter(ImageFilter.GaussianBlur(cell / 3)).convert("RGB")
     grey = Image.new("RGB", img.size, (128, 128, 128))
     lighter = ImageChops.subtract(noise, grey)
     darker = ImageChops.subtract(grey, noise)
@@ -300,25 +302,44 @@ def draw_loire(path: Path) -> None:
 
     paste_layer(img, pages)
 
-    # the river runs on across the pages as a painted meander
-    def painted(d: ImageDraw.ImageDraw) -> None:
-        pts = []
-        for i in range(60):
-            t = i / 59
-            y = gy + 20 * SS + t * h * 0.24
-            x = gx + math.sin(t * math.pi * 2.6) * w * 0.16 * (0.4 + t * 0.6)
-            pts.append((x, y))
-        for width, colour in ((64, (112, 164, 200, 150)), (40, (86, 140, 182, 200)), (10, (210, 230, 240, 160))):
-            d.line(pts, fill=colour, width=width * SS // 2, joint="curve")
-        # tiny handwritten lines on the pages
+    # the river runs on across the pages as a painted meander, a watercolour wash
+    centre = []
+    for i in range(80):
+        t = i / 79
+        centre.append((gx + math.sin(t * math.pi * 2.4) * w * 0.15 * (0.35 + t * 0.65), gy + 24 * SS + t * h * 0.23, t))
+
+    def band(d: ImageDraw.ImageDraw, scale: float, colour: tuple[int, int, int, int]) -> None:
+        left, right = [], []
+        for i, (x, y, t) in enumerate(centre):
+            xa, ya, _ = centre[max(0, i - 1)]
+            xb, yb, _ = centre[min(len(centre) - 1, i + 1)]
+            dx, dy = xb - xa, yb - ya
+            norm = math.hypot(dx, dy) or 1
+            half = (8 + 34 * t) * SS * scale
+            left.append((x - dy / norm * half, y + dx / norm * half))
+            right.append((x + dy / norm * half, y - dx / norm * half))
+        d.polygon(left + right[::-1], fill=colour)
+
+    paste_layer(img, lambda d: band(d, 1.25, (150, 190, 215, 150)), blur=4 * SS)
+    paste_layer(img, lambda d: band(d, 0.85, (96, 148, 188, 170)), blur=1.5 * SS)
+
+    def pigment(d: ImageDraw.ImageDraw) -> None:
+        for x, y, t in centre[10::9]:  # darker pigment pooling at the edges of the wash
+            watercolour_blob(d, rng, x + rng.uniform(-8, 8) * SS, y, (10 + 14 * t) * SS, 5 * SS, (70, 118, 160, 120))
+        for x, y, t in centre[20::23]:  # a sandbank left unpainted
+            watercolour_blob(d, rng, x, y, (8 + 10 * t) * SS, 3 * SS, (246, 240, 226, 220))
+
+    paste_layer(img, pigment, blur=2 * SS)
+
+    def handwriting(d: ImageDraw.ImageDraw) -> None:
         for side in (-1, 1):
             for row in range(6):
                 y = gy + 70 * SS + row * 26 * SS
-                x0 = gx + side * (w * 0.22)
-                length = rng.uniform(0.07, 0.11) * w
-                d.line([(x0 - length / 2, y), (x0 + length / 2, y)], fill=(120, 110, 100, 120), width=2 * SS)
+                x0 = gx + side * (w * 0.24)
+                length = rng.uniform(0.06, 0.10) * w
+                d.line([(x0 - length / 2, y), (x0 + length / 2, y)], fill=(120, 110, 100, 110), width=2 * SS)
 
-    paste_layer(img, painted, blur=1.2 * SS)
+    paste_layer(img, handwriting, blur=0.8 * SS)
 
     # terns
     def birds(d: ImageDraw.ImageDraw) -> None:
@@ -369,28 +390,32 @@ def draw_silk_road(path: Path) -> None:
     paste_layer(img, ground)
 
     # a switchback road climbing from the foreground to a pass near the sun
+    def road_point(t: float) -> Point:
+        y = h * (1.02 - 0.46 * t)
+        x = w * (0.30 + 0.32 * t) + math.sin(t * math.pi * 3.2) * w * 0.14 * (1 - t) ** 1.2
+        return x, y
+
     def road(d: ImageDraw.ImageDraw) -> None:
-        pts: list[Point] = []
-        n = 160
-        for i in range(n + 1):
-            t = i / n
-            y = h * (1.02 - 0.46 * t)
-            x = w * (0.30 + 0.32 * t) + math.sin(t * math.pi * 3.2) * w * 0.14 * (1 - t) ** 1.2
-            pts.append((x, y))
-        for i, ((x0, y0), (x1, y1)) in enumerate(zip(pts, pts[1:])):
-            t = i / n
-            width = max(2, (70 * (1 - t) ** 1.6 + 3) * SS)
-            d.line([(x0, y0), (x1, y1)], fill=(236, 190, 132, round(235 - 120 * t)), width=round(width))
-        # dashed centre line near the viewer
-        for i in range(0, 60, 6):
-            (x0, y0), (x1, y1) = pts[i], pts[i + 3]
-            d.line([(x0, y0), (x1, y1)], fill=(255, 244, 220, 220), width=3 * SS)
+        n = 200
+        pts = [road_point(i / n) for i in range(n + 1)]
+        left, right = [], []
+        for i, (x, y) in enumerate(pts):
+            (xa, ya), (xb, yb) = pts[max(0, i - 1)], pts[min(n, i + 1)]
+            dx, dy = xb - xa, yb - ya
+            norm = math.hypot(dx, dy) or 1
+            half = (36 * (1 - i / n) ** 1.6 + 1.5) * SS
+            left.append((x - dy / norm * half, y + dx / norm * half))
+            right.append((x + dy / norm * half, y - dx / norm * half))
+        d.polygon(left + right[::-1], fill=(232, 186, 130, 255))
+        for i in range(0, 70, 7):  # dashed centre line near the viewer
+            d.line([pts[i], pts[i + 3]], fill=(255, 244, 220, 255), width=max(SS, round((3 - i / 35) * SS)))
 
     paste_layer(img, road)
 
     # the cyclist, small against the landscape, on the road
     def cyclist(d: ImageDraw.ImageDraw) -> None:
-        x, y = w * 0.355, h * 0.872
+        x, y = road_point(0.36)
+        x, y = x - 6 * SS, y - 14 * SS
         r = 15 * SS
         ink = (26, 16, 30, 255)
         for wx in (x - 22 * SS, x + 22 * SS):
@@ -417,31 +442,29 @@ def vessel(d: ImageDraw.ImageDraw, cx: float, base: float, height: float, profil
     """A thrown pot from its half-width ``profile(t)`` (t=0 foot, t=1 lip), glazed above ``glaze_line``."""
     n = 60
     right = [(cx + profile(i / n), base - height * i / n) for i in range(n + 1)]
-    left = [(cx - x + cx - cx, y) for x, y in right]
-    left = [(2 * cx - x, y) for x, y in right]
+    left = [(cx - profile(i / n), base - height * i / n) for i in range(n + 1)]
     d.polygon(right + left[::-1], fill=(*body, 255))
-    # glaze: upper part with a wavy, dripping lower edge
-    drips = [glaze_line + rng.uniform(-0.03, 0.05) for _ in range(9)]
-    edge = []
-    for i in range(41):
-        t = i / 40
-        k = min(8, int(t * 8))
-        level = drips[k] + (drips[k + 1] - drips[k]) * (t * 8 - k)
-        side = -1 + 2 * t
-        y_t = level
-        edge.append((cx + side * profile(y_t), base - height * y_t))
-    top = [p for p in right if (base - p[1]) / height >= glaze_line]
-    d.polygon(edge + top[::-1][:0] + [right[-1], left[-1]] if False else edge + [right[-1]] + [left[-1]], fill=(*glaze, 255))
-    # re-draw the sides above the glaze line so the glaze follows the silhouette
-    upper_r = [p for p in right if (base - p[1]) / height >= max(drips)]
-    upper_l = [p for p in left if (base - p[1]) / height >= max(drips)]
-    if upper_r:
-        d.polygon(upper_r + upper_l[::-1], fill=(*glaze, 255))
-    # highlight and lip
+    if glaze_line < 1:
+        # the glaze runs from a wavy line up to the lip, with a few drips below it
+        m = 24
+        levels = [glaze_line + rng.uniform(-0.025, 0.04) for _ in range(m + 1)]
+        edge = [(cx + (-1 + 2 * i / m) * profile(lv) * 0.999, base - height * lv) for i, lv in enumerate(levels)]
+        up_right = [p for i, p in enumerate(right) if i / n > levels[-1]]
+        down_left = [p for i, p in reversed(list(enumerate(left))) if i / n > levels[0]]
+        d.polygon(edge + up_right + down_left, fill=(*glaze, 255))
+        for _ in range(rng.randint(2, 4)):
+            i = rng.randint(4, m - 4)
+            x, y = edge[i]
+            length = height * rng.uniform(0.03, 0.09)
+            d.rounded_rectangle((x - 5 * SS, y - 4 * SS, x + 5 * SS, y + length), radius=5 * SS, fill=(*glaze, 255))
+    # the opening and a soft highlight down the left flank
     lip_w = profile(1.0)
-    d.ellipse((cx - lip_w, base - height - lip_w * 0.18, cx + lip_w, base - height + lip_w * 0.18), fill=(*mix(glaze, (30, 24, 20), 0.45), 255))
-    hl = [(cx - profile(i / n) * 0.55, base - height * i / n) for i in range(8, n - 6)]
-    d.line(hl, fill=(255, 255, 255, 60), width=6 * SS)
+    d.ellipse((cx - lip_w, base - height - lip_w * 0.16, cx + lip_w, base - height + lip_w * 0.16), fill=(*mix(glaze if glaze_line < 1 else body, (30, 24, 20), 0.45), 255))
+    for i in range(8, n - 7):
+        t0, t1 = i / n, (i + 1) / n
+        surface = glaze if glaze_line < 1 and t0 > glaze_line + 0.04 else body
+        colour = mix(surface, (255, 255, 255), 0.16)
+        d.line([(cx - profile(t0) * 0.55, base - height * t0), (cx - profile(t1) * 0.55, base - height * t1)], fill=(*colour, 255), width=7 * SS)
 
 
 def draw_ceramics(path: Path) -> None:
@@ -504,8 +527,8 @@ def draw_studio(path: Path) -> None:
         x0, y0, x1, y1 = w * 0.62, h * 0.08, w * 0.92, h * 0.55
         d.rectangle((x0, y0, x1, y1), fill=(214, 232, 236, 255))
         d.rectangle((x0, y0 + (y1 - y0) * 0.65, x1, y1), fill=(150, 178, 130, 255))  # garden
-        for i in range(6):  # lime tree foliage
-            watercolour_blob(d, rng, x0 + (x1 - x0) * rng.uniform(0.1, 0.9), y0 + (y1 - y0) * rng.uniform(0.25, 0.6), 60 * SS, 46 * SS, (122, 156, 96, 230))
+        for i in range(7):  # lime tree foliage, kept inside the frame
+            watercolour_blob(d, rng, x0 + (x1 - x0) * rng.uniform(0.25, 0.75), y0 + (y1 - y0) * rng.uniform(0.3, 0.55), 50 * SS, 40 * SS, (122, 156, 96, 255))
         frame = (108, 78, 56, 255)
         d.rectangle((x0, y0, x1, y1), outline=frame, width=12 * SS)
         d.line([((x0 + x1) / 2, y0), ((x0 + x1) / 2, y1)], fill=frame, width=10 * SS)
@@ -540,10 +563,17 @@ def draw_studio(path: Path) -> None:
         d.ellipse((cx - 300 * SS, cy - 40 * SS, cx + 300 * SS, cy + 110 * SS), fill=(110, 114, 118, 255))
         d.ellipse((cx - 190 * SS, cy - 30 * SS, cx + 190 * SS, cy + 50 * SS), fill=(150, 152, 154, 255))  # wheel head
         d.ellipse((cx - 170 * SS, cy - 24 * SS, cx + 170 * SS, cy + 40 * SS), fill=(170, 172, 174, 255))
-        vessel(d, cx, cy + 8 * SS, 190 * SS, lambda t: (95 + 40 * math.sin(math.pi * t) - 20 * t) * SS, (150, 104, 78), (150, 104, 78), 1.5, rng)
+        pot_h = 150 * SS
+
+        def profile(t: float) -> float:
+            return (70 + 34 * math.sin(math.pi * t) - 14 * t) * SS
+
+        vessel(d, cx, cy + 8 * SS, pot_h, profile, (150, 104, 78), (150, 104, 78), 1.5, rng)
         for i in range(5):  # throwing rings
-            y = cy + 8 * SS - 190 * SS * (0.15 + i * 0.16)
-            d.arc((cx - 120 * SS, y - 8 * SS, cx + 120 * SS, y + 8 * SS), 10, 170, fill=(120, 80, 58, 200), width=2 * SS)
+            t = 0.15 + i * 0.16
+            y = cy + 8 * SS - pot_h * t
+            r = profile(t)
+            d.arc((cx - r, y - 8 * SS, cx + r, y + 8 * SS), 15, 165, fill=(128, 88, 66, 255), width=2 * SS)
 
     paste_layer(img, wheel)
     save(paper_grain(img, 1500, amount=5), path, size)
@@ -587,7 +617,7 @@ def draw_estran(path: Path) -> None:
     def pools(d: ImageDraw.ImageDraw) -> None:
         for cx, cy, rx in ((0.55, 0.62, 170), (0.30, 0.78, 240), (0.80, 0.86, 200)):
             watercolour_blob(d, rng, w * cx, h * cy, rx * SS, rx * SS * 0.22, (128, 170, 186, 230))
-            watercolour_blob(d, rng, w * cx - 20 * SS, h * cy - 4 * SS, rx * SS * 0.6, rx * SS * 0.09, (230, 230, 214, 120))
+            watercolour_blob(d, rng, w * cx - 20 * SS, h * cy - 4 * SS, rx * SS * 0.6, rx * SS * 0.08, (196, 214, 214, 255))
 
     paste_layer(img, pools, blur=1.5 * SS)
 
@@ -602,9 +632,12 @@ def draw_estran(path: Path) -> None:
             d.polygon(pts, fill=(70, 70, 68, 255))
             d.polygon([(px + 14 * SS, py + 10 * SS) for px, py in pts[4:9]], fill=(96, 96, 92, 255))
             # seaweed skirt at the foot
-            for i in range(18):
-                sx = x - rr + 2 * rr * i / 17
-                d.ellipse((sx - 22 * SS, y - 12 * SS, sx + 22 * SS, y + 10 * SS), fill=(96, 92, 40, 255))
+            for i in range(22):
+                sx = x - rr * 1.05 + 2.1 * rr * i / 21
+                sw, sh = rng.uniform(14, 26) * SS, rng.uniform(6, 14) * SS
+                sy = y + rng.uniform(-4, 6) * SS
+                tone = rng.choice([(96, 92, 40), (110, 100, 44), (78, 82, 36)])
+                d.ellipse((sx - sw, sy - sh, sx + sw, sy + sh), fill=(*tone, 255))
 
     paste_layer(img, rocks)
 

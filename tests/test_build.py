@@ -1,0 +1,152 @@
+"""`cagnotte build`: determinism, incremental rebuilds, atomic output, parallelism."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import NOW, tree, write
+from generator.build import build
+from generator.problems import ContentError
+
+ALBUM = "content/campaigns/premier-album"
+
+
+def rendered_paths(site, **kwargs):
+    """Build and return which pages were rendered (not reused)."""
+    before = {p: b for p, b in tree(site / "_site").items()} if (site / "_site").is_dir() else {}
+    inodes = {p.relative_to(site / "_site").as_posix(): p.stat().st_ino
+              for p in (site / "_site").rglob("*") if p.is_file()} if before else {}
+    report = build(site, now=kwargs.pop("now", NOW), **kwargs)
+    after = {p.relative_to(site / "_site").as_posix(): p.stat().st_ino
+             for p in (site / "_site").rglob("*") if p.is_file()}
+    # A reused page is the same file (hard link); a rendered one is new.
+    fresh = {p for p, ino in after.items() if inodes.get(p) != ino and p.endswith((".html", ".xml", ".txt"))}
+    return report, fresh
+
+
+def test_same_input_gives_identical_bytes(site, tmp_path):
+    build(site, tmp_path / "one", now=NOW, jobs=1)
+    shutil.rmtree(site / ".cagnotte")
+    build(site, tmp_path / "two", now=NOW, jobs=2, clean=True)
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert [p for p in one if one[p] != two[p]] == []
+
+
+def test_unchanged_site_rebuilds_nothing(site):
+    first = build(site, now=NOW)
+    assert first.rendered == len([p for p in tree(site / "_site") if p.endswith((".html", ".xml", ".txt"))])
+    second = build(site, now=NOW)
+    assert (second.rendered, second.removed, second.parsed) == (0, 0, 0)
+    assert second.reused == second.total
+    assert not second.changed
+
+
+def test_editing_one_campaign_renders_its_pages_and_the_shared_ones(site):
+    build(site, now=NOW)
+    index = site / ALBUM / "index.md"
+    index.write_text(index.read_text().replace("Dix chansons écrites", "Onze chansons écrites"))
+    report, fresh = rendered_paths(site)
+    assert report.parsed == 1
+    album = {p for p in fresh if "premier-album" in p}
+    others = fresh - album
+    assert album == {
+        f"{prefix}campaigns/premier-album/{page}"
+        for prefix in ("", "en/")
+        for page in ("index.html", "thanks/index.html", "embed/index.html", "updates/feed.xml",
+                     "updates/2026-11-20-studio/index.html")
+    }
+    assert others == {"index.html", "en/index.html", "feed.xml", "en/feed.xml", "sitemap.xml"}
+
+
+def test_a_template_change_renders_only_the_pages_that_use_it(site):
+    build(site, now=NOW)
+    theme = site / "themes" / "default" / "templates"
+    theme.mkdir(parents=True)
+    from generator.render.theme import BUILTIN
+    shutil.copy(BUILTIN / "default" / "templates" / "update.html", theme / "update.html")
+    (theme / "update.html").write_text((theme / "update.html").read_text() + "\n")
+    report, fresh = rendered_paths(site)
+    assert fresh == {"campaigns/premier-album/updates/2026-11-20-studio/index.html",
+                     "en/campaigns/premier-album/updates/2026-11-20-studio/index.html",
+                     "campaigns/tokyo-zine/updates/2026-11-10-first-walk/index.html",
+                     "en/campaigns/tokyo-zine/updates/2026-11-10-first-walk/index.html"}
+
+
+def test_a_site_yml_change_renders_everything(site):
+    first = build(site, now=NOW)
+    config = site / "site.yml"
+    config.write_text(config.read_text().replace('title: "Fixture fund"', 'title: "Fixture fund 2"'))
+    report = build(site, now=NOW)
+    assert report.rendered == first.rendered
+
+
+def test_a_locale_change_renders_that_language_only(site):
+    build(site, now=NOW)
+    from generator.render.theme import BUILTIN
+    target = site / "themes" / "default" / "locales" / "fr" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    po = (BUILTIN / "default" / "locales" / "fr" / "LC_MESSAGES" / "messages.po").read_text()
+    (target / "messages.po").write_text(po + '\nmsgid "Cagnotte test string"\nmsgstr "Chaîne de test"\n')
+    report, fresh = rendered_paths(site)
+    assert fresh and all(not p.startswith("en/") for p in fresh)
+    assert "index.html" in fresh and "campaigns/premier-album/index.html" in fresh
+
+
+def test_a_new_day_renders_the_pages_that_count_days(site):
+    build(site, now=NOW)
+    report, fresh = rendered_paths(site, now=NOW.replace(day=27))
+    # The live campaigns' pages show days left; the ended campaign's do not change.
+    assert "campaigns/premier-album/index.html" in fresh
+    assert "campaigns/atelier-clos/index.html" not in fresh
+
+
+def test_removed_campaign_disappears_from_the_output(site):
+    build(site, now=NOW)
+    shutil.rmtree(site / "content" / "campaigns" / "tokyo-zine")
+    report = build(site, now=NOW)
+    assert report.removed > 0
+    assert not (site / "_site" / "campaigns" / "tokyo-zine").exists()
+    assert "tokyo-zine" not in (site / "_site" / "index.html").read_text()
+
+
+def test_invalid_content_leaves_the_previous_output_untouched(site):
+    build(site, now=NOW)
+    before = tree(site / "_site")
+    write(site, f"{ALBUM}/index.md", "---\ntitle: [\n---\n")
+    with pytest.raises(ContentError):
+        build(site, now=NOW)
+    assert tree(site / "_site") == before
+    assert [p.name for p in site.iterdir() if p.name.startswith("._site")] == []
+
+
+def test_a_failure_while_rendering_leaves_the_previous_output_untouched(site):
+    build(site, now=NOW)
+    before = tree(site / "_site")
+    theme = site / "themes" / "broken" / "templates"
+    theme.mkdir(parents=True)
+    (theme / "update.html").write_text("{{ no_such_variable.boom }}")
+    config = site / "site.yml"
+    config.write_text(config.read_text().replace("theme: default", "theme: broken"))
+    with pytest.raises(ContentError) as caught:
+        build(site, now=NOW, jobs=1)
+    assert [str(p) for p in caught.value.problems] == [
+        "themes/broken/templates/update.html:1: template error: 'no_such_variable' is undefined"]
+    assert tree(site / "_site") == before
+    assert [p.name for p in site.iterdir() if p.name.startswith("._site")] == []
+
+
+def test_deleting_the_output_rebuilds_it(site):
+    build(site, now=NOW)
+    shutil.rmtree(site / "_site")
+    report = build(site, now=NOW)
+    assert report.rendered == len([p for p in tree(site / "_site") if p.endswith((".html", ".xml", ".txt"))])
+    assert (site / "_site" / "index.html").is_file()
+
+
+def test_files_beside_a_campaign_are_copied(site):
+    build(site, now=NOW)
+    image = site / "_site" / "campaigns" / "premier-album" / "cover.png"
+    assert image.read_bytes() == (site / ALBUM / "cover.png").read_bytes()
