@@ -85,9 +85,9 @@ def build(root: Path, out: Path | None, clean: bool, jobs: int | None) -> None:
     if not report.changed:
         click.echo(f"{where}: up to date ({report.pages} pages) in {report.seconds:.2f}s")
     else:
-        click.echo(f"{where}: {report.pages} pages, {report.rendered} rendered, "
-                   f"{report.total - report.rendered - report.reused} files copied, {report.removed} removed "
-                   f"in {report.seconds:.2f}s")
+        copied = report.total - report.rendered - report.reused
+        click.echo(f"{where}: {report.pages} pages, {report.rendered} rendered, {copied} copied, "
+                   f"{report.removed} removed in {report.seconds:.2f}s")
 
 
 @main.group()

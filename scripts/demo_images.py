@@ -306,7 +306,7 @@ def draw_loire(path: Path) -> None:
     centre = []
     for i in range(80):
         t = i / 79
-        centre.append((gx + math.sin(t * math.pi * 2.4) * w * 0.15 * (0.35 + t * 0.65), gy + 24 * SS + t * h * 0.23, t))
+        centre.append((gx + math.sin(t * math.pi * 1.7) * w * 0.13 * (0.35 + t * 0.65), gy + 24 * SS + t * h * 0.23, t))
 
     def band(d: ImageDraw.ImageDraw, scale: float, colour: tuple[int, int, int, int]) -> None:
         left, right = [], []
@@ -315,7 +315,7 @@ def draw_loire(path: Path) -> None:
             xb, yb, _ = centre[min(len(centre) - 1, i + 1)]
             dx, dy = xb - xa, yb - ya
             norm = math.hypot(dx, dy) or 1
-            half = (8 + 34 * t) * SS * scale
+            half = (7 + 28 * t) * SS * scale
             left.append((x - dy / norm * half, y + dx / norm * half))
             right.append((x + dy / norm * half, y - dx / norm * half))
         d.polygon(left + right[::-1], fill=colour)
@@ -323,13 +323,11 @@ def draw_loire(path: Path) -> None:
     paste_layer(img, lambda d: band(d, 1.25, (150, 190, 215, 150)), blur=4 * SS)
     paste_layer(img, lambda d: band(d, 0.85, (96, 148, 188, 170)), blur=1.5 * SS)
 
-    def pigment(d: ImageDraw.ImageDraw) -> None:
-        for x, y, t in centre[10::9]:  # darker pigment pooling at the edges of the wash
-            watercolour_blob(d, rng, x + rng.uniform(-8, 8) * SS, y, (10 + 14 * t) * SS, 5 * SS, (70, 118, 160, 120))
-        for x, y, t in centre[20::23]:  # a sandbank left unpainted
-            watercolour_blob(d, rng, x, y, (8 + 10 * t) * SS, 3 * SS, (246, 240, 226, 220))
+    def edge(d: ImageDraw.ImageDraw) -> None:  # pigment gathers at the edge of a drying wash
+        band(d, 0.85, (70, 118, 160, 120))
+        band(d, 0.72, (0, 0, 0, 0))
 
-    paste_layer(img, pigment, blur=2 * SS)
+    paste_layer(img, edge, blur=1.2 * SS)
 
     def handwriting(d: ImageDraw.ImageDraw) -> None:
         for side in (-1, 1):
