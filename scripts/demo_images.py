@@ -368,12 +368,12 @@ def draw_silk_road(path: Path) -> None:
         (0.66, 0.07, "#5e3560", 8),
         (0.76, 0.05, "#3a2448", 8),
     ]
-    for base, rough, colour, steps in ranges:
+    for index, (base, rough, colour, steps) in enumerate(ranges):
         line = ridge(rng, w, h * base, h * rough, steps=steps)
         r, g, b = hex_rgb(colour)
         paste_layer(img, lambda d, line=line, c=(r, g, b, 255): d.polygon([(0, h), *line, (w, h)], fill=c))
-        # snow or light on the highest range's crests
-        if base == 0.50:
+        # last light on the crests of the farthest range
+        if index == 0:
             def snow(d: ImageDraw.ImageDraw, line: list[Point] = line) -> None:
                 for (x0, y0), (x1, y1) in zip(line, line[1:]):
                     if y0 < h * 0.46 and y1 < h * 0.46:
@@ -468,7 +468,7 @@ def vessel(d: ImageDraw.ImageDraw, cx: float, base: float, height: float, profil
 def draw_ceramics(path: Path) -> None:
     rng = random.Random(2014)
     w, h = COVER[0] * SS, COVER[1] * SS
-    img = gradient((w, h), [(0, "#e2b57a"), (0.7, "#d39d62"), (1, "#c58c55")], horizontal=False).convert("RGBA")
+    img = gradient((w, h), [(0, "#e2b57a"), (0.7, "#d39d62"), (1, "#c58c55")]).convert("RGBA")
     img.alpha_composite(radial_glow((w, h), (w * 0.25, h * 0.2), h * 0.6, "#fff1d6", 0.45))
 
     shelf_y = h * 0.78
@@ -525,7 +525,7 @@ def draw_studio(path: Path) -> None:
         x0, y0, x1, y1 = w * 0.62, h * 0.08, w * 0.92, h * 0.55
         d.rectangle((x0, y0, x1, y1), fill=(214, 232, 236, 255))
         d.rectangle((x0, y0 + (y1 - y0) * 0.65, x1, y1), fill=(150, 178, 130, 255))  # garden
-        for i in range(7):  # lime tree foliage, kept inside the frame
+        for _ in range(7):  # lime tree foliage, kept inside the frame
             watercolour_blob(d, rng, x0 + (x1 - x0) * rng.uniform(0.25, 0.75), y0 + (y1 - y0) * rng.uniform(0.3, 0.55), 50 * SS, 40 * SS, (122, 156, 96, 255))
         frame = (108, 78, 56, 255)
         d.rectangle((x0, y0, x1, y1), outline=frame, width=12 * SS)

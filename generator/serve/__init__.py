@@ -1,0 +1,221 @@
+"""`cagnotte serve`: build, serve the output on one origin, rebuild and live-reload.
+
+A watcher polls content/, themes/ and site.yml (no extra dependency, works on
+every file system); after a successful rebuild, open pages reload themselves
+through a Server-Sent Events stream. A build with problems prints them and
+keeps serving the previous site.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import threading
+import time
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from generator.problems import ContentError
+
+RELOAD_PATH = "/_cagnotte/livereload"
+RELOAD_SCRIPT = (
+    "(function(){var s=new EventSource('" + RELOAD_PATH + "');"
+    "s.onmessage=function(e){if(e.data==='reload'){location.reload();}};})();"
+)
+WATCHED = ("content", "themes", "site.yml")
+
+
+class Reloader:
+    """Tells every open page to reload after a rebuild."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.changed = threading.Condition()
+
+    def bump(self) -> None:
+        with self.changed:
+            self.generation += 1
+            self.changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.generation != seen, timeout=timeout)
+            return self.generation
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every watched file."""
+    found = {}
+    for name in WATCHED:
+        path = root / name
+        if path.is_file():
+            found[str(path)] = _stat(path)
+        elif path.is_dir():
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                for file in files:
+                    full = os.path.join(folder, file)
+                    found[full] = _stat(Path(full))
+    return found
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return (0, -1)
+    return (info.st_mtime_ns, info.st_size)
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """Static files from the output, 404.html for the missing, live reload for HTML."""
+
+    reloader: Reloader
+    server_version = "cagnotte"
+
+    def log_message(self, format: str, *args) -> None:  # quieter than the default
+        if os.environ.get("CAGNOTTE_SERVE_LOG"):
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+        path = self.path.split("?")[0]
+        if path == RELOAD_PATH:
+            return self._events()
+        if path == RELOAD_PATH + ".js":
+            return self._script()
+        if self.path.startswith("/api/"):
+            return self._api_unavailable()
+        return super().do_GET()
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path.startswith("/api/"):
+            return self._api_unavailable()
+        self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
+
+    def _api_unavailable(self) -> None:
+        body = json.dumps({"error": {"code": "not_available", "message":
+                                     "The pledge functions are not part of this build of cagnotte serve yet."}}).encode()
+        self.send_response(HTTPStatus.SERVICE_UNAVAILABLE)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) and not self.path.split("?")[0].endswith("/"):
+            return super().send_head()  # the redirect to the slash URL
+        if os.path.isdir(path):
+            path = os.path.join(path, "index.html")
+        if not os.path.isfile(path):
+            return self._not_found()
+        if path.endswith(".html"):
+            return self._html(path, HTTPStatus.OK)
+        return super().send_head()
+
+    def _not_found(self):
+        page = os.path.join(self.directory, "404.html")
+        if os.path.isfile(page):
+            return self._html(page, HTTPStatus.NOT_FOUND)
+        self.send_error(HTTPStatus.NOT_FOUND)
+        return None
+
+    def _html(self, path: str, status: HTTPStatus):
+        with open(path, "rb") as handle:
+            body = handle.read()
+        tag = f'<script src="{RELOAD_PATH}.js"></script>'.encode()
+        body = body.replace(b"</body>", tag + b"</body>", 1)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def _script(self) -> None:
+        body = RELOAD_SCRIPT.encode()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/javascript; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _events(self) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        seen = self.reloader.generation
+        try:
+            while True:
+                now = self.reloader.wait(seen, timeout=15)
+                message = b"data: reload\n\n" if now != seen else b": keep-alive\n\n"
+                seen = now
+                self.wfile.write(message)
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return None
+
+
+def _make_handler(out: Path, reloader: Reloader):
+    class Bound(Handler):
+        pass
+
+    Bound.reloader = reloader
+    return partial(Bound, directory=str(out))
+
+
+def rebuild(root: Path, out: Path | None = None) -> bool:
+    """Build once; print problems instead of raising. True when the site changed."""
+    from generator.build import build
+
+    try:
+        report = build(root, out)
+    except ContentError as error:
+        from generator.cli import report_problems
+
+        report_problems(root, error)
+        print("The previous site is still served; fix the problems above and save.", file=sys.stderr)
+        return False
+    if report.changed:
+        print(f"rebuilt: {report.rendered} rendered, {report.reused} reused in {report.seconds:.2f}s", file=sys.stderr)
+    return report.changed
+
+
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | None = None,
+          ready: threading.Event | None = None, stop: threading.Event | None = None,
+          interval: float = 0.5) -> None:
+    """Serve until Ctrl-C (or ``stop`` is set, for tests)."""
+    from generator.config import load_config
+
+    config = load_config(root)
+    out = out or (root / config.output)
+    rebuild(root, out)
+    reloader = Reloader()
+    server = ThreadingHTTPServer((host, port), _make_handler(out, reloader))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"http://{host}:{server.server_address[1]}/"
+    print(f"Serving {root.name or root} at {address} (Ctrl-C to stop)", file=sys.stderr)
+    if ready is not None:
+        ready.port = server.server_address[1]  # type: ignore[attr-defined]
+        ready.set()
+    seen = snapshot(root)
+    try:
+        while not (stop and stop.is_set()):
+            time.sleep(interval)
+            current = snapshot(root)
+            if current != seen:
+                seen = current
+                if rebuild(root, out):
+                    reloader.bump()
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
