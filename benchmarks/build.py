@@ -64,7 +64,7 @@ def child(site: Path, phase: str, jobs: int | None) -> int:
     imported = time.perf_counter()
     result: dict = {"phase": phase, "import_seconds": imported - started}
     if phase != "import":
-        now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.timezone.utc)
+        now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
         try:
             report = build(site, None, jobs=jobs, clean=(phase == "full"), now=now, progress=False)
         except Exception as exc:  # noqa: BLE001
@@ -97,7 +97,7 @@ def run_child(site: Path, phase: str, jobs: int | None) -> dict:
         command += ["--jobs", str(jobs)]
     started = time.perf_counter()
     # cwd is the site: whatever the build writes relative to it stays in the work dir.
-    proc = subprocess.run(command, cwd=site, capture_output=True, text=True)
+    proc = subprocess.run(command, cwd=site, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
     if proc.returncode != 0 or not lines:
@@ -106,6 +106,20 @@ def run_child(site: Path, phase: str, jobs: int | None) -> dict:
     result = json.loads(lines[-1][len(RESULT):])
     result["command_seconds"] = wall
     return result
+
+
+def code_stamp() -> str:
+    """A fingerprint of the code under test (names, sizes, mtimes), to notice edits mid-run."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for top in ("generator", "functions", "themes"):
+        for folder, dirs, names in os.walk(REPO / top):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                st = os.stat(os.path.join(folder, name))
+                h.update(f"{folder}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
 def count_output(out: Path) -> tuple[int, int]:
@@ -117,11 +131,18 @@ def count_output(out: Path) -> tuple[int, int]:
     return pages, files
 
 
-def prepare(work: Path, campaigns: int) -> dict:
-    """(Re)generate the synthetic site in ``work``; refuse a folder we did not make."""
-    sys.path.insert(0, str(HERE))
+def _sitegen():
+    """The site generator, imported only by the parent (the phases stay lean)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
     import sitegen
 
+    return sitegen
+
+
+def prepare(work: Path, campaigns: int) -> dict:
+    """(Re)generate the synthetic site in ``work``; refuse a folder we did not make."""
+    sitegen = _sitegen()
     if work.exists() and any(work.iterdir()) and not (work / sitegen.MARKER).exists():
         raise BenchError(f"{work} exists and was not made by this benchmark: choose another --work folder")
     if work.exists():
@@ -160,6 +181,7 @@ def measure(work: Path, campaigns: int, jobs: int | None, log) -> dict:
     figures.update(prepare(work, campaigns))
     log(f"  {figures['source_files']} files in {figures['generate_seconds']:.1f} s "
         f"(story ≈ {figures['story_words_mean']} words, updates ≈ {figures['update_words_mean']})")
+    stamp = code_stamp()
     # For scale: a bare interpreter's start and exit.
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
@@ -185,6 +207,7 @@ def measure(work: Path, campaigns: int, jobs: int | None, log) -> dict:
         log(f"  {result['build_seconds']:.2f} s in process, {result['command_seconds']:.2f} s whole command")
         phases.append(result)
     figures["phases"] = phases
+    figures["code_changed_during_run"] = code_stamp() != stamp
     figures["targets"] = judge(phases)
     figures["notes"] = notes(figures)
     return figures
@@ -209,15 +232,22 @@ def judge(phases: list[dict]) -> list[dict]:
 def notes(figures: dict) -> list[str]:
     """Anything in the figures that deserves a second look."""
     out = []
+    if figures["code_changed_during_run"]:
+        out.append("files under generator/, functions/ or themes/ changed during the run: "
+                   "the phases did not measure the same code; run again")
     if figures["campaigns"] != TARGET_CAMPAIGNS:
-        out.append(f"the targets are set for {TARGET_CAMPAIGNS} campaigns; at {figures['campaigns']} they are indicative only")
+        out.append(f"the targets are set for {TARGET_CAMPAIGNS} campaigns; "
+                   f"at {figures['campaigns']} they are indicative only")
     for p in figures["phases"]:
         if p["report_pages"] is not None and p["report_pages"] != p["output_pages"]:
-            out.append(f"{p['label']}: the report says {p['report_pages']} pages, the output folder holds {p['output_pages']} .html files")
+            out.append(f"{p['label']}: the report says {p['report_pages']} pages, "
+                       f"the output folder holds {p['output_pages']} .html files")
         if p["report_total"] is not None and p["report_total"] != p["output_files"]:
             out.append(f"{p['label']}: the report says {p['report_total']} files, the output folder holds {p['output_files']}")
-        if p["report_seconds"] is not None and abs(p["report_seconds"] - p["build_seconds"]) > 0.05 + 0.1 * p["build_seconds"]:
-            out.append(f"{p['label']}: the report's own time ({p['report_seconds']:.2f} s) differs from build()'s wall time ({p['build_seconds']:.2f} s)")
+        own = p["report_seconds"]
+        if own is not None and abs(own - p["build_seconds"]) > 0.05 + 0.1 * p["build_seconds"]:
+            out.append(f"{p['label']}: the report's own time ({own:.2f} s) differs from "
+                       f"build()'s wall time ({p['build_seconds']:.2f} s)")
         if p["phase"] == "noop" and p["report_rendered"]:
             out.append(f"no-op rebuild rendered {p['report_rendered']} outputs (expected 0)")
         if p["phase"] == "noop" and p["report_parsed"]:
@@ -239,13 +269,13 @@ def _num(value, fmt: str = "{:.2f}", none: str = "—") -> str:
 def table(figures: dict) -> str:
     jobs = figures["jobs"] if figures["jobs"] is not None else "default"
     lines = [
-        f"Cagnotte build benchmark: {figures['campaigns']} campaigns, jobs={jobs}, "
-        f"Python {figures['python']}, {figures['cpus']} CPUs, {figures['platform']}",
-        f"site: {figures['site']} ({figures['source_files']} source files, generated in "
-        f"{figures['generate_seconds']:.1f} s); edited: {figures.get('edited', '—')}",
+        (f"Cagnotte build benchmark: {figures['campaigns']} campaigns, jobs={jobs}, "
+         f"Python {figures['python']}, {figures['cpus']} CPUs, {figures['platform']}"),
+        (f"site: {figures['site']} ({figures['source_files']} source files, generated in "
+         f"{figures['generate_seconds']:.1f} s); edited: {figures.get('edited', '—')}"),
         "",
-        f"{'phase':<19}{'in-process':>12}{'whole command':>15}{'import':>9}"
-        f"{'rendered':>10}{'reused':>9}{'parsed':>8}{'pages':>8}{'files':>8}{'pages/s':>9}",
+        (f"{'phase':<19}{'in-process':>12}{'whole command':>15}{'import':>9}"
+         f"{'rendered':>10}{'reused':>9}{'parsed':>8}{'pages':>8}{'files':>8}{'pages/s':>9}"),
     ]
     for p in figures["phases"]:
         lines.append(
@@ -306,9 +336,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         figures = measure(work, args.campaigns, args.jobs, log)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
     except BenchError as exc:
         log(f"benchmark failed: {exc}")
-        log(f"(the site is left in {work} to look at)")
+        if (work / _sitegen().MARKER).exists():
+            log(f"(the site is left in {work} to look at)")
         return 1
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -210,7 +210,7 @@ class Prose:
         amounts[0] += goal - sum(amounts)
         lines = ["| Poste | Montant | Part |", "| --- | ---: | ---: |"]
         lines += [f"| {_cap(name)} | {amount} € | {round(100 * amount / goal)} % |"
-                  for name, amount in zip(rows, amounts)]
+                  for name, amount in zip(rows, amounts, strict=True)]
         lines.append(f"| **Total** | **{goal} €** | 100 % |")
         return "\n".join(lines)
 
@@ -324,7 +324,7 @@ def _rewards(rng: random.Random, prose: Prose) -> list[str]:
     picks = sorted(rng.sample(range(len(REWARD_IDS)), 5))
     bands = ((5, 10), (15, 30), (35, 60), (70, 150), (180, 500))
     lines = []
-    for index, (pick, (low, high)) in enumerate(zip(picks, bands)):
+    for index, (pick, (low, high)) in enumerate(zip(picks, bands, strict=True)):
         lines += [
             f"  - id: {REWARD_IDS[pick]}",
             f"    title: {_q(REWARD_TITLES[pick])}",

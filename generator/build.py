@@ -58,17 +58,23 @@ def now_from_environment() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None):
+def locate_theme(root: Path, config: SiteConfig) -> Theme:
+    try:
+        return Theme.locate(root, config.theme)
+    except FileNotFoundError:
+        raise ContentError([Problem("site.yml", 1, f"theme '{config.theme}' not found (a folder under themes/ or a path)")])
+
+
+def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None,
+              tree: loader.Tree | None = None):
     """Read, validate and assemble the site; raise ContentError with every problem."""
     from generator.site import assemble
 
     config = load_config(root)
-    try:
-        theme = Theme.locate(root, config.theme)
-    except FileNotFoundError:
-        raise ContentError([Problem("site.yml", 1, f"theme '{config.theme}' not found (a folder under themes/ or a path)")])
+    theme = locate_theme(root, config)
     ctx = Context(config.language, config.languages, config.currency, config.timezone)
-    tree = loader.scan(root)
+    if tree is None:
+        tree = loader.scan(root, state.files() if state else None)
 
     def cached(keyed: list[tuple[loader.Source, str]]) -> dict:
         keys = [key for _, key in keyed]
@@ -76,7 +82,7 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
         missing = [(source, key) for source, key in keyed if key not in found]
         parsed = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs)
         fresh = {key: doc for (_, key), doc in zip(missing, parsed)}
-        if state is not None:
+        if state is not None and (fresh or len(found) != len(keys)):
             state.save_docs(fresh, set(keys))
         found.update(fresh)
         cached.parsed = len(fresh)  # type: ignore[attr-defined]
@@ -96,6 +102,17 @@ def _parse_one(args):
     return loader.parse(root, source, ctx)
 
 
+def _inputs(config: SiteConfig, theme: Theme, tree: loader.Tree) -> str:
+    """One hash of everything a build reads (files by content, settings, versions)."""
+    from generator.content import documents, markdown
+
+    hasher = hashlib.sha256("\0".join((RENDER_VERSION, documents.VERSION, markdown.VERSION,
+                                       config.fingerprint(), theme.fingerprint())).encode())
+    for path, (_, _, sha) in sorted(tree.stats.items()):  # type: ignore[attr-defined]
+        hasher.update(f"{path}\0{sha}\0".encode())
+    return hasher.hexdigest()
+
+
 def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, clean: bool = False,
           now: dt.datetime | None = None, progress: bool = False) -> BuildReport:
     """Build the site in ``site_dir`` into ``out`` (default: site.yml's ``output``)."""
@@ -110,10 +127,27 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
     try:
         if clean or not out.is_dir():
             state.forget_outputs()
-        config, theme, site, parsed = load_site(root, now, jobs, state)
-        return _write(config, theme, site, out, state, jobs, progress, parsed, started)
+        theme = locate_theme(root, config)
+        tree = loader.scan(root, state.files())
+        state.save_files(tree.stats)  # type: ignore[attr-defined]
+        inputs = _inputs(config, theme, tree)
+        last = state.last_build()
+        if last and last[0] == inputs and last[1] <= _iso(now) < last[2] and out.is_dir():
+            # Same files, and no status or day count has changed since: nothing to do.
+            return BuildReport(rendered=0, reused=last[4], total=last[4], pages=last[3], removed=0,
+                               parsed=0, seconds=time.perf_counter() - started, out=out)
+        config, theme, site, parsed = load_site(root, now, jobs, state, tree)
+        report = _write(config, theme, site, out, state, jobs, progress, parsed, started)
+        start, end = site.window()
+        state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total)
+        return report
     finally:
         state.close()
+
+
+def _iso(moment: dt.datetime) -> str:
+    """A UTC timestamp that sorts as text (the window's bounds)."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs: int,
@@ -125,8 +159,8 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         RENDER_VERSION, config.fingerprint(), repr(sorted(theme.assets.items())))).encode()).hexdigest()
     wanted: dict[str, str] = {}  # output path → fingerprint
     for page in pages:
-        wanted[page.path] = _fingerprint(common, page.deps, theme.template_fingerprint(page.template),
-                                         theme.locale_fingerprint(page.lang))
+        template = theme.template_fingerprint(page.template) if page.template else ""
+        wanted[page.path] = _fingerprint(common, page.deps, template, theme.locale_fingerprint(page.lang))
     copies: dict[str, Path] = {}  # output path → source file
     for name, url in theme.assets.items():
         copies[url.lstrip("/")] = theme.static[name]
@@ -148,38 +182,48 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     staging = Staging(out)
     try:
         for page in pages:
-            staging.claim(page.path, page.template)
+            staging.claim(page.path, page.template or page.kind)
         for rel in copies:
             staging.claim(rel, str(copies[rel]))
         staging.claim(CATALOG, "the pledge catalog")
         digests: dict[str, str] = {}
         todo: list[int] = []
+
+        def unchanged(rel: str) -> bool:
+            old = previous.get(rel)
+            return bool(old and old[0] == wanted[rel] and os.path.exists(os.path.join(out, rel)))
+
         for index, page in enumerate(pages):
-            old = previous.get(page.path)
-            if old and old[0] == wanted[page.path] and staging.reuse(page.path):
-                digests[page.path] = old[1]
+            if unchanged(page.path):
+                digests[page.path] = previous[page.path][1]
                 report.reused += 1
             else:
                 todo.append(index)
         for rel, source in copies.items():
-            old = previous.get(rel)
-            if not (old and old[0] == wanted[rel] and staging.reuse(rel)):
+            if unchanged(rel):
+                report.reused += 1
+            else:
                 staging.copy(rel, source)
             digests[rel] = wanted[rel]
-        staging.write(CATALOG, catalog)
+        if unchanged(CATALOG):
+            report.reused += 1
+        else:
+            staging.write(CATALOG, catalog)
         digests[CATALOG] = wanted[CATALOG]
         global _JOB
-        _JOB = (config, theme, site, pages, staging.path)
+        _JOB = (config, theme, site, pages, staging)
         _ENVS.clear()
         show = _progress(len(todo)) if progress and len(todo) >= 100 else None
         for results in _imap(_render_chunk, _chunks(todo, jobs), jobs):
             digests.update(results)
+            staging.add([rel for rel, _ in results])
             if show:
                 show(len(results))
         _JOB = None
         report.rendered = len(todo)
-        report.removed = len(set(previous) - set(wanted))
-        staging.commit()
+        removed = sorted(set(previous) - set(wanted))
+        report.removed = len(removed)
+        staging.commit(removed)
     except BaseException:
         staging.abort()
         raise
@@ -199,6 +243,7 @@ _ENVS: dict = {}
 
 
 def _environment(lang: str):
+    """One Jinja environment per language and process (compiled templates are kept)."""
     from generator.render.env import environment
 
     if lang not in _ENVS:
@@ -208,24 +253,24 @@ def _environment(lang: str):
 
 
 def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
-    from generator.render.plan import context
+    from generator.render.plan import context, sitemap
 
     config, theme, site, pages, staging = _JOB
     results = []
     for index in indices:
         page: Page = pages[index]
-        env = _environment(page.lang)
-        try:
-            text = env.get_template(page.template).render(**context(site, page, pages))
-        except Exception as error:
-            problem = _template_problem(error, config.root)
-            if problem is None:
-                raise
-            raise ContentError([problem]) from None
+        if page.kind == "sitemap":
+            text = sitemap(site, pages)
+        else:
+            try:
+                text = _environment(page.lang).get_template(page.template).render(**context(site, page, pages))
+            except Exception as error:
+                problem = _template_problem(error, config.root)
+                if problem is None:
+                    raise
+                raise ContentError([problem]) from None
         data = text.encode("utf-8")
-        target = os.path.join(staging, page.path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as handle:
+        with open(staging.target(page.path), "wb") as handle:
             handle.write(data)
         results.append((page.path, digest(data)))
     return results

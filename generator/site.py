@@ -29,6 +29,26 @@ class Site:
         campaign = self.campaigns[self.config.language][slug]
         return max(0, int((campaign.ends - self.now).total_seconds() // 86400))
 
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """The span around ``now`` in which no status or day count changes.
+
+        Pages depend on ``now`` only through those, so a rebuild inside the
+        window with the same files would render exactly the same bytes.
+        """
+        day = dt.timedelta(days=1)
+        start, end = dt.datetime.min.replace(tzinfo=dt.timezone.utc), dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+        for c in self.campaigns[self.config.language].values():
+            moments = [m for m in (c.starts, c.ends) if m is not None]
+            if self.now < c.ends:
+                left = self.days_left(c.slug)
+                moments += [c.ends - left * day, c.ends - (left + 1) * day]
+            for moment in moments:
+                if moment <= self.now:
+                    start = max(start, moment)
+                else:
+                    end = min(end, moment)
+        return start, end
+
     def groups(self, lang: str) -> list[dict]:
         """Home page sections: live, upcoming, successful, ended; each by category."""
         out = []
@@ -54,11 +74,13 @@ def assemble(config: SiteConfig, bundles: list[Bundle], now: dt.datetime,
     campaign's fingerprint covers all of its folder's files.
     """
     campaigns = {lang: {b.slug: localise(b, lang) for b in bundles} for lang in config.languages}
+    by_folder: dict[str, list[str]] = {}
+    for path in sorted(digests):
+        by_folder.setdefault(path.rsplit("/campaigns/", 1)[-1].split("/", 1)[0], []).append(path)
     fingerprints = {}
     for b in bundles:
-        prefix = b.folder + "/"
         hasher = hashlib.sha256()
-        for path in sorted(p for p in digests if p.startswith(prefix)):
+        for path in by_folder.get(b.slug, ()):
             hasher.update(f"{path}\0{digests[path]}\0".encode())
         fingerprints[b.slug] = hasher.hexdigest()
     return Site(config, now, bundles, campaigns, fingerprints, digests)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 FORMAT = 1
 FILENAME = "catalog.json"
@@ -63,7 +63,7 @@ class Catalog:
             "base_url": self.base_url,
             "campaigns": {slug: _campaign_data(c) for slug, c in sorted(self.campaigns.items())},
         }
-        return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Catalog":
@@ -75,10 +75,15 @@ class Catalog:
 
 
 def _campaign_data(c: CatalogCampaign) -> dict:
-    data = asdict(c)
-    data["ends"] = c.ends.isoformat()
-    data["starts"] = c.starts.isoformat() if c.starts else None
-    return data
+    return {
+        "slug": c.slug, "title": c.title, "currency": c.currency, "goal": c.goal, "funding": c.funding,
+        "ends": c.ends.isoformat(), "starts": c.starts.isoformat() if c.starts else None,
+        "language": c.language, "url": c.url, "thanks_url": c.thanks_url,
+        "rewards": [
+            {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit,
+             "shipping": {"countries": list(r.shipping.countries), "cost": r.shipping.cost} if r.shipping else None}
+            for r in c.rewards],
+    }
 
 
 def _campaign_from(d: dict) -> CatalogCampaign:

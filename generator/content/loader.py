@@ -54,11 +54,17 @@ class Tree:
     problems: list[Problem]
 
 
-def scan(root: Path) -> Tree:
-    """List every campaign file with its content hash (cheap: read and hash)."""
+def scan(root: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Tree:
+    """List every campaign file with its content hash.
+
+    ``known`` maps a path to ``(mtime_ns, size, sha256)`` from the last build: a
+    file whose modification time and size are unchanged is not read again.
+    """
+    known = known or {}
     tree = Tree([], {}, {}, [], [])
-    base = root / CAMPAIGNS
-    if not base.is_dir():
+    tree.stats = {}  # type: ignore[attr-defined]  # path → (mtime_ns, size, sha256), for the next scan
+    base = os.path.join(root, CAMPAIGNS)
+    if not os.path.isdir(base):
         return tree
     for entry in sorted(os.scandir(base), key=lambda e: e.name):
         if entry.name.startswith(".") or not entry.is_dir():
@@ -70,12 +76,16 @@ def scan(root: Path) -> Tree:
             continue
         tree.folders.append(slug)
         tree.assets[slug] = []
-        for path in sorted(Path(entry.path).rglob("*")):
-            rel_in = path.relative_to(entry.path).as_posix()
-            if any(part.startswith(".") for part in rel_in.split("/")) or not path.is_file():
-                continue
+        for rel_in, full in _files(entry.path):
             rel = f"{folder}/{rel_in}"
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            info = os.stat(full)
+            seen = known.get(rel)
+            if seen and seen[0] == info.st_mtime_ns and seen[1] == info.st_size:
+                digest = seen[2]
+            else:
+                with open(full, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            tree.stats[rel] = (info.st_mtime_ns, info.st_size, digest)  # type: ignore[attr-defined]
             source = _classify(rel_in, rel, slug, digest, tree.problems)
             if source is not None:
                 tree.sources.append(source)
@@ -83,6 +93,18 @@ def scan(root: Path) -> Tree:
                 tree.assets[slug].append(rel_in)
                 tree.asset_digests[rel] = digest
     return tree
+
+
+def _files(folder: str) -> list[tuple[str, str]]:
+    """``(path relative to folder, full path)`` of every visible file, sorted."""
+    found = []
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        prefix = os.path.relpath(current, folder).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        found.extend((prefix + f, os.path.join(current, f)) for f in files if not f.startswith("."))
+    found.sort()
+    return found
 
 
 def _classify(rel_in: str, rel: str, slug: str, digest: str, problems: list[Problem]) -> Source | None:

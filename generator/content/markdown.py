@@ -12,11 +12,20 @@ from functools import lru_cache
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import slugify
 from markdown.treeprocessors import Treeprocessor
 
 EXTENSIONS = ("extra", "sane_lists", "toc")
 # Part of every cache key: bump when the conversion's output changes.
-VERSION = f"md-{markdown.__version__}-{'+'.join(EXTENSIONS)}-1"
+VERSION = f"md-{markdown.__version__}-{'+'.join(EXTENSIONS)}-2"
+# Ids the theme gives to the page's own sections: a creator's heading must not take them.
+RESERVED_IDS = frozenset({"main", "story", "rewards", "stretch-goals", "faq", "risks", "updates",
+                          "creator", "funding", "share", "embed", "pledge"})
+
+
+def _slugify(value: str, separator: str) -> str:
+    slug = slugify(value, separator)
+    return f"{slug}{separator}1" if slug in RESERVED_IDS else slug
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|/|#|\?)", re.IGNORECASE)
 
 
@@ -31,7 +40,6 @@ class _Rebase(Treeprocessor):
                     element.set(attribute, self.base + value.removeprefix("./"))
             if element.tag == "img":
                 element.set("loading", "lazy")
-                element.set("decoding", "async")
 
 
 class _RebaseExtension(Extension):
@@ -45,7 +53,12 @@ class _RebaseExtension(Extension):
 def _converter() -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[*EXTENSIONS, _RebaseExtension()],
-        extension_configs={"toc": {"permalink": False}},
+        extension_configs={
+            # Story headings sit under the page's own <h2> sections: "#" becomes <h2>, "##" <h3>.
+            "toc": {"permalink": False, "baselevel": 2, "slugify": _slugify},
+            # align="…" rather than style="…": pages must work under a CSP without unsafe-inline.
+            "extra": {"tables": {"use_align_attribute": True}},
+        },
         output_format="html",
     )
 

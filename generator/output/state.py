@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA = 1
+SCHEMA = 3
 
 
 class State:
@@ -26,10 +26,15 @@ class State:
             self.db.executescript("""
                 DROP TABLE IF EXISTS docs;
                 DROP TABLE IF EXISTS outputs;
+                DROP TABLE IF EXISTS files;
+                DROP TABLE IF EXISTS builds;
+                CREATE TABLE files (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL,
+                                    size INTEGER NOT NULL, digest TEXT NOT NULL);
+                CREATE TABLE builds (out TEXT PRIMARY KEY, inputs TEXT NOT NULL,
+                                     valid_from TEXT NOT NULL, valid_until TEXT NOT NULL,
+                                     pages INTEGER NOT NULL, total INTEGER NOT NULL);
                 CREATE TABLE docs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-                CREATE TABLE outputs (out TEXT NOT NULL, path TEXT NOT NULL,
-                                      fingerprint TEXT NOT NULL, digest TEXT NOT NULL,
-                                      PRIMARY KEY (out, path));
+                CREATE TABLE outputs (out TEXT PRIMARY KEY, files BLOB NOT NULL);
             """)
             self.db.execute(f"PRAGMA user_version={SCHEMA}")
         self.out = str(out.resolve())
@@ -53,22 +58,46 @@ class State:
             stale = [k for (k,) in self.db.execute("SELECT key FROM docs") if k not in keep]
             self.db.executemany("DELETE FROM docs WHERE key = ?", [(k,) for k in stale])
 
+    # -- source files ---------------------------------------------------------
+    def files(self) -> dict[str, tuple[int, int, str]]:
+        """path → (mtime_ns, size, sha256) as the last scan saw them."""
+        return {p: (m, n, d) for p, m, n, d in self.db.execute("SELECT path, mtime_ns, size, digest FROM files")}
+
+    def save_files(self, files: dict[str, tuple[int, int, str]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM files")
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)",
+                                [(p, *v) for p, v in sorted(files.items())])
+
+    # -- the last build of this output -----------------------------------------
+    def last_build(self) -> tuple[str, str, str, int, int] | None:
+        """(inputs fingerprint, valid from, valid until, pages, total files) or None."""
+        return self.db.execute("SELECT inputs, valid_from, valid_until, pages, total FROM builds WHERE out = ?",
+                               (self.out,)).fetchone()
+
+    def save_build(self, inputs: str, valid_from: str, valid_until: str, pages: int, total: int) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?, ?, ?)",
+                            (self.out, inputs, valid_from, valid_until, pages, total))
+
     # -- outputs ------------------------------------------------------------
     def outputs(self) -> dict[str, tuple[str, str]]:
         """path → (fingerprint, digest) of the last build in this output folder."""
-        rows = self.db.execute("SELECT path, fingerprint, digest FROM outputs WHERE out = ?", (self.out,))
-        return {path: (fp, digest) for path, fp, digest in rows}
+        row = self.db.execute("SELECT files FROM outputs WHERE out = ?", (self.out,)).fetchone()
+        return pickle.loads(row[0]) if row else {}
 
     def save_outputs(self, outputs: dict[str, tuple[str, str]]) -> None:
+        # One row per output folder: 14,000 files load and save in a few milliseconds.
         with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute("DELETE FROM outputs WHERE out = ?", (self.out,))
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?)",
-                                [(self.out, p, fp, d) for p, (fp, d) in sorted(outputs.items())])
+            self.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
+                            (self.out, pickle.dumps(outputs, pickle.HIGHEST_PROTOCOL)))
 
     def forget_outputs(self) -> None:
         with self.db:
+            self.db.execute("BEGIN")
             self.db.execute("DELETE FROM outputs WHERE out = ?", (self.out,))
+            self.db.execute("DELETE FROM builds WHERE out = ?", (self.out,))
 
     def close(self) -> None:
         self.db.close()

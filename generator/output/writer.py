@@ -1,42 +1,30 @@
 """The only code that writes the output folder.
 
-A build writes a complete new tree beside the output (``.<name>.new-<pid>``),
-reusing unchanged files by hard link, then swaps it into place: with Linux's
-``renameat2(RENAME_EXCHANGE)`` in one atomic step, elsewhere with two renames.
-A failed build removes its staging tree and leaves the previous output as it was.
+A build renders every new or changed file into a staging folder beside the
+output (``.<name>.new-<pid>``); nothing in the output is touched until every
+page has rendered. Then the staging folder is committed:
+
+- with no previous output, the staging folder is renamed into place (one
+  atomic step);
+- otherwise each staged file replaces its old version by ``rename`` (atomic per
+  file: a reader never sees a half-written page) and the files that no longer
+  exist are removed. Unchanged files are not touched at all, which is what makes
+  an incremental build cost what changed rather than what exists.
+
+A failed build removes its staging folder and leaves the previous output as it
+was. A build interrupted during the commit is repaired by the next one: the
+build state is only saved after the commit.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import errno
 import os
 import shutil
 from pathlib import Path
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths; False where the system cannot."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result == 0:
-        return True
-    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
-
 
 class Staging:
-    """A new output tree under construction."""
+    """New and changed output files, waiting for the commit."""
 
     def __init__(self, out: Path):
         self.out = out.resolve()
@@ -44,8 +32,8 @@ class Staging:
         if self.path.exists():
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True)
-        self._dirs: set[str] = set()
-        self.claimed: dict[str, str] = {}  # output path → what made it
+        self.staged: list[str] = []
+        self.claimed: dict[str, str] = {}  # output path → what makes it
 
     def claim(self, rel: str, owner: str) -> None:
         """Refuse two items that target the same output path."""
@@ -53,46 +41,54 @@ class Staging:
             raise ValueError(f"{owner} and {self.claimed[rel]} would both write {rel}")
         self.claimed[rel] = owner
 
-    def _parent(self, rel: str) -> Path:
-        target = self.path / rel
-        folder = os.path.dirname(rel)
-        if folder not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(folder)
-        return target
+    def target(self, rel: str) -> str:
+        """Where to write ``rel`` in the staging folder (its folder is created)."""
+        path = os.path.join(self.path, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return path
 
     def write(self, rel: str, data: bytes) -> None:
-        with open(self._parent(rel), "wb") as handle:
+        with open(self.target(rel), "wb") as handle:
             handle.write(data)
-
-    def reuse(self, rel: str) -> bool:
-        """Hard-link the previous output's file; False if it is missing."""
-        previous = self.out / rel
-        try:
-            os.link(previous, self._parent(rel))
-        except FileNotFoundError:
-            return False
-        except OSError:  # another file system, or no hard links: copy
-            try:
-                shutil.copy2(previous, self._parent(rel))
-            except FileNotFoundError:
-                return False
-        return True
+        self.staged.append(rel)
 
     def copy(self, rel: str, source: Path) -> None:
         # A copy, not a link: editing the output must never reach the sources.
-        shutil.copyfile(source, self._parent(rel))
+        shutil.copyfile(source, self.target(rel))
+        self.staged.append(rel)
 
-    def commit(self) -> None:
-        """Put the new tree in place of the output, atomically where possible."""
-        if self.out.exists() and _exchange(self.path, self.out):
-            shutil.rmtree(self.path, ignore_errors=True)  # now the old tree
+    def add(self, rels: list[str]) -> None:
+        """Record files written into ``target()`` by worker processes."""
+        self.staged.extend(rels)
+
+    def commit(self, removed: list[str]) -> None:
+        """Put the staged files in the output and delete ``removed``."""
+        if not self.out.exists():
+            os.makedirs(self.out.parent, exist_ok=True)
+            os.rename(self.path, self.out)
             return
-        old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-        if self.out.exists():
-            os.rename(self.out, old)
-        os.rename(self.path, self.out)
-        shutil.rmtree(old, ignore_errors=True)
+        made: set[str] = set()
+        for rel in self.staged:
+            folder = os.path.dirname(rel)
+            if folder and folder not in made:
+                os.makedirs(os.path.join(self.out, folder), exist_ok=True)
+                made.add(folder)
+            os.replace(os.path.join(self.path, rel), os.path.join(self.out, rel))
+        folders = set()
+        for rel in removed:
+            try:
+                os.unlink(os.path.join(self.out, rel))
+            except FileNotFoundError:
+                pass
+            folders.add(os.path.dirname(rel))
+        for folder in sorted(folders, key=len, reverse=True):  # prune emptied folders, deepest first
+            while folder:
+                try:
+                    os.rmdir(os.path.join(self.out, folder))
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -62,6 +62,7 @@ class Formatters:
         self.tz = ZoneInfo(timezone)
         self.now = now
 
+    @lru_cache(maxsize=4096)
     def money(self, minor: int | None, currency: str) -> str:
         if minor is None:
             return ""
@@ -71,6 +72,7 @@ class Formatters:
                                    locale=self.locale, currency_digits=False)
         return format_currency(value, currency, locale=self.locale)
 
+    @lru_cache(maxsize=4096)
     def date(self, value: dt.datetime | dt.date, format: str = "long") -> str:
         if isinstance(value, dt.datetime):
             value = value.astimezone(self.tz)
@@ -94,6 +96,18 @@ class Formatters:
         return max(0, int(seconds // 86400))
 
 
+def _cache_dir(config: SiteConfig):
+    folder = config.root / ".cagnotte" / "build" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def amount_step(currency: str) -> str:
+    """The ``step`` of an amount input: one minor unit (0.01 EUR, 1 JPY, 0.001 BHD)."""
+    digits = money.exponent(currency)
+    return "1" if digits == 0 else "0." + "0" * (digits - 1) + "1"
+
+
 def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -> jinja2.Environment:
     """A Jinja2 environment for pages in ``lang``."""
     env = jinja2.Environment(
@@ -105,6 +119,8 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        # Compiled templates are kept between builds (keyed by the template's source).
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_cache_dir(config))),
     )
     env.install_gettext_translations(translations(theme, lang), newstyle=True)  # type: ignore[attr-defined]
     fmt = Formatters(lang, config.timezone, now)
@@ -119,8 +135,8 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -
     env.filters.update(money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country)
     env.globals.update(
         money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country,
-        days_left=fmt.days_left, language_name=fmt.language_name, lang=lang, now=now,
-        site=config, asset=asset, image_url=image_url,
+        days_left=fmt.days_left, language_name=fmt.language_name, lang=lang,
+        site=config, asset=asset, image_url=image_url, amount_step=amount_step,
         url=lambda path: prefix + path, absolute=lambda path: config.base_url + path,
     )
     return env

@@ -64,7 +64,8 @@ def plan(site: Site) -> list[Page]:
             add(base + "updates/feed.xml", "feed.xml", "feed", _h(site.fingerprints[slug]), slug)
             for update in campaign.updates:
                 add(f"{base}updates/{update.id}/", "update.html", "update", deps, slug, update.id)
-    pages.append(Page("sitemap.xml", "/sitemap.xml", "sitemap.xml", config.language, "sitemap",
+    # The sitemap is a protocol file, written without a template (see render.sitemap).
+    pages.append(Page("sitemap.xml", "/sitemap.xml", "", config.language, "sitemap",
                       deps=_h(texts, *(pg.url for pg in pages))))
     pages.append(Page("robots.txt", "/robots.txt", "robots.txt", config.language, "robots"))
     return pages
@@ -107,8 +108,6 @@ def context(site: Site, page: Page, pages: list[Page]) -> dict:
         ctx["groups"] = site.groups(page.lang)
     elif page.kind == "feed":
         ctx["feed"] = feed(site, page)
-    elif page.kind == "sitemap":
-        ctx["entries"] = sitemap(site, pages)
     return ctx
 
 
@@ -144,9 +143,13 @@ def feed(site: Site, page: Page) -> dict:
             "entries": entries}
 
 
-def sitemap(site: Site, pages: list[Page]) -> list[dict]:
-    """Every indexable HTML page with its language alternates."""
-    entries = []
+def sitemap(site: Site, pages: list[Page]) -> str:
+    """sitemap.xml: every indexable page with its hreflang alternates (and x-default)."""
+    from xml.sax.saxutils import quoteattr, escape
+
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+             'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     for page in pages:
         if page.kind not in ("home", "campaign", "update"):
             continue
@@ -157,6 +160,12 @@ def sitemap(site: Site, pages: list[Page]) -> list[dict]:
                 lastmod = next(u.published for u in campaign.updates if u.id == page.update)
             elif campaign.updates:
                 lastmod = campaign.updates[0].published
-        entries.append({"loc": site.config.base_url + page.url, "alternates": alternates(site, page),
-                        "lastmod": lastmod})
-    return entries
+        links = alternates(site, page)
+        lines.append(f"  <url>\n    <loc>{escape(site.config.base_url + page.url)}</loc>")
+        for code, href in links + [("x-default", links[0][1])]:
+            lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href={quoteattr(href)}/>')
+        if lastmod is not None:
+            lines.append(f"    <lastmod>{lastmod.isoformat()}</lastmod>")
+        lines.append("  </url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines)

@@ -106,8 +106,20 @@ class Theme:
             self._digests[name] = hasher.hexdigest()
         return self._digests[name]
 
-    def locale_fingerprint(self, lang: str) -> str:
-        hasher = hashlib.sha256(lang.encode())
-        for po in self.catalogs(lang):
-            hasher.update(po.read_bytes())
+    def fingerprint(self) -> str:
+        """A hash of every file of the theme chain (templates, static files, catalogs)."""
+        hasher = hashlib.sha256()
+        for d in self.dirs:
+            for path in sorted(d.rglob("*")):
+                if path.is_file():
+                    hasher.update(f"{path.relative_to(d).as_posix()}\0".encode() + path.read_bytes())
         return hasher.hexdigest()
+
+    def locale_fingerprint(self, lang: str) -> str:
+        key = "locale:" + lang
+        if key not in self._digests:
+            hasher = hashlib.sha256(lang.encode())
+            for po in self.catalogs(lang):
+                hasher.update(po.read_bytes())
+            self._digests[key] = hasher.hexdigest()
+        return self._digests[key]

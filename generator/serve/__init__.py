@@ -194,6 +194,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
 
     config = load_config(root)
     out = out or (root / config.output)
+    seen = snapshot(root)  # before building: a change made during the build is not missed
     rebuild(root, out)
     reloader = Reloader()
     server = ThreadingHTTPServer((host, port), _make_handler(out, reloader))
@@ -205,7 +206,6 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     if ready is not None:
         ready.port = server.server_address[1]  # type: ignore[attr-defined]
         ready.set()
-    seen = snapshot(root)
     try:
         while not (stop and stop.is_set()):
             time.sleep(interval)
