@@ -122,6 +122,18 @@ def code_stamp() -> str:
     return h.hexdigest()
 
 
+def git_commit() -> str | None:
+    """The repository's commit, with ``+dirty`` when the working tree has changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
 def count_output(out: Path) -> tuple[int, int]:
     """``(HTML pages, files)`` in the output folder, counted on disk."""
     pages = files = 0
@@ -176,6 +188,7 @@ def measure(work: Path, campaigns: int, jobs: int | None, log) -> dict:
         "cpus": os.cpu_count(),
         "site": str(work),
         "now": "2026-11-26T12:00:00+00:00",
+        "commit": git_commit(),
     }
     log(f"generating {campaigns} campaigns in {work} …")
     figures.update(prepare(work, campaigns))
@@ -272,7 +285,8 @@ def table(figures: dict) -> str:
         (f"Cagnotte build benchmark: {figures['campaigns']} campaigns, jobs={jobs}, "
          f"Python {figures['python']}, {figures['cpus']} CPUs, {figures['platform']}"),
         (f"site: {figures['site']} ({figures['source_files']} source files, generated in "
-         f"{figures['generate_seconds']:.1f} s); edited: {figures.get('edited', '—')}"),
+         f"{figures['generate_seconds']:.1f} s); edited: {figures.get('edited', '—')}; "
+         f"commit: {figures.get('commit') or 'unknown'}"),
         "",
         (f"{'phase':<19}{'in-process':>12}{'whole command':>15}{'import':>9}"
          f"{'rendered':>10}{'reused':>9}{'parsed':>8}{'pages':>8}{'files':>8}{'pages/s':>9}"),

@@ -9,8 +9,8 @@ folder in one step.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
-import multiprocessing
 import os
 import sys
 import time
@@ -34,6 +34,22 @@ RENDER_VERSION = "render-1"
 _PARALLEL_MIN = 24
 
 
+class Timings:
+    """Seconds spent per stage (printed by ``CAGNOTTE_TIMINGS=1``, read by the benchmark)."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+        self.last = time.perf_counter()
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages.append((stage, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        return " ".join(f"{stage}={seconds:.3f}" for stage, seconds in self.stages)
+
+
 @dataclass
 class BuildReport:
     rendered: int  # pages rendered this time
@@ -44,6 +60,7 @@ class BuildReport:
     parsed: int  # source files parsed this time (not from the cache)
     seconds: float
     out: Path
+    timings: Timings | None = None
 
     @property
     def changed(self) -> bool:
@@ -124,6 +141,11 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
     out = (root / config.output) if out is None else Path(out)
     out = out if out.is_absolute() else (Path.cwd() / out)
     state = State(root, out)
+    timings = Timings()
+    # The build makes many long-lived objects and few cycles: collecting while
+    # they are created only costs time (and, after fork, copies memory pages).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         if clean or not out.is_dir():
             state.forget_outputs()
@@ -131,18 +153,26 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         tree = loader.scan(root, state.files())
         state.save_files(tree.stats)  # type: ignore[attr-defined]
         inputs = _inputs(config, theme, tree)
+        timings.mark("scan")
         last = state.last_build()
         if last and last[0] == inputs and last[1] <= _iso(now) < last[2] and out.is_dir():
             # Same files, and no status or day count has changed since: nothing to do.
             return BuildReport(rendered=0, reused=last[4], total=last[4], pages=last[3], removed=0,
                                parsed=0, seconds=time.perf_counter() - started, out=out)
         config, theme, site, parsed = load_site(root, now, jobs, state, tree)
-        report = _write(config, theme, site, out, state, jobs, progress, parsed, started)
+        timings.mark("load")
+        report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings)
         start, end = site.window()
         state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total)
+        timings.mark("save")
+        report.timings = timings
+        if os.environ.get("CAGNOTTE_TIMINGS"):
+            print(f"timings: {timings}", file=sys.stderr)
         return report
     finally:
         state.close()
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -151,10 +181,11 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs: int,
-           progress: bool, parsed: int, started: float) -> BuildReport:
+           progress: bool, parsed: int, started: float, timings: Timings) -> BuildReport:
     from generator.catalog import make_catalog
 
     pages = plan(site)
+    timings.mark("plan")
     common = hashlib.sha256("\0".join((
         RENDER_VERSION, config.fingerprint(), repr(sorted(theme.assets.items())))).encode()).hexdigest()
     wanted: dict[str, str] = {}  # output path → fingerprint
@@ -169,8 +200,10 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         for rel in bundle.files:
             copies[f"campaigns/{bundle.slug}/{rel}"] = config.root / bundle.folder / rel
             wanted[f"campaigns/{bundle.slug}/{rel}"] = "copy:" + site.digests[f"{bundle.folder}/{rel}"]
+    timings.mark("fingerprint")
     catalog = make_catalog(site).to_json().encode()
     wanted[CATALOG] = "data:" + digest(catalog)
+    timings.mark("catalog")
     previous = state.outputs()
     report = BuildReport(rendered=0, reused=0, total=len(wanted), out=out, removed=0, parsed=parsed,
                          pages=sum(1 for p in pages if p.path.endswith(".html")), seconds=0.0)
@@ -190,8 +223,9 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         todo: list[int] = []
 
         def unchanged(rel: str) -> bool:
+            # Trusts the state: a file deleted by hand comes back with --clean.
             old = previous.get(rel)
-            return bool(old and old[0] == wanted[rel] and os.path.exists(os.path.join(out, rel)))
+            return bool(old and old[0] == wanted[rel])
 
         for index, page in enumerate(pages):
             if unchanged(page.path):
@@ -210,6 +244,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         else:
             staging.write(CATALOG, catalog)
         digests[CATALOG] = wanted[CATALOG]
+        timings.mark("compare")
         global _JOB
         _JOB = (config, theme, site, pages, staging)
         _ENVS.clear()
@@ -221,9 +256,11 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
                 show(len(results))
         _JOB = None
         report.rendered = len(todo)
+        timings.mark("render")
         removed = sorted(set(previous) - set(wanted))
         report.removed = len(removed)
         staging.commit(removed)
+        timings.mark("commit")
     except BaseException:
         staging.abort()
         raise
@@ -309,6 +346,8 @@ def _map(function: Callable, items: list, jobs: int) -> list:
     """``map`` over worker processes when it pays, in this process otherwise."""
     if jobs <= 1 or len(items) < _PARALLEL_MIN or sys.platform == "win32":
         return [function(item) for item in items]
+    import multiprocessing
+
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
 
@@ -318,6 +357,8 @@ def _imap(function: Callable, chunks: list, jobs: int):
     if jobs <= 1 or len(chunks) < 2 or sys.platform == "win32":
         yield from map(function, chunks)
         return
+    import multiprocessing
+
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         yield from pool.imap_unordered(function, chunks)
 

@@ -15,7 +15,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from functions.core import money
-from generator.content import markdown
 from generator.content.fields import Fields, compose
 from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
 from generator.problems import Problem
@@ -78,6 +77,12 @@ class UpdateDoc:
     title: str = ""
     published: dt.datetime | None = None
     body_html: str = ""
+
+
+def _markdown(text: str, base: str) -> str:
+    from generator.content.markdown import to_html  # imported only when something is parsed
+
+    return to_html(text, base)
 
 
 def split_front_matter(text: str, path: str, problems: list[Problem]) -> tuple[str | None, str]:
@@ -144,7 +149,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     v["rewards"] = _rewards(f, currency, base)
     v["stretch_goals"] = _stretch_goals(f, currency, v["goal"])
     v["faq"] = _faq(f, base)
-    v["risks_html"] = markdown.to_html(f.text("risks"), base)
+    v["risks_html"] = _markdown(f.text("risks"), base)
     final = f.mapping("final")
     if final is not None:
         final.allow(("raised", "backers"))
@@ -152,7 +157,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         backers = final.integer("backers", required=True)
         if raised is not None and backers is not None:
             v["final"] = Final(raised, backers)
-    v["story_html"] = markdown.to_html(body, base)
+    v["story_html"] = _markdown(body, base)
     return doc
 
 
@@ -186,7 +191,7 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
     if "faq" in f:
         v["faq"] = _faq(f, base)
     if "risks" in f:
-        v["risks_html"] = markdown.to_html(f.text("risks"), base)
+        v["risks_html"] = _markdown(f.text("risks"), base)
     for item in f.items("rewards"):
         item.allow(("id", "title", "description"), hint={k: _NOT_TRANSLATED for k in REWARD_FIELDS})
         rid = item.slug("id", required=True)
@@ -195,7 +200,7 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
             if "title" in item:
                 texts["title"] = item.text("title", one_line=True)
             if "description" in item:
-                texts["description_html"] = markdown.to_html(item.text("description"), base)
+                texts["description_html"] = _markdown(item.text("description"), base)
             doc.rewards[rid] = (item.line, texts)
     for item in f.items("stretch_goals"):
         item.allow(("amount", "title"))
@@ -206,7 +211,7 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
         else:
             doc.stretch_goals.append((item.at("amount"), amount, title))
     if body.strip():
-        v["story_html"] = markdown.to_html(body, base)
+        v["story_html"] = _markdown(body, base)
     return doc
 
 
@@ -239,7 +244,7 @@ def parse_update(text: str, slug: str, stem: str, language: str | None, source: 
     doc.published = f.moment("date", ctx.tz)
     if doc.published is None and day is not None:
         doc.published = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ctx.tz)
-    doc.body_html = markdown.to_html(body, f"/campaigns/{slug}/updates/")
+    doc.body_html = _markdown(body, f"/campaigns/{slug}/updates/")
     return doc
 
 
@@ -277,7 +282,7 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         limit = r.integer("limit", minimum=1)
         delivery = r.month("delivery")
         shipping = _shipping(r, currency)
-        description = markdown.to_html(r.text("description"), base)
+        description = _markdown(r.text("description"), base)
         if rid and amount is not None:
             rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping))
     return tuple(rewards)
@@ -316,6 +321,6 @@ def _faq(f: Fields, base: str) -> tuple[Question, ...]:
     for q in f.items("faq"):
         q.allow(("q", "a"), hint={"question": "did you mean 'q'?", "answer": "did you mean 'a'?"})
         question = q.text("q", required=True, one_line=True)
-        answer = markdown.to_html(q.text("a", required=True), base)
+        answer = _markdown(q.text("a", required=True), base)
         questions.append(Question(question, answer))
     return tuple(questions)

@@ -51,6 +51,8 @@ class State:
 
     def save_docs(self, docs: dict[str, object], keep: set[str]) -> None:
         """Store new documents; forget those no source has any more."""
+        if not docs and self.db.execute("SELECT count(*) FROM docs").fetchone()[0] == len(keep):
+            return
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)",

@@ -145,25 +145,33 @@ def feed(site: Site, page: Page) -> dict:
 
 def sitemap(site: Site, pages: list[Page]) -> str:
     """sitemap.xml: every indexable page with its hreflang alternates (and x-default)."""
-    from xml.sax.saxutils import quoteattr, escape
+    from xml.sax.saxutils import escape
 
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
              'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    config = site.config
+    base = escape(config.base_url, {'"': "&quot;"})
+    prefixes = [(lang, base + config.prefix(lang)) for lang in config.languages]
+    published: dict[tuple[str, str], object] = {}
+    for lang, campaigns in site.campaigns.items():
+        for c in campaigns.values():
+            for u in c.updates:
+                published[(c.slug, u.id)] = u.published
     for page in pages:
         if page.kind not in ("home", "campaign", "update"):
             continue
         lastmod = None
-        if page.slug is not None:
-            campaign = site.campaigns[page.lang][page.slug]
-            if page.update is not None:
-                lastmod = next(u.published for u in campaign.updates if u.id == page.update)
-            elif campaign.updates:
-                lastmod = campaign.updates[0].published
-        links = alternates(site, page)
-        lines.append(f"  <url>\n    <loc>{escape(site.config.base_url + page.url)}</loc>")
-        for code, href in links + [("x-default", links[0][1])]:
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href={quoteattr(href)}/>')
+        if page.update is not None:
+            lastmod = published[(page.slug, page.update)]
+        elif page.slug is not None:
+            updates = site.campaigns[page.lang][page.slug].updates
+            lastmod = updates[0].published if updates else None
+        path = escape(_unprefixed(site, page), {'"': "&quot;"})
+        lines.append(f"  <url>\n    <loc>{base}{escape(page.url)}</loc>")
+        for code, prefix in prefixes:
+            lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href="{prefix}{path}"/>')
+        lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{prefixes[0][1]}{path}"/>')
         if lastmod is not None:
             lines.append(f"    <lastmod>{lastmod.isoformat()}</lastmod>")
         lines.append("  </url>")
