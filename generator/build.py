@@ -248,6 +248,10 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         global _JOB
         _JOB = (config, theme, site, pages, staging)
         _ENVS.clear()
+        # Environments, catalogs and compiled templates are made once, here, and
+        # inherited by the forked workers instead of being made again in each.
+        for lang, template in sorted({(pages[i].lang, pages[i].template) for i in todo if pages[i].template}):
+            _environment(lang).get_template(template)
         show = _progress(len(todo)) if progress and len(todo) >= 100 else None
         for results in _imap(_render_chunk, _chunks(todo, jobs), jobs):
             digests.update(results)
