@@ -32,6 +32,8 @@ from generator.render.theme import Theme
 RENDER_VERSION = "render-1"
 # Below this many items, a worker pool costs more than it saves.
 _PARALLEL_MIN = 24
+# A progress bar for stages with at least this many items (on a terminal).
+_PROGRESS_MIN = 100
 
 
 class Timings:
@@ -83,7 +85,7 @@ def locate_theme(root: Path, config: SiteConfig) -> Theme:
 
 
 def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None,
-              tree: loader.Tree | None = None):
+              tree: loader.Tree | None = None, progress: bool = False):
     """Read, validate and assemble the site; raise ContentError with every problem."""
     from generator.site import assemble
 
@@ -97,7 +99,8 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
         keys = [key for _, key in keyed]
         found = state.docs(keys) if state else {}
         missing = [(source, key) for source, key in keyed if key not in found]
-        parsed = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs)
+        show = _progress(len(missing), "Reading") if progress and len(missing) >= _PROGRESS_MIN else None
+        parsed = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs, show)
         fresh = {key: doc for (_, key), doc in zip(missing, parsed)}
         if state is not None and (fresh or len(found) != len(keys)):
             state.save_docs(fresh, set(keys))
@@ -159,7 +162,7 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
             # Same files, and no status or day count has changed since: nothing to do.
             return BuildReport(rendered=0, reused=last[4], total=last[4], pages=last[3], removed=0,
                                parsed=0, seconds=time.perf_counter() - started, out=out)
-        config, theme, site, parsed = load_site(root, now, jobs, state, tree)
+        config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress)
         timings.mark("load")
         report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings)
         start, end = site.window()
@@ -252,7 +255,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         # inherited by the forked workers instead of being made again in each.
         for lang, template in sorted({(pages[i].lang, pages[i].template) for i in todo if pages[i].template}):
             _environment(lang).get_template(template)
-        show = _progress(len(todo)) if progress and len(todo) >= 100 else None
+        show = _progress(len(todo), "Rendering") if progress and len(todo) >= _PROGRESS_MIN else None
         for results in _imap(_render_chunk, _chunks(todo, jobs), jobs):
             digests.update(results)
             staging.add([rel for rel, _ in results])
@@ -346,14 +349,24 @@ def _chunks(items: list[int], jobs: int) -> list[list[int]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _map(function: Callable, items: list, jobs: int) -> list:
-    """``map`` over worker processes when it pays, in this process otherwise."""
+def _map(function: Callable, items: list, jobs: int, show: Callable[[int], None] | None = None) -> list:
+    """``map`` over worker processes when it pays, in this process otherwise (order kept)."""
     if jobs <= 1 or len(items) < _PARALLEL_MIN or sys.platform == "win32":
-        return [function(item) for item in items]
+        results = []
+        for item in items:
+            results.append(function(item))
+            if show:
+                show(1)
+        return results
     import multiprocessing
 
+    results = []
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+        for result in pool.imap(function, items, chunksize=max(1, min(32, len(items) // (jobs * 8)))):
+            results.append(result)
+            if show:
+                show(1)
+    return results
 
 
 def _imap(function: Callable, chunks: list, jobs: int):
@@ -367,10 +380,11 @@ def _imap(function: Callable, chunks: list, jobs: int):
         yield from pool.imap_unordered(function, chunks)
 
 
-def _progress(total: int):
+def _progress(total: int, label: str):
+    """A progress bar on stderr; returns ``advance(count)``."""
     import click
 
-    bar = click.progressbar(length=total, label="Rendering", file=sys.stderr)
+    bar = click.progressbar(length=total, label=label.ljust(9), file=sys.stderr)
     bar.__enter__()
     state = {"done": 0}
 

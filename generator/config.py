@@ -63,7 +63,10 @@ def load_config(root: Path) -> SiteConfig:
     shown = FILENAME
     if not path.is_file():
         raise ContentError([Problem(shown, 1, f"no {FILENAME} here: run cagnotte in the site folder or pass --site DIR")])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ContentError([Problem(shown, 1, "not UTF-8 text: save the file as UTF-8")])
     problems = find_secrets(text, shown)
     node = compose(text, shown, 1, problems)
     if node is None and problems:

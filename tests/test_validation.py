@@ -232,3 +232,11 @@ def test_no_site_yml_is_one_clear_line(cli, tmp_path):
     assert "Traceback" not in result.output
     assert result.stderr.splitlines()[0].endswith(
         "site.yml:1: no site.yml here: run cagnotte in the site folder or pass --site DIR")
+
+
+def test_a_file_that_is_not_utf8(cli, site):
+    path = site / CAMPAIGN
+    path.parent.mkdir(parents=True)
+    path.write_bytes(GOOD.replace("Story.", "Caf\xe9.").encode("latin-1"))
+    code, lines = check(cli, site)
+    assert problems(site, lines) == [f"{CAMPAIGN}:11: not UTF-8 text: save the file as UTF-8"]  # the first é

@@ -125,12 +125,26 @@ def _classify(rel_in: str, rel: str, slug: str, digest: str, problems: list[Prob
 
 def parse(root: Path, source: Source, ctx: Context):
     """Parse one source file (runs in a worker process)."""
-    text = (root / source.path).read_text(encoding="utf-8")
+    try:
+        text = (root / source.path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        line = (root / source.path).read_bytes()[:error.start].count(b"\n") + 1
+        return _unreadable(source, Problem(source.path, line, "not UTF-8 text: save the file as UTF-8"))
+    except OSError as error:
+        return _unreadable(source, Problem(source.path, 1, f"cannot be read: {error.strerror}"))
     if source.kind == "campaign":
         return documents.parse_campaign(text, source.slug, source.path, ctx)
     if source.kind == "translation":
         return documents.parse_translation(text, source.slug, source.language, source.path, ctx)
     return documents.parse_update(text, source.slug, source.stem, source.language, source.path, ctx)
+
+
+def _unreadable(source: Source, problem: Problem):
+    if source.kind == "campaign":
+        return documents.CampaignDoc(source.slug, source.path, [problem])
+    if source.kind == "translation":
+        return documents.TranslationDoc(source.slug, source.language, source.path, [problem])
+    return documents.UpdateDoc(source.slug, source.stem, source.language, source.path, [problem])
 
 
 def bundle(tree: Tree, docs: dict[Source, object]) -> tuple[list[Bundle], list[Problem]]:
