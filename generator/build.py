@@ -251,18 +251,27 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         global _JOB
         _JOB = (config, theme, site, pages, staging)
         _ENVS.clear()
+        _FRAGMENTS.clear()
+        if todo:
+            _FRAGMENTS.update(state.fragments())
         # Environments, catalogs and compiled templates are made once, here, and
         # inherited by the forked workers instead of being made again in each.
         for lang, template in sorted({(pages[i].lang, pages[i].template) for i in todo if pages[i].template}):
             _environment(lang).get_template(template)
+        made: dict[str, str] = {}
+        used: set[str] = set()
         show = _progress(len(todo), "Rendering") if progress and len(todo) >= _PROGRESS_MIN else None
-        for results in _imap(_render_chunk, _chunks(todo, jobs), jobs):
+        for results, fragments in _imap(_render_chunk, _chunks(todo, jobs), jobs):
+            made.update(fragments[0])
+            used.update(fragments[1])
             digests.update(results)
             staging.add([rel for rel, _ in results])
             if show:
                 show(len(results))
         _JOB = None
         report.rendered = len(todo)
+        if made or used:
+            state.save_fragments(made, used)
         timings.mark("render")
         removed = sorted(set(previous) - set(wanted))
         report.removed = len(removed)
@@ -284,6 +293,7 @@ def _fingerprint(*parts: str) -> str:
 
 _JOB = None  # (config, theme, site, pages, staging path), inherited by forked workers
 _ENVS: dict = {}
+_FRAGMENTS: dict[str, str] = {}  # {% cache %} fragments of earlier builds, by key
 
 
 def _environment(lang: str):
@@ -291,12 +301,27 @@ def _environment(lang: str):
     from generator.render.env import environment
 
     if lang not in _ENVS:
+        from generator.content.model import Campaign
+        from generator.render.fragments import Store
+
         config, theme, site, _, _ = _JOB
-        _ENVS[lang] = environment(theme, config, lang, site.now)
+        env = environment(theme, config, lang, site.now)
+
+        def identity(value):
+            if isinstance(value, Campaign):
+                slug = value.slug
+                return ("campaign", slug, site.fingerprints[slug], site.status(slug), site.days_left(slug))
+            return value
+
+        salt = _fingerprint(RENDER_VERSION, lang, config.fingerprint(), repr(sorted(theme.assets.items())),
+                            theme.locale_fingerprint(lang))
+        env.fragment_store = Store(_FRAGMENTS, salt, identity, theme.template_fingerprint)
+        _ENVS[lang] = env
     return _ENVS[lang]
 
 
-def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
+def _render_chunk(indices: list[int]) -> tuple[list[tuple[str, str]], tuple[dict, set]]:
+    """Render and write pages; return their digests and the fragments made and used."""
     from generator.render.plan import context, sitemap
 
     config, theme, site, pages, staging = _JOB
@@ -317,7 +342,13 @@ def _render_chunk(indices: list[int]) -> list[tuple[str, str]]:
         with open(staging.target(page.path), "wb") as handle:
             handle.write(data)
         results.append((page.path, digest(data)))
-    return results
+    made: dict[str, str] = {}
+    used: set[str] = set()
+    for env in _ENVS.values():
+        made.update(env.fragment_store.made)
+        used.update(env.fragment_store.used)
+        env.fragment_store.made, env.fragment_store.used = {}, set()
+    return results, (made, used)
 
 
 def _template_problem(error: Exception, root: Path) -> Problem | None:

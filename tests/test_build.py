@@ -150,3 +150,14 @@ def test_files_beside_a_campaign_are_copied(site):
     build(site, now=NOW)
     image = site / "_site" / "campaigns" / "premier-album" / "cover.png"
     assert image.read_bytes() == (site / ALBUM / "cover.png").read_bytes()
+
+
+def test_cached_fragments_give_the_same_bytes_as_a_clean_build(site, tmp_path):
+    build(site, now=NOW)
+    index = site / "content/campaigns/tokyo-zine/index.md"
+    index.write_text(index.read_text().replace("A risograph zine", "A riso zine"))
+    build(site, now=NOW)  # the home page reuses the other campaigns' cards
+    shutil.rmtree(site / ".cagnotte")
+    build(site, tmp_path / "clean", now=NOW, clean=True)
+    assert tree(site / "_site") == tree(tmp_path / "clean")
+    assert "A riso zine" in (site / "_site/en/index.html").read_text()

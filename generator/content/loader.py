@@ -76,9 +76,8 @@ def scan(root: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Tr
             continue
         tree.folders.append(slug)
         tree.assets[slug] = []
-        for rel_in, full in _files(entry.path):
+        for rel_in, full, info in _files(entry.path):
             rel = f"{folder}/{rel_in}"
-            info = os.stat(full)
             seen = known.get(rel)
             if seen and seen[0] == info.st_mtime_ns and seen[1] == info.st_size:
                 digest = seen[2]
@@ -95,15 +94,17 @@ def scan(root: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Tr
     return tree
 
 
-def _files(folder: str) -> list[tuple[str, str]]:
-    """``(path relative to folder, full path)`` of every visible file, sorted."""
+def _files(folder: str, prefix: str = "") -> list[tuple[str, str, os.stat_result]]:
+    """``(path relative to folder, full path, stat)`` of every visible file, sorted."""
     found = []
-    for current, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        prefix = os.path.relpath(current, folder).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        found.extend((prefix + f, os.path.join(current, f)) for f in files if not f.startswith("."))
-    found.sort()
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                found.extend(_files(entry.path, prefix + entry.name + "/"))
+            elif entry.is_file():
+                found.append((prefix + entry.name, entry.path, entry.stat()))
     return found
 
 

@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA = 3
+SCHEMA = 5
 
 
 class State:
@@ -27,9 +27,10 @@ class State:
                 DROP TABLE IF EXISTS docs;
                 DROP TABLE IF EXISTS outputs;
                 DROP TABLE IF EXISTS files;
+                DROP TABLE IF EXISTS fragments;
+                CREATE TABLE fragments (key TEXT PRIMARY KEY, html TEXT NOT NULL);
                 DROP TABLE IF EXISTS builds;
-                CREATE TABLE files (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL,
-                                    size INTEGER NOT NULL, digest TEXT NOT NULL);
+                CREATE TABLE files (id INTEGER PRIMARY KEY CHECK (id = 1), files BLOB NOT NULL);
                 CREATE TABLE builds (out TEXT PRIMARY KEY, inputs TEXT NOT NULL,
                                      valid_from TEXT NOT NULL, valid_until TEXT NOT NULL,
                                      pages INTEGER NOT NULL, total INTEGER NOT NULL);
@@ -60,17 +61,33 @@ class State:
             stale = [k for (k,) in self.db.execute("SELECT key FROM docs") if k not in keep]
             self.db.executemany("DELETE FROM docs WHERE key = ?", [(k,) for k in stale])
 
+    # -- template fragments ({% cache %}) ---------------------------------------
+    def fragments(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, html FROM fragments"))
+
+    def save_fragments(self, made: dict[str, str], used: set[str]) -> None:
+        """Store new fragments; when those unused pile up, keep only the used ones."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", sorted(made.items()))
+            total = self.db.execute("SELECT count(*) FROM fragments").fetchone()[0]
+            if used and total > 2 * len(used):
+                stale = [k for (k,) in self.db.execute("SELECT key FROM fragments") if k not in used]
+                self.db.executemany("DELETE FROM fragments WHERE key = ?", [(k,) for k in stale])
+
     # -- source files ---------------------------------------------------------
     def files(self) -> dict[str, tuple[int, int, str]]:
         """path → (mtime_ns, size, sha256) as the last scan saw them."""
-        return {p: (m, n, d) for p, m, n, d in self.db.execute("SELECT path, mtime_ns, size, digest FROM files")}
+        row = self.db.execute("SELECT files FROM files WHERE id = 1").fetchone()
+        self._files = pickle.loads(row[0]) if row else {}
+        return self._files
 
     def save_files(self, files: dict[str, tuple[int, int, str]]) -> None:
+        if files == getattr(self, "_files", None):
+            return
         with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute("DELETE FROM files")
-            self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)",
-                                [(p, *v) for p, v in sorted(files.items())])
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (1, ?)",
+                            (pickle.dumps(files, pickle.HIGHEST_PROTOCOL),))
 
     # -- the last build of this output -----------------------------------------
     def last_build(self) -> tuple[str, str, str, int, int] | None:

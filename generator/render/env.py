@@ -113,7 +113,7 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", "generator.render.fragments.FragmentCache"],
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
