@@ -86,8 +86,13 @@ def locate_theme(root: Path, config: SiteConfig) -> Theme:
 
 def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None,
               tree: loader.Tree | None = None, progress: bool = False):
-    """Read, validate and assemble the site; raise ContentError with every problem."""
-    from generator.site import assemble
+    """Read, validate and assemble the site; raise ContentError with every problem.
+
+    A campaign folder whose files are all unchanged is taken whole from the
+    state (already localised); the others are parsed (each file cached by its
+    content hash), checked and localised.
+    """
+    from generator.site import assemble, fingerprints_of
 
     config = load_config(root)
     theme = locate_theme(root, config)
@@ -95,26 +100,36 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
     if tree is None:
         tree = loader.scan(root, state.files() if state else None)
 
+    parsed = 0
+
     def cached(keyed: list[tuple[loader.Source, str]]) -> dict:
+        """Parsed documents by key: from the state, or parsed now (in parallel)."""
+        nonlocal parsed
         keys = [key for _, key in keyed]
         found = state.docs(keys) if state else {}
         missing = [(source, key) for source, key in keyed if key not in found]
         show = _progress(len(missing), "Reading") if progress and len(missing) >= _PROGRESS_MIN else None
-        parsed = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs, show)
-        fresh = {key: doc for (_, key), doc in zip(missing, parsed)}
-        if state is not None and (fresh or len(found) != len(keys)):
-            state.save_docs(fresh, set(keys))
+        results = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs, show)
+        fresh = {key: doc for (_, key), doc in zip(missing, results)}
+        if state is not None and fresh:
+            state.save_docs(fresh)
         found.update(fresh)
-        cached.parsed = len(fresh)  # type: ignore[attr-defined]
+        parsed = len(fresh)
         return found
 
-    cached.parsed = 0  # type: ignore[attr-defined]
-    bundles, problems, _ = loader.load(root, ctx, tree, cached)
+    digests = {s.path: s.digest for s in tree.sources} | tree.asset_digests
+    fingerprints = fingerprints_of(tree.folders, digests)
+    keys = {slug: loader.campaign_key(fingerprints[slug], ctx) for slug in tree.folders}
+    known = state.campaigns(keys) if state else {}
+    entries, campaigns, fresh, problems = loader.load(root, ctx, tree, cached, known, config.languages)
     if problems:
         raise ContentError(problems)
-    digests = {s.path: s.digest for s in tree.sources} | tree.asset_digests
-    site = assemble(config, bundles, now, digests)
-    return config, theme, site, cached.parsed  # type: ignore[attr-defined]
+    if state is not None:
+        state.save_campaigns({slug: (keys[slug], value) for slug, value in fresh.items()}, set(keys))
+        if state.doc_count() > 2 * len(tree.sources) + 16:  # edits pile up old versions: prune
+            state.forget_docs({source.key(ctx) for source in tree.sources})
+    site = assemble(config, entries, campaigns, now, digests)
+    return config, theme, site, parsed
 
 
 def _parse_one(args):
@@ -199,10 +214,10 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     for name, url in theme.assets.items():
         copies[url.lstrip("/")] = theme.static[name]
         wanted[url.lstrip("/")] = "copy:" + url  # the URL carries the content hash
-    for bundle in site.bundles:
-        for rel in bundle.files:
-            copies[f"campaigns/{bundle.slug}/{rel}"] = config.root / bundle.folder / rel
-            wanted[f"campaigns/{bundle.slug}/{rel}"] = "copy:" + site.digests[f"{bundle.folder}/{rel}"]
+    for entry in site.entries:
+        for rel in entry.files:
+            copies[f"campaigns/{entry.slug}/{rel}"] = config.root / entry.folder / rel
+            wanted[f"campaigns/{entry.slug}/{rel}"] = "copy:" + site.digests[f"{entry.folder}/{rel}"]
     timings.mark("fingerprint")
     catalog = make_catalog(site).to_json().encode()
     wanted[CATALOG] = "data:" + digest(catalog)
@@ -402,7 +417,7 @@ def _map(function: Callable, items: list, jobs: int, show: Callable[[int], None]
 
 def _imap(function: Callable, chunks: list, jobs: int):
     """Results of each chunk as it is done (for the progress bar)."""
-    if jobs <= 1 or len(chunks) < 2 or sys.platform == "win32":
+    if jobs <= 1 or sum(map(len, chunks)) < _PARALLEL_MIN or sys.platform == "win32":
         yield from map(function, chunks)
         return
     import multiprocessing

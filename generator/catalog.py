@@ -10,9 +10,9 @@ def make_catalog(site: Site) -> Catalog:
     """Prices, limits and dates from the campaigns in their own language."""
     config = site.config
     campaigns = {}
-    for bundle in site.bundles:
-        own = bundle.campaign.language
-        c = site.campaigns[own][bundle.slug]
+    for entry in site.entries:
+        own = entry.language
+        c = site.campaigns[own][entry.slug]
         page = f"{config.base_url}{config.prefix(own)}/campaigns/{c.slug}/"
         campaigns[c.slug] = CatalogCampaign(
             slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,

@@ -58,7 +58,7 @@ def check(root: Path) -> None:
     finally:
         if state is not None:
             state.close()
-    campaigns = len(site.bundles)
+    campaigns = len(site.entries)
     langs = ", ".join(site.config.languages)
     click.echo(f"ok: {campaigns} campaign{'s' if campaigns != 1 else ''}, languages {langs}")
 

@@ -7,27 +7,42 @@ import hashlib
 from dataclasses import dataclass
 
 from generator.config import SiteConfig
-from generator.content.assemble import Bundle, localise
 from generator.content.model import Campaign
 
 SECTIONS = ("live", "upcoming", "successful", "ended")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the build needs of a campaign folder besides its pages."""
+
+    slug: str
+    folder: str  # site-relative
+    files: tuple[str, ...]  # images and other files, relative to the folder
+    language: str  # the language index.md is written in
 
 
 @dataclass
 class Site:
     config: SiteConfig
     now: dt.datetime
-    bundles: list[Bundle]
+    entries: list[Entry]
     campaigns: dict[str, dict[str, Campaign]]  # lang → slug → campaign
     fingerprints: dict[str, str]  # slug → hash of every file of the campaign
     digests: dict[str, str]  # site-relative path of each source and asset → sha256
 
     def status(self, slug: str) -> str:
-        return self.campaigns[self.config.language][slug].status(self.now)
+        cache = self.__dict__.setdefault("_status", {})
+        if slug not in cache:
+            cache[slug] = self.campaigns[self.config.language][slug].status(self.now)
+        return cache[slug]
 
     def days_left(self, slug: str) -> int:
-        campaign = self.campaigns[self.config.language][slug]
-        return max(0, int((campaign.ends - self.now).total_seconds() // 86400))
+        cache = self.__dict__.setdefault("_days", {})
+        if slug not in cache:
+            campaign = self.campaigns[self.config.language][slug]
+            cache[slug] = max(0, int((campaign.ends - self.now).total_seconds() // 86400))
+        return cache[slug]
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
         """The span around ``now`` in which no status or day count changes.
@@ -66,21 +81,21 @@ class Site:
         return out
 
 
-def assemble(config: SiteConfig, bundles: list[Bundle], now: dt.datetime,
-             digests: dict[str, str]) -> Site:
-    """Localise every campaign for every site language.
-
-    ``digests`` maps each source and asset path to its content hash; a
-    campaign's fingerprint covers all of its folder's files.
-    """
-    campaigns = {lang: {b.slug: localise(b, lang) for b in bundles} for lang in config.languages}
+def fingerprints_of(slugs: list[str], digests: dict[str, str]) -> dict[str, str]:
+    """slug → one hash of every file of its folder (``digests``: path → sha256)."""
     by_folder: dict[str, list[str]] = {}
     for path in sorted(digests):
         by_folder.setdefault(path.rsplit("/campaigns/", 1)[-1].split("/", 1)[0], []).append(path)
     fingerprints = {}
-    for b in bundles:
+    for slug in slugs:
         hasher = hashlib.sha256()
-        for path in by_folder.get(b.slug, ()):
+        for path in by_folder.get(slug, ()):
             hasher.update(f"{path}\0{digests[path]}\0".encode())
-        fingerprints[b.slug] = hasher.hexdigest()
-    return Site(config, now, bundles, campaigns, fingerprints, digests)
+        fingerprints[slug] = hasher.hexdigest()
+    return fingerprints
+
+
+def assemble(config: SiteConfig, entries: list[Entry], campaigns: dict[str, dict[str, Campaign]],
+             now: dt.datetime, digests: dict[str, str]) -> Site:
+    """The site at ``now``; ``campaigns`` is lang → slug → localised campaign."""
+    return Site(config, now, entries, campaigns, fingerprints_of([e.slug for e in entries], digests), digests)

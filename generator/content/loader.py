@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from generator.content import documents
 from generator.content.assemble import Bundle, check
@@ -170,9 +170,40 @@ def bundle(tree: Tree, docs: dict[Source, object]) -> tuple[list[Bundle], list[P
     return [bundles[slug] for slug in sorted(bundles)], problems
 
 
-def load(root: Path, ctx: Context, tree: Tree, cached: Callable[[Iterable[tuple[Source, str]]], dict]) -> tuple[list[Bundle], list[Problem], dict]:
-    """Parse the tree through ``cached`` (key → doc for hits, computes misses)."""
-    keyed = [(source, source.key(ctx)) for source in tree.sources]
+def campaign_key(fingerprint: str, ctx: Context) -> str:
+    """The cache key of a whole campaign folder, localised."""
+    return hashlib.sha256("\0".join((
+        documents.VERSION, markdown.VERSION, repr(ctx), fingerprint)).encode()).hexdigest()
+
+
+def load(root: Path, ctx: Context, tree: Tree, cached: Callable[[list[tuple[Source, str]]], dict],
+         known: dict[str, tuple], languages: tuple[str, ...]):
+    """Every campaign, localised in every language, with the problems found.
+
+    ``known`` holds the campaigns taken whole from the cache (slug → (entry,
+    {lang: Campaign})); the others are parsed through ``cached`` (key → doc).
+    Returns (entries, lang → slug → Campaign, newly assembled campaigns, problems).
+    """
+    from generator.content.assemble import localise
+    from generator.site import Entry
+
+    todo = [s for s in tree.sources if s.slug not in known]
+    keyed = [(source, source.key(ctx)) for source in todo]
     docs = cached(keyed)
-    bundles, problems = bundle(tree, {source: docs[key] for source, key in keyed})
-    return bundles, problems, docs
+    partial = Tree(todo, tree.assets, tree.asset_digests, [f for f in tree.folders if f not in known], tree.problems)
+    bundles, problems = bundle(partial, {source: docs[key] for source, key in keyed})
+    troubled = {p.path.split("/")[2] for p in problems if p.path.startswith(CAMPAIGNS + "/") and p.path.count("/") >= 2}
+    fresh = {}
+    for b in bundles:
+        if b.campaign is None or b.slug in troubled:
+            continue
+        entry = Entry(b.slug, b.folder, b.files, b.campaign.language)
+        fresh[b.slug] = (entry, {lang: localise(b, lang) for lang in languages})
+    everything = {**known, **fresh}
+    entries, campaigns = [], {lang: {} for lang in languages}
+    for slug in sorted(everything):
+        entry, localised = everything[slug]
+        entries.append(entry)
+        for lang in languages:
+            campaigns[lang][slug] = localised[lang]
+    return entries, campaigns, fresh, problems

@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA = 5
+SCHEMA = 6
 
 
 class State:
@@ -28,6 +28,8 @@ class State:
                 DROP TABLE IF EXISTS outputs;
                 DROP TABLE IF EXISTS files;
                 DROP TABLE IF EXISTS fragments;
+                DROP TABLE IF EXISTS campaigns;
+                CREATE TABLE campaigns (slug TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL);
                 CREATE TABLE fragments (key TEXT PRIMARY KEY, html TEXT NOT NULL);
                 DROP TABLE IF EXISTS builds;
                 CREATE TABLE files (id INTEGER PRIMARY KEY CHECK (id = 1), files BLOB NOT NULL);
@@ -50,16 +52,41 @@ class State:
             found.update((key, pickle.loads(value)) for key, value in rows)
         return found
 
-    def save_docs(self, docs: dict[str, object], keep: set[str]) -> None:
-        """Store new documents; forget those no source has any more."""
-        if not docs and self.db.execute("SELECT count(*) FROM docs").fetchone()[0] == len(keep):
-            return
+    def save_docs(self, docs: dict[str, object]) -> None:
+        """Store newly parsed documents."""
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)",
                                 [(k, pickle.dumps(v, pickle.HIGHEST_PROTOCOL)) for k, v in docs.items()])
+
+    def forget_docs(self, keep: set[str]) -> None:
+        """Forget the documents no source has any more."""
+        with self.db:
+            self.db.execute("BEGIN")
             stale = [k for (k,) in self.db.execute("SELECT key FROM docs") if k not in keep]
             self.db.executemany("DELETE FROM docs WHERE key = ?", [(k,) for k in stale])
+
+    def doc_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
+
+    # -- whole campaigns, localised ----------------------------------------------
+    def campaigns(self, keys: dict[str, str]) -> dict[str, object]:
+        """slug → cached value, for the campaigns whose key is unchanged."""
+        found = {}
+        for slug, key, value in self.db.execute("SELECT slug, key, value FROM campaigns"):
+            if keys.get(slug) == key:
+                found[slug] = pickle.loads(value)
+        return found
+
+    def save_campaigns(self, fresh: dict[str, tuple[str, object]], slugs: set[str]) -> None:
+        """Store newly assembled campaigns; forget campaigns that are gone."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO campaigns VALUES (?, ?, ?)",
+                                [(slug, key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+                                 for slug, (key, value) in sorted(fresh.items())])
+            gone = [s for (s,) in self.db.execute("SELECT slug FROM campaigns") if s not in slugs]
+            self.db.executemany("DELETE FROM campaigns WHERE slug = ?", [(s,) for s in gone])
 
     # -- template fragments ({% cache %}) ---------------------------------------
     def fragments(self) -> dict[str, str]:

@@ -167,8 +167,9 @@ def sitemap(site: Site, pages: list[Page]) -> str:
         elif page.slug is not None:
             updates = site.campaigns[page.lang][page.slug].updates
             lastmod = updates[0].published if updates else None
-        path = escape(_unprefixed(site, page), {'"': "&quot;"})
-        lines.append(f"  <url>\n    <loc>{base}{escape(page.url)}</loc>")
+        # Paths are made of slugs and update ids ([a-z0-9-]): nothing to escape.
+        path = _unprefixed(site, page)
+        lines.append(f"  <url>\n    <loc>{base}{page.url}</loc>")
         for code, prefix in prefixes:
             lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href="{prefix}{path}"/>')
         lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{prefixes[0][1]}{path}"/>')
