@@ -97,7 +97,10 @@ def run_child(site: Path, phase: str, jobs: int | None) -> dict:
         command += ["--jobs", str(jobs)]
     started = time.perf_counter()
     # cwd is the site: whatever the build writes relative to it stays in the work dir.
-    proc = subprocess.run(command, cwd=site, capture_output=True, text=True, check=False)
+    # An installed package has its .pyc files: let the warm-up write them even
+    # where PYTHONDONTWRITEBYTECODE is set (CI images often set it).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.run(command, cwd=site, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT)]
     if proc.returncode != 0 or not lines:

@@ -153,6 +153,7 @@ def sitemap(site: Site, pages: list[Page]) -> str:
     config = site.config
     base = escape(config.base_url, {'"': "&quot;"})
     prefixes = [(lang, base + config.prefix(lang)) for lang in config.languages]
+    alternates: dict[str, str] = {}
     published: dict[tuple[str, str], object] = {}
     for lang, campaigns in site.campaigns.items():
         for c in campaigns.values():
@@ -169,10 +170,14 @@ def sitemap(site: Site, pages: list[Page]) -> str:
             lastmod = updates[0].published if updates else None
         # Paths are made of slugs and update ids ([a-z0-9-]): nothing to escape.
         path = _unprefixed(site, page)
-        lines.append(f"  <url>\n    <loc>{base}{page.url}</loc>")
-        for code, prefix in prefixes:
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href="{prefix}{path}"/>')
-        lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{prefixes[0][1]}{path}"/>')
+        links = alternates.get(path)
+        if links is None:
+            # Every language's page of one path has the same alternates.
+            links = alternates[path] = "\n".join(
+                [f'    <xhtml:link rel="alternate" hreflang="{code}" href="{prefix}{path}"/>'
+                 for code, prefix in prefixes]
+                + [f'    <xhtml:link rel="alternate" hreflang="x-default" href="{prefixes[0][1]}{path}"/>'])
+        lines.append(f"  <url>\n    <loc>{base}{page.url}</loc>\n{links}")
         if lastmod is not None:
             lines.append(f"    <lastmod>{lastmod.isoformat()}</lastmod>")
         lines.append("  </url>")
