@@ -1,0 +1,142 @@
+"""The pledge flows, over the ports: what each route does, without HTTP or SDKs.
+
+Each takes its collaborators (store, payments, catalog) and ``now`` and new ids
+as arguments, so the same code runs in Lambda, behind ``cagnotte serve`` and in
+unit tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from . import events, pledge as pledges, stats
+from .catalog import Catalog
+from .errors import Invalid, NotFound, PaymentProviderError, SoldOutError, Unavailable
+from .pledge import FAILED, PENDING, PledgeRequest
+from .ports import Checkout, Conflict, Duplicate, Payments, PaymentsError, SoldOut, Store
+
+MAX_CONFLICT_RETRIES = 8
+_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: codes are read aloud and typed
+
+
+def new_pledge_id() -> str:
+    return "pl_" + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+
+
+def new_ref_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class Opened:
+    pledge_id: str
+    checkout_url: str
+
+
+def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, payments: Payments,
+                  now: dt.datetime, pledge_id: str | None = None, origin: str | None = None,
+                  ref_code: Callable[[], str] = new_ref_code) -> Opened:
+    """Decide, reserve, open Checkout, remember the session: ``POST /pledges``.
+
+    The unit of a limited reward is held before Checkout opens (so two backers
+    can never pay for the last one) and released if Checkout cannot open.
+    """
+    opening = pledges.open_pledge(request, catalog.campaigns.get(request.campaign), now=now,
+                                  pledge_id=pledge_id or new_pledge_id(), ref_code=ref_code())
+    pledge = opening.pledge
+    for _ in range(3):  # a referral code collision is astronomically rare; retry with a new one
+        try:
+            store.open_pledge(pledge, opening.limit)
+            break
+        except SoldOut:
+            raise SoldOutError(f"the reward '{pledge.reward}' is sold out") from None
+        except Duplicate:
+            pledge = pledge.replace(id=new_pledge_id(), ref_code=ref_code())
+    else:
+        raise Unavailable("could not allocate a pledge id; try again")
+    checkout_request = replace(opening.checkout, pledge_id=pledge.id)
+    if origin:
+        # Served locally (cagnotte serve): Checkout comes back here, not to the public site.
+        checkout_request = replace(checkout_request,
+                                   success_url=_rebase(checkout_request.success_url, catalog.base_url, origin),
+                                   cancel_url=_rebase(checkout_request.cancel_url, catalog.base_url, origin))
+    try:
+        checkout: Checkout = payments.create_checkout(checkout_request)
+    except PaymentsError as error:
+        _settle(store, pledge, lambda p: p.replace(status=FAILED) if p.status == PENDING else None, now)
+        raise PaymentProviderError(f"the payment provider is unavailable ({error}); nothing was charged") from None
+    _settle(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
+                                                customer_id=checkout.customer_id or p.customer_id), now)
+    return Opened(pledge_id=pledge.id, checkout_url=checkout.url)
+
+
+def _rebase(url: str, base: str, origin: str) -> str:
+    base = base.rstrip("/")
+    return origin.rstrip("/") + url[len(base):] if url.startswith(base) else url
+
+
+def _settle(store: Store, pledge, decide, now: dt.datetime, event_id: str | None = None) -> str:
+    """Apply ``decide`` to the stored pledge, retrying on version conflicts."""
+    current = pledge
+    for _ in range(MAX_CONFLICT_RETRIES):
+        after = decide(current)
+        if after is None:
+            return "ignored"
+        try:
+            store.apply(events.change(current, after, event_id=event_id, now=now))
+            return "applied"
+        except Duplicate:
+            return "duplicate"
+        except Conflict:
+            current = store.get_pledge(pledge.id)
+            if current is None:
+                return "ignored"
+    raise Unavailable("the pledge is changing too fast; try again")
+
+
+def apply_event(event: dict, *, store: Store, now: dt.datetime) -> str:
+    """Apply one verified Stripe event: ``applied``, ``duplicate`` or ``ignored``."""
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise Invalid("not a Stripe event")
+    if event.get("type") not in events.HANDLED:
+        return "ignored"
+    pledge_id = events.pledge_id_of(event)
+    if not pledge_id:
+        return "ignored"  # not one of ours (another integration on the same Stripe account)
+    pledge = store.get_pledge(pledge_id)
+    if pledge is None:
+        return "ignored"
+    if store.has_event(event["id"]):
+        return "duplicate"
+    return _settle(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"])
+
+
+def campaign_stats(slug: str, *, catalog: Catalog, store: Store, now: dt.datetime) -> dict:
+    campaign = catalog.campaigns.get(slug)
+    if campaign is None:
+        raise NotFound(f"no campaign '{slug}'")
+    return stats.stats(campaign, store.counters(slug), now)
+
+
+def pledge_view(session_id: str, *, catalog: Catalog, store: Store) -> dict:
+    """What the thanks page shows: no personal data."""
+    pledge = store.pledge_by_session(session_id)
+    if pledge is None:
+        raise NotFound("no pledge for this checkout session")
+    return {"pledge_id": pledge.id, "campaign": pledge.campaign, "reward": pledge.reward,
+            "amount": pledge.amount, "currency": pledge.currency, "status": pledge.status,
+            "ref_code": pledge.ref_code, "manage_url": None}
+
+
+def referral_view(code: str, *, campaign: str | None, catalog: Catalog, store: Store) -> dict:
+    if not pledges.REF.match(code):
+        raise Invalid("a referral code is 1 to 64 letters, digits, '-' or '_'")
+    if campaign is not None and campaign not in catalog.campaigns:
+        raise NotFound(f"no campaign '{campaign}'")
+    found = store.referral(code, campaign)
+    if found is None or found.campaign not in catalog.campaigns:
+        raise NotFound(f"no referral code '{code}'")
+    return stats.referral(found, catalog.campaigns[found.campaign])

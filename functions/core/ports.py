@@ -1,0 +1,154 @@
+"""The ports of the pledge functions: what the core needs from the outside world.
+
+Adapters implement them: ``functions.store`` (SQLite, DynamoDB, memory) and
+``functions.payments`` (Stripe through its SDK, the local test checkout). The
+core only ever sees these shapes, never boto3, stripe or the environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+# -- payments -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """One Checkout session to open for a pledge.
+
+    ``mode`` is ``payment`` (flexible: charged now) or ``setup`` (all or nothing:
+    the card is saved and charged off-session at the deadline, which needs a
+    Customer). ``amount`` is in minor units of ``currency`` (ISO 4217 exponent).
+    """
+
+    pledge_id: str
+    campaign: str
+    campaign_title: str
+    reward: str | None
+    description: str  # what the backer sees on the Checkout page ("Limited vinyl")
+    amount: int
+    currency: str  # upper case ISO 4217; the adapter lower-cases it for Stripe
+    mode: str  # payment | setup
+    success_url: str  # contains the literal {CHECKOUT_SESSION_ID}
+    cancel_url: str
+    expires_at: dt.datetime
+    ref: str | None = None
+    shipping_countries: tuple[str, ...] = ()
+    locale: str | None = None  # fr | en | … (Checkout's UI language)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"checkout-{self.pledge_id}"
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        data = {"pledge_id": self.pledge_id, "campaign": self.campaign, "reward": self.reward or ""}
+        if self.ref:
+            data["ref"] = self.ref
+        return data
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """An opened Checkout session: where to send the backer."""
+
+    session_id: str
+    url: str
+    customer_id: str | None = None
+
+
+class PaymentsError(Exception):
+    """The payment provider failed or refused; nothing was charged."""
+
+
+class Payments(Protocol):
+    def create_checkout(self, request: CheckoutRequest) -> Checkout:
+        """Open a Checkout session (idempotent on ``request.idempotency_key``)."""
+        ...
+
+
+# -- storage ----------------------------------------------------------------------
+
+class SoldOut(Exception):
+    """A limited reward has no unit left to reserve."""
+
+
+class Conflict(Exception):
+    """The pledge is not in the state a change expected: read it again."""
+
+
+class Duplicate(Exception):
+    """This event (or pledge id) was already applied."""
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A campaign's counters as stored: derived from the ledger, kept by atomic adds."""
+
+    campaign: str
+    raised: int = 0  # minor units
+    backers: int = 0
+    claimed: dict[str, int] = field(default_factory=dict)  # reward id → units held
+    days: dict[str, tuple[int, int]] = field(default_factory=dict)  # YYYY-MM-DD → (raised, backers) added that day
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Referral:
+    """What a referral code brought to one campaign."""
+
+    code: str
+    campaign: str
+    pledges: int = 0
+    raised: int = 0  # minor units of the campaign's currency
+
+
+class Store(Protocol):
+    """The ledger of pledges and the counters derived from it.
+
+    Every write that moves a counter is atomic with the ledger write that causes
+    it (a transaction in SQLite, ``TransactWriteItems`` in DynamoDB) and
+    conditional: no read-modify-write anywhere.
+    """
+
+    def open_pledge(self, pledge: "Pledge", limit: int | None) -> None:
+        """Record a new pending pledge and, for a reward, hold one unit of it.
+
+        Raises :class:`SoldOut` when ``limit`` units are already held (nothing
+        is written), :class:`Duplicate` when the pledge id exists.
+        """
+        ...
+
+    def apply(self, change: "Change") -> None:
+        """Apply one change and its counters atomically.
+
+        Raises :class:`Duplicate` when ``change.event_id`` was already applied,
+        :class:`Conflict` when the stored pledge is no longer ``change.before``
+        (its version moved): nothing is written in either case.
+        """
+        ...
+
+    def get_pledge(self, pledge_id: str) -> "Pledge | None": ...
+
+    def pledge_by_session(self, session_id: str) -> "Pledge | None": ...
+
+    def has_event(self, event_id: str) -> bool: ...
+
+    def counters(self, campaign: str) -> Counters: ...
+
+    def referral(self, code: str, campaign: str | None = None) -> Referral | None:
+        """A backer's code (its campaign is known) or, given ``campaign``, any code."""
+        ...
+
+    def pledges(self, campaign: str) -> "list[Pledge]":
+        """Every pledge of a campaign, oldest first (exports, reconcile)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+if False:  # for type checkers only: the core's records, without an import cycle
+    from .events import Change
+    from .pledge import Pledge

@@ -1,0 +1,43 @@
+"""``POST /api/pledges`` (open a pledge) and ``GET /api/pledges/{checkout_session_id}``."""
+
+from __future__ import annotations
+
+import re
+
+from functions import http
+from functions.core import flows
+from functions.core.errors import MethodNotAllowed, NotFound
+from functions.core.pledge import PledgeRequest
+from functions.runtime import current
+
+SESSION = re.compile(r"^/(?:api/)?pledges/([A-Za-z0-9_]{1,255})$")
+
+
+def handler(event: dict, context=None) -> dict:
+    return http.guarded(route, event)
+
+
+def route(request: http.Request) -> dict:
+    path = request.path.rstrip("/")
+    if path in ("/api/pledges", "/pledges"):
+        if request.method != "POST":
+            raise MethodNotAllowed("use POST to open a pledge")
+        return create(request)
+    match = SESSION.match(path)
+    if match:
+        if request.method != "GET":
+            raise MethodNotAllowed("use GET to read a pledge")
+        runtime = current()
+        return http.respond(200, flows.pledge_view(match.group(1), catalog=runtime.catalog, store=runtime.store))
+    raise NotFound(f"no route {request.path}")
+
+
+def create(request: http.Request) -> dict:
+    fields = request.fields()
+    runtime = current()
+    opened = flows.create_pledge(PledgeRequest.from_fields(fields), catalog=runtime.catalog,
+                                 store=runtime.store, payments=runtime.payments, now=runtime.now(),
+                                 origin=runtime.origin)
+    if request.is_form:
+        return http.redirect(opened.checkout_url)
+    return http.respond(201, {"pledge_id": opened.pledge_id, "checkout_url": opened.checkout_url})

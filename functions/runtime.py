@@ -1,0 +1,110 @@
+"""The functions' collaborators, built once per process from the environment.
+
+This is the edge where ``os.environ`` is read (DESIGN §7). Everything is built
+lazily, so the stats function never imports ``stripe`` and a cold start only
+pays for what its route uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from functions.core.catalog import FILENAME, Catalog
+from functions.core.errors import Unavailable
+from functions.core.ports import Payments, Store
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class Runtime:
+    """What a handler needs: the catalog, the store, payments, the webhook secret, a clock."""
+
+    catalog_path: Path
+    store_url: str | None = None
+    stripe_key: str | None = None
+    webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    origin: str | None = None  # serve's own address: pages are linked there, not at base_url
+    clock: Callable[[], dt.datetime] = utcnow
+    payments_factory: Callable[[], Payments] | None = None
+    _store: Store | None = field(default=None, repr=False)
+    _payments: Payments | None = field(default=None, repr=False)
+    _catalog: tuple[tuple[int, int], Catalog] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_environment(cls) -> "Runtime":
+        env = os.environ
+        default_catalog = Path(__file__).resolve().parent / FILENAME  # shipped beside the code by the deploy
+        return cls(catalog_path=Path(env.get("CAGNOTTE_CATALOG") or default_catalog),
+                   store_url=env.get("CAGNOTTE_STORE") or None,
+                   stripe_key=env.get("STRIPE_SECRET_KEY") or None,
+                   webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+                   stripe_api_base=env.get("STRIPE_API_BASE") or None)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog the build produced (re-read when the file changes: serve rebuilds)."""
+        try:
+            stat = self.catalog_path.stat()
+        except OSError:
+            raise Unavailable("the campaign catalog is missing: build the site first") from None
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._catalog
+        if cached is None or cached[0] != key:
+            catalog = Catalog.from_json(self.catalog_path.read_text(encoding="utf-8"))
+            self._catalog = cached = (key, catalog)
+        return cached[1]
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    from functions.store import open_store
+
+                    self._store = open_store(self.store_url)
+        return self._store
+
+    @property
+    def payments(self) -> Payments:
+        if self._payments is None:
+            with self._lock:
+                if self._payments is None:
+                    if self.payments_factory is not None:
+                        self._payments = self.payments_factory()
+                    elif self.stripe_key:
+                        from functions.payments.stripe_checkout import StripePayments
+
+                        self._payments = StripePayments(self.stripe_key, api_base=self.stripe_api_base)
+                    else:
+                        raise Unavailable("payments are not configured (STRIPE_SECRET_KEY is not set)")
+        return self._payments
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    """The process's runtime (built from the environment on first use)."""
+    global _current
+    if _current is None:
+        _current = Runtime.from_environment()
+    return _current
+
+
+def install(runtime: Runtime | None) -> None:
+    """Use ``runtime`` for the handlers of this process (serve, tests)."""
+    global _current
+    _current = runtime

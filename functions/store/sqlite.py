@@ -1,0 +1,218 @@
+"""The embedded store: SQLite from the standard library (WAL, migrations).
+
+Every write is one ``BEGIN IMMEDIATE`` transaction whose statements are
+conditional (``claimed < limit``, ``version = ?``, a primary key on event ids):
+two processes or threads can never both take the last unit of a reward or apply
+the same event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from functions.core.events import Change
+from functions.core.pledge import Pledge, from_record, to_record
+from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
+
+# Each entry takes the schema from its index to the next; never edit a shipped one.
+MIGRATIONS = (
+    """
+    CREATE TABLE pledges (
+        id TEXT PRIMARY KEY,
+        campaign TEXT NOT NULL,
+        session_id TEXT UNIQUE,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX pledges_campaign ON pledges (campaign, created_at);
+    CREATE TABLE events (id TEXT PRIMARY KEY, pledge_id TEXT NOT NULL, applied_at TEXT NOT NULL);
+    CREATE TABLE counters (
+        campaign TEXT PRIMARY KEY,
+        raised INTEGER NOT NULL DEFAULT 0,
+        backers INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT
+    );
+    CREATE TABLE claims (
+        campaign TEXT NOT NULL, reward TEXT NOT NULL, claimed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (campaign, reward)
+    );
+    CREATE TABLE days (
+        campaign TEXT NOT NULL, day TEXT NOT NULL,
+        raised INTEGER NOT NULL DEFAULT 0, backers INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (campaign, day)
+    );
+    CREATE TABLE referrals (
+        campaign TEXT NOT NULL, code TEXT NOT NULL,
+        pledges INTEGER NOT NULL DEFAULT 0, raised INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (campaign, code)
+    );
+    CREATE TABLE ref_codes (code TEXT PRIMARY KEY, campaign TEXT NOT NULL, pledge_id TEXT NOT NULL);
+    """,
+)
+
+
+class SQLiteStore:
+    """The ledger and counters in one SQLite file (one connection per thread)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._migrate()
+
+    # -- connections -------------------------------------------------------------
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE).
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+        return db
+
+    def _migrate(self) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for index in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[index].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {index + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # -- writes --------------------------------------------------------------------
+    def open_pledge(self, pledge: Pledge, limit: int | None) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if pledge.reward is not None:
+                db.execute("INSERT INTO claims (campaign, reward) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                           (pledge.campaign, pledge.reward))
+                cursor = db.execute(
+                    "UPDATE claims SET claimed = claimed + 1 WHERE campaign = ? AND reward = ?"
+                    " AND (? IS NULL OR claimed < ?)", (pledge.campaign, pledge.reward, limit, limit))
+                if cursor.rowcount != 1:
+                    raise SoldOut(f"reward '{pledge.reward}' of '{pledge.campaign}' is sold out")
+            try:
+                db.execute("INSERT INTO pledges (id, campaign, session_id, status, version, created_at, data)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (pledge.id, pledge.campaign, pledge.checkout_session_id, pledge.status,
+                            pledge.version, pledge.created_at.isoformat(), _dump(pledge)))
+                db.execute("INSERT INTO ref_codes VALUES (?, ?, ?)", (pledge.ref_code, pledge.campaign, pledge.id))
+            except sqlite3.IntegrityError:
+                raise Duplicate(f"pledge {pledge.id} or its referral code exists") from None
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def apply(self, change: Change) -> None:
+        before, after = change.before, change.after
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if change.event_id is not None:
+                try:
+                    db.execute("INSERT INTO events VALUES (?, ?, ?)",
+                               (change.event_id, after.id, after.updated_at.isoformat()))
+                except sqlite3.IntegrityError:
+                    raise Duplicate(f"event {change.event_id} was already applied") from None
+            cursor = db.execute(
+                "UPDATE pledges SET status = ?, version = ?, session_id = ?, data = ?"
+                " WHERE id = ? AND version = ?",
+                (after.status, after.version, after.checkout_session_id, _dump(after), after.id, before.version))
+            if cursor.rowcount != 1:
+                raise Conflict(f"pledge {after.id} changed since it was read")
+            if change.touches_counters:
+                stamp = after.updated_at.isoformat()
+                db.execute("INSERT INTO counters (campaign, raised, backers, updated_at) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT (campaign) DO UPDATE SET raised = raised + excluded.raised,"
+                           " backers = backers + excluded.backers, updated_at = excluded.updated_at",
+                           (after.campaign, change.raised, change.backers, stamp))
+                if change.raised or change.backers:
+                    db.execute("INSERT INTO days VALUES (?, ?, ?, ?) ON CONFLICT (campaign, day) DO UPDATE"
+                               " SET raised = raised + excluded.raised, backers = backers + excluded.backers",
+                               (after.campaign, change.day, change.raised, change.backers))
+                if change.units and after.reward is not None:
+                    db.execute("UPDATE claims SET claimed = claimed + ? WHERE campaign = ? AND reward = ?",
+                               (change.units, after.campaign, after.reward))
+                if after.ref and (change.raised or change.backers):
+                    db.execute("INSERT INTO referrals VALUES (?, ?, ?, ?) ON CONFLICT (campaign, code) DO UPDATE"
+                               " SET pledges = pledges + excluded.pledges, raised = raised + excluded.raised",
+                               (after.campaign, after.ref, change.backers, change.raised))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # -- reads -----------------------------------------------------------------------
+    def get_pledge(self, pledge_id: str) -> Pledge | None:
+        row = self._db().execute("SELECT data FROM pledges WHERE id = ?", (pledge_id,)).fetchone()
+        return _load(row[0]) if row else None
+
+    def pledge_by_session(self, session_id: str) -> Pledge | None:
+        row = self._db().execute("SELECT data FROM pledges WHERE session_id = ?", (session_id,)).fetchone()
+        return _load(row[0]) if row else None
+
+    def has_event(self, event_id: str) -> bool:
+        return self._db().execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def counters(self, campaign: str) -> Counters:
+        db = self._db()
+        # One read transaction: a consistent snapshot of the three tables.
+        db.execute("BEGIN")
+        try:
+            row = db.execute("SELECT raised, backers, updated_at FROM counters WHERE campaign = ?",
+                             (campaign,)).fetchone()
+            claimed = dict(db.execute("SELECT reward, claimed FROM claims WHERE campaign = ?", (campaign,)))
+            days = {day: (raised, backers) for day, raised, backers in
+                    db.execute("SELECT day, raised, backers FROM days WHERE campaign = ?", (campaign,))}
+        finally:
+            db.execute("COMMIT")
+        raised, backers, updated = row if row else (0, 0, None)
+        return Counters(campaign=campaign, raised=raised, backers=backers, claimed=claimed, days=days,
+                        updated_at=dt.datetime.fromisoformat(updated) if updated else None)
+
+    def referral(self, code: str, campaign: str | None = None) -> Referral | None:
+        db = self._db()
+        if campaign is None:
+            owner = db.execute("SELECT campaign FROM ref_codes WHERE code = ?", (code,)).fetchone()
+            if owner is None:
+                return None
+            campaign = owner[0]
+        row = db.execute("SELECT pledges, raised FROM referrals WHERE campaign = ? AND code = ?",
+                         (campaign, code)).fetchone()
+        pledges, raised = row if row else (0, 0)
+        return Referral(code=code, campaign=campaign, pledges=pledges, raised=raised)
+
+    def pledges(self, campaign: str) -> list[Pledge]:
+        rows = self._db().execute("SELECT data FROM pledges WHERE campaign = ? ORDER BY created_at, id",
+                                  (campaign,))
+        return [_load(data) for (data,) in rows]
+
+
+def _dump(pledge: Pledge) -> str:
+    return json.dumps(to_record(pledge), sort_keys=True, separators=(",", ":"))
+
+
+def _load(data: str) -> Pledge:
+    return from_record(json.loads(data))

@@ -1,0 +1,183 @@
+"""One contract for every store: SQLite (a file) and DynamoDB (moto's server over HTTP).
+
+Each test runs against both adapters; what one answers, the other must.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from functions.core import events
+from functions.core.pledge import EXPIRED, PAID, PENDING, PLEDGED, REFUNDED, Pledge
+from functions.core.ports import Conflict, Duplicate, SoldOut
+
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        from functions.store.sqlite import SQLiteStore
+
+        made = SQLiteStore(tmp_path / "pledges.sqlite3")
+    else:
+        request.getfixturevalue("moto_server")
+        from functions.store.dynamodb import DynamoDBStore
+
+        made = DynamoDBStore(request.getfixturevalue("dynamodb_table"))
+    yield made
+    made.close()
+
+
+def pledge(n: int = 1, *, reward: str | None = "vinyl", amount: int = 2500, ref: str | None = None,
+           campaign: str = "album", mode: str = "payment", at: dt.datetime = NOW) -> Pledge:
+    return Pledge(id=f"pl_{n:06d}", campaign=campaign, reward=reward, amount=amount, currency="EUR",
+                  mode=mode, status=PENDING, created_at=at, updated_at=at,
+                  expires_at=at + dt.timedelta(minutes=30), ref_code=f"code{n:06d}", ref=ref)
+
+
+def move(store, before: Pledge, event_id: str | None = None, at: dt.datetime = NOW, **fields) -> Pledge:
+    change = events.change(before, before.replace(**fields), event_id=event_id, now=at)
+    store.apply(change)
+    return change.after
+
+
+def test_a_new_pledge_reads_back_whole(store):
+    p = pledge(ref="friend")
+    store.open_pledge(p, limit=10)
+    assert store.get_pledge(p.id) == p
+    assert store.get_pledge("pl_missing") is None
+    assert store.counters("album").claimed == {"vinyl": 1}
+    assert store.counters("album").raised == 0
+
+
+def test_the_limit_is_never_passed_and_a_refusal_writes_nothing(store):
+    store.open_pledge(pledge(1), limit=2)
+    store.open_pledge(pledge(2), limit=2)
+    with pytest.raises(SoldOut):
+        store.open_pledge(pledge(3), limit=2)
+    assert store.get_pledge("pl_000003") is None
+    assert store.referral("code000003") is None
+    assert store.counters("album").claimed == {"vinyl": 2}
+
+
+def test_an_unlimited_reward_and_no_reward_are_never_sold_out(store):
+    for n in range(5):
+        store.open_pledge(pledge(n), limit=None)
+    store.open_pledge(pledge(9, reward=None), limit=None)
+    assert store.counters("album").claimed == {"vinyl": 5}
+
+
+def test_a_pledge_id_is_written_once(store):
+    store.open_pledge(pledge(1), limit=5)
+    with pytest.raises(Duplicate):
+        store.open_pledge(pledge(1), limit=5)
+    assert store.counters("album").claimed == {"vinyl": 1}
+
+
+def test_the_session_finds_its_pledge(store):
+    p = pledge()
+    store.open_pledge(p, limit=None)
+    p = move(store, p, checkout_session_id="cs_test_1", checkout_url="https://pay.example/cs_test_1")
+    assert store.pledge_by_session("cs_test_1") == p
+    assert store.pledge_by_session("cs_test_2") is None
+
+
+def test_an_event_counts_once(store):
+    p = pledge(ref="friend")
+    store.open_pledge(p, limit=None)
+    paid = move(store, p, "evt_1", status=PAID, email="a@example.org")
+    assert store.has_event("evt_1") and not store.has_event("evt_2")
+    with pytest.raises(Duplicate):
+        store.apply(events.change(paid, paid.replace(status=PAID), event_id="evt_1", now=NOW))
+    c = store.counters("album")
+    assert (c.raised, c.backers, c.claimed) == (2500, 1, {"vinyl": 1})
+    assert c.days == {"2026-11-26": (2500, 1)}
+    assert c.updated_at == NOW
+    assert store.get_pledge(p.id).email == "a@example.org"
+
+
+def test_a_stale_version_is_a_conflict_and_writes_nothing(store):
+    p = pledge()
+    store.open_pledge(p, limit=None)
+    move(store, p, "evt_1", status=PAID)
+    with pytest.raises(Conflict):
+        store.apply(events.change(p, p.replace(status=EXPIRED), event_id="evt_2", now=NOW))
+    assert not store.has_event("evt_2")
+    assert store.get_pledge(p.id).status == PAID
+    assert store.counters("album").claimed == {"vinyl": 1}
+
+
+def test_counters_follow_the_ledger_through_a_life(store):
+    day1, day2 = NOW, NOW + dt.timedelta(days=1)
+    a, b, c = pledge(1, ref="friend"), pledge(2, ref="friend", amount=4000), pledge(3)
+    for p in (a, b, c):
+        store.open_pledge(p, limit=3)
+    a = move(store, a, "evt_a", at=day1, status=PAID)
+    b = move(store, b, "evt_b", at=day2, status=PAID)
+    move(store, c, "evt_c", at=day2, status=EXPIRED)  # releases its unit, never counted
+    b = move(store, b, "evt_r1", at=day2, refunded=1000)  # partial refund
+    a = move(store, a, "evt_r2", at=day2, refunded=2500, status=REFUNDED)  # whole refund
+    counters = store.counters("album")
+    assert (counters.raised, counters.backers) == (3000, 1)
+    assert counters.claimed == {"vinyl": 1}
+    assert counters.days == {"2026-11-26": (2500, 1), "2026-11-27": (500, 0)}
+    friend = store.referral("friend", "album")
+    assert (friend.pledges, friend.raised) == (1, 3000)
+    # the referral totals of each backer's own code, found without the campaign
+    own = store.referral("code000001")
+    assert (own.code, own.campaign, own.pledges, own.raised) == ("code000001", "album", 0, 0)
+    assert store.referral("nobody") is None
+    assert store.referral("nobody", "album").pledges == 0
+    assert [p.id for p in store.pledges("album")] == ["pl_000001", "pl_000002", "pl_000003"]
+    assert store.pledges("other") == []
+
+
+def test_campaigns_are_kept_apart(store):
+    store.open_pledge(pledge(1, campaign="album"), limit=1)
+    store.open_pledge(pledge(2, campaign="book"), limit=1)
+    move(store, store.get_pledge("pl_000002"), "evt", status=PLEDGED)
+    assert store.counters("album").raised == 0
+    assert store.counters("book").raised == 2500
+    assert store.counters("nothing").claimed == {}
+
+
+def test_concurrent_backers_never_oversell(store):
+    """200 backers race for 20 units; then every session completes or expires."""
+    limit, won, lost = 20, [], []
+    lock = threading.Lock()
+
+    def back(n: int) -> None:
+        p = pledge(n, mode="setup")
+        try:
+            store.open_pledge(p, limit=limit)
+        except SoldOut:
+            with lock:
+                lost.append(n)
+            return
+        with lock:
+            won.append(p)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(back, range(200)))
+    assert len(won) == limit and len(lost) == 180
+    # Each winner completes twice at once (a Stripe retry racing the first delivery).
+    def complete(p: Pledge) -> None:
+        for _ in range(2):
+            current = store.get_pledge(p.id)
+            if current.status != PENDING:
+                return
+            try:
+                move(store, current, f"evt_{p.id}", status=PLEDGED)
+            except (Duplicate, Conflict):
+                pass
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(complete, won + won))
+    counters = store.counters("album")
+    assert (counters.raised, counters.backers, counters.claimed) == (20 * 2500, 20, {"vinyl": 20})
+    assert sum(p.net for p in store.pledges("album")) == counters.raised
