@@ -52,33 +52,11 @@ def test_static_assets_and_feeds(server):
     assert status == 200
 
 
-def test_api_is_an_honest_json_error_until_the_functions_exist(server):
+def test_the_pledge_api_answers_on_the_same_origin(server):
     status, headers, body = get(server + "/api/campaigns/premier-album/stats")
-    assert status == 503
+    assert status == 200
     assert headers["Content-Type"] == "application/json"
-    assert '"code": "not_available"' in body
-
-
-def test_saving_a_file_rebuilds_the_site(server, site):
-    index = site / "content/campaigns/premier-album/index.md"
-    index.write_text(index.read_text().replace("Premier album de Lina", "Premier disque de Lina"))
-    for _ in range(200):
-        status, _, body = get(server + "/campaigns/premier-album/")
-        if "Premier disque de Lina" in body:
-            break
-        time.sleep(0.1)
-    assert "Premier disque de Lina" in body
-
-
-def test_open_pages_are_told_to_reload_after_a_rebuild(server, site):
-    import http.client
-
-    host, port = server.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    connection.request("GET", "/_cagnotte/livereload")
-    response = connection.getresponse()
-    assert response.getheader("Content-Type") == "text/event-stream"
-    index = site / "content/campaigns/tokyo-zine/index.md"
-    index.write_text(index.read_text() + "\nOne more line.\n")
-    assert response.readline() == b"data: reload\n"
-    connection.close()
+    assert '"campaign":"premier-album"' in body
+    status, headers, body = get(server + "/api/nothing")
+    assert status == 404
+    assert '"code":"not_found"' in body

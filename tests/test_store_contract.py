@@ -69,6 +69,7 @@ def test_an_unlimited_reward_and_no_reward_are_never_sold_out(store):
     for n in range(5):
         store.open_pledge(pledge(n), limit=None)
     store.open_pledge(pledge(9, reward=None), limit=None)
+    assert store.get_pledge("pl_000009") == pledge(9, reward=None)
     assert store.counters("album").claimed == {"vinyl": 5}
 
 

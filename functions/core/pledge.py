@@ -192,6 +192,7 @@ def from_record(data: dict) -> Pledge:
     """The inverse of :func:`to_record` (unknown keys are ignored: newer writers)."""
     names = {f.name for f in dataclasses.fields(Pledge)}
     values = {k: v for k, v in data.items() if k in names}
+    values.setdefault("reward", None)  # the one required field that may be None (left out)
     for name in _TIMES:
         if values.get(name) is not None:
             values[name] = dt.datetime.fromisoformat(values[name])

@@ -19,7 +19,9 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from functions.payments.local import CHECKOUT_PATH
 from generator.problems import ContentError
+from generator.serve.api import Api
 
 RELOAD_PATH = "/_cagnotte/livereload"
 RELOAD_SCRIPT = (
@@ -27,6 +29,7 @@ RELOAD_SCRIPT = (
     "s.onmessage=function(e){if(e.data==='reload'){location.reload();}};})();"
 )
 WATCHED = ("content", "themes", "site.yml")
+MAX_REQUEST = 1024 * 1024  # read no more than this; the functions refuse far less (413)
 
 
 class Reloader:
@@ -75,6 +78,7 @@ class Handler(SimpleHTTPRequestHandler):
     """Static files from the output, 404.html for the missing, live reload for HTML."""
 
     reloader: Reloader
+    api: "Api"
     server_version = "cagnotte"
 
     def log_message(self, format: str, *args) -> None:  # quieter than the default
@@ -87,20 +91,45 @@ class Handler(SimpleHTTPRequestHandler):
             return self._events()
         if path == RELOAD_PATH + ".js":
             return self._script()
-        if self.path.startswith("/api/"):
-            return self._api_unavailable()
+        if self._is_api(path):
+            return self._api("GET")
         return super().do_GET()
 
     def do_POST(self) -> None:  # noqa: N802
-        if self.path.startswith("/api/"):
-            return self._api_unavailable()
+        if self._is_api(self.path.split("?")[0]):
+            return self._api("POST")
         self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
 
-    def _api_unavailable(self) -> None:
-        body = json.dumps({"error": {"code": "not_available", "message":
-                                     "The pledge functions are not part of this build of cagnotte serve yet."}}).encode()
-        self.send_response(HTTPStatus.SERVICE_UNAVAILABLE)
-        self.send_header("Content-Type", "application/json")
+    def do_PUT(self) -> None:  # noqa: N802
+        return self._api("PUT") if self._is_api(self.path.split("?")[0]) else self.send_error(405)
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        return self._api("DELETE") if self._is_api(self.path.split("?")[0]) else self.send_error(405)
+
+    @staticmethod
+    def _is_api(path: str) -> bool:
+        return path.startswith("/api/") or path.startswith(CHECKOUT_PATH)
+
+    def _api(self, method: str) -> None:
+        """Hand the request to the pledge functions (as an API Gateway v2 event)."""
+        path, _, query = self.path.partition("?")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_REQUEST:
+            self.close_connection = True
+            return self._send(413, {"Content-Type": "application/json"},
+                              b'{"error":{"code":"too_large","message":"the request body is too large"}}')
+        body = self.rfile.read(length) if length else b""
+        answer = self.api.handle(method, path, query, dict(self.headers.items()), body)
+        self._send(answer.status, answer.headers, answer.body)
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() != "content-length":
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -197,12 +226,17 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     seen = snapshot(root)  # before building: a change made during the build is not missed
     rebuild(root, out)
     reloader = Reloader()
-    server = ThreadingHTTPServer((host, port), _make_handler(out, reloader))
+    handler = _make_handler(out, reloader)
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
+    address = f"http://{host}:{server.server_address[1]}/"
+    api = Api(root, out, address.rstrip("/"))
+    handler.func.api = api
+    api.start_sweeper()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    address = f"http://{host}:{server.server_address[1]}/"
     print(f"Serving {root.name or root} at {address} (Ctrl-C to stop)", file=sys.stderr)
+    print(api.describe(), file=sys.stderr)
     if ready is not None:
         ready.port = server.server_address[1]  # type: ignore[attr-defined]
         ready.set()
@@ -219,3 +253,4 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     finally:
         server.shutdown()
         server.server_close()
+        api.close()

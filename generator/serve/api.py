@@ -1,0 +1,199 @@
+"""The pledge API and the local test checkout inside ``cagnotte serve``.
+
+Requests to ``/api/…`` become API Gateway v2 events handed to the same
+handlers Lambda runs (:mod:`functions.router`). Without ``STRIPE_SECRET_KEY``
+payments go to :class:`functions.payments.local.LocalCheckout`, whose pages
+live under ``/_cagnotte/checkout/``; paying there delivers a signed
+``checkout.session.completed`` to the webhook route.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from functions import http, router
+from functions.core import money
+from functions.payments.local import CHECKOUT_PATH, LocalCheckout
+from functions.payments.signature import new_webhook_secret
+from functions.runtime import Runtime, install
+from generator.build import now_from_environment
+
+SWEEP_SECONDS = 30
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class Api:
+    """The functions, wired for one serve process."""
+
+    def __init__(self, root: Path, out: Path, origin: str, environ: dict[str, str] | None = None):
+        env = os.environ if environ is None else environ
+        store = env.get("CAGNOTTE_STORE") or f"sqlite:///{(root / '.cagnotte' / 'pledges.sqlite3').resolve()}"
+        self.stripe_key = env.get("STRIPE_SECRET_KEY") or None
+        secret = env.get("STRIPE_WEBHOOK_SECRET") or None
+        if self.stripe_key is None:
+            # The local checkout signs its own events: a fresh secret per run is enough.
+            secret = secret or new_webhook_secret()
+        self.local = None if self.stripe_key else LocalCheckout(origin, secret)
+        self.runtime = Runtime(catalog_path=out / "catalog.json", store_url=store, stripe_key=self.stripe_key,
+                               webhook_secret=secret, stripe_api_base=env.get("STRIPE_API_BASE") or None,
+                               origin=origin, payments_factory=(lambda: self.local) if self.local else None,
+                               clock=now_from_environment)
+        install(self.runtime)
+        self._stop = threading.Event()
+
+    def describe(self) -> str:
+        if self.local:
+            return "pledges: local test checkout (no STRIPE_SECRET_KEY: no card is charged)"
+        if not self.runtime.webhook_secret:
+            return ("pledges: Stripe test mode, but STRIPE_WEBHOOK_SECRET is not set: run "
+                    "`stripe listen --forward-to <this address>api/stripe/webhook` and export the secret it prints")
+        return "pledges: Stripe (events from `stripe listen --forward-to …/api/stripe/webhook`)"
+
+    # -- requests --------------------------------------------------------------------
+    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        if path.startswith(CHECKOUT_PATH) and self.local:
+            return self._checkout(method, path[len(CHECKOUT_PATH):], headers, body)
+        event = http.event_from(method, path, headers, body, query)
+        response = router.dispatch(event)
+        return _answer(response)
+
+    def deliver(self, event: dict) -> Answer:
+        """Send a local event to the webhook route, signed, as Stripe would."""
+        now = self.runtime.now()
+        raw, signature = self.local.signed(event, now)
+        response = router.dispatch(http.event_from("POST", "/api/stripe/webhook",
+                                                   {"Content-Type": "application/json",
+                                                    "Stripe-Signature": signature}, raw))
+        return _answer(response)
+
+    # -- the test checkout pages ---------------------------------------------------------
+    def _checkout(self, method: str, rest: str, headers: dict[str, str], body: bytes) -> Answer:
+        session_id, _, action = rest.partition("/")
+        session = self.local.session(session_id)
+        if session is None:
+            return _page(404, "Checkout session not found",
+                         "<p>This test checkout session does not exist (serve was restarted?). "
+                         "Go back to the campaign and pledge again.</p>")
+        now = self.runtime.now()
+        if method == "GET" and not action:
+            return _page(200, "Test checkout", _form(session, now))
+        if method != "POST" or action not in ("pay", "cancel"):
+            return _page(405, "Not allowed", "<p>Use the buttons of the checkout page.</p>")
+        if action == "cancel":
+            event = self.local.expire(session_id, now)
+            if event:
+                self.deliver(event)
+            return Answer(303, {"Location": session.request.cancel_url}, b"")
+        fields = dict(parse_qsl(body.decode("utf-8", "replace")))
+        details = {k: fields.get(k, "").strip()[:200] for k in ("email", "name", "country", "line1", "city",
+                                                                 "postal_code")}
+        details["country"] = details["country"].upper() or None
+        event = self.local.complete(session_id, details, now)
+        if event is None:
+            return _page(410, "Checkout session closed",
+                         "<p>This checkout session has already been paid, cancelled or has expired.</p>")
+        answer = self.deliver(event)
+        if answer.status != 200:
+            return _page(502, "The webhook refused the payment",
+                         f"<p>The pledge API answered {answer.status}: <code>{html.escape(answer.body.decode())}</code></p>")
+        return Answer(303, {"Location": session.request.success_url.replace("{CHECKOUT_SESSION_ID}", session_id)},
+                      b"")
+
+    # -- expiry ------------------------------------------------------------------------------
+    def start_sweeper(self) -> None:
+        """Expire abandoned local sessions (Stripe does it after ``expires_at``)."""
+        if not self.local:
+            return
+
+        def sweep() -> None:
+            while not self._stop.wait(SWEEP_SECONDS):
+                self.sweep()
+
+        threading.Thread(target=sweep, daemon=True, name="checkout-expiry").start()
+
+    def sweep(self) -> int:
+        count = 0
+        for event in self.local.expire_due(self.runtime.now()):
+            self.deliver(event)
+            count += 1
+        return count
+
+    def close(self) -> None:
+        self._stop.set()
+        install(None)
+
+
+def _answer(response: dict) -> Answer:
+    body = response.get("body") or ""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return Answer(int(response["statusCode"]), dict(response.get("headers") or {}), raw)
+
+
+def _form(session, now: dt.datetime) -> str:
+    r = session.request
+    amount = html.escape(f"{money.format_plain(r.amount, r.currency)} {r.currency}")
+    what = html.escape(r.description)
+    title = html.escape(r.campaign_title)
+    when = ("Your card is saved now and charged only if the campaign reaches its goal."
+            if r.mode == "setup" else "You are charged now.")
+    countries = ""
+    if r.shipping_countries:
+        options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in r.shipping_countries)
+        countries = (f'<label>Shipping country<select name="country" required>{options}</select></label>'
+                     '<label>Address<input name="line1" autocomplete="address-line1" required></label>'
+                     '<label>City<input name="city" autocomplete="address-level2" required></label>'
+                     '<label>Postal code<input name="postal_code" autocomplete="postal-code" required></label>')
+    else:
+        countries = '<label>Country<input name="country" value="FR" maxlength="2" autocomplete="country"></label>'
+    minutes = max(int((r.expires_at - now).total_seconds() // 60), 0)
+    return f"""
+<p class="banner" role="note"><strong>Test mode — no card is charged.</strong>
+This page stands in for Stripe Checkout on your machine.</p>
+<h1>{title}</h1>
+<p class="what">{what}</p>
+<p class="amount">{amount}</p>
+<p>{when}</p>
+<form method="post" action="{CHECKOUT_PATH}{html.escape(session.id)}/pay">
+  <label>Name<input name="name" autocomplete="name" required value="Test Backer"></label>
+  <label>E-mail<input name="email" type="email" autocomplete="email" required value="backer@example.org"></label>
+  {countries}
+  <button type="submit">Pay {amount} (test)</button>
+</form>
+<form method="post" action="{CHECKOUT_PATH}{html.escape(session.id)}/cancel">
+  <button type="submit" class="secondary">Cancel and go back</button>
+</form>
+<p class="small">This session expires in {minutes} min.</p>"""
+
+
+_STYLE = """body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
+.banner{background:#fff4cc;border:2px solid #c99a00;padding:.75rem;border-radius:.5rem}
+.amount{font-size:2rem;font-weight:700;margin:.5rem 0}label{display:block;margin:.75rem 0}
+input,select{display:block;width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
+button{font:inherit;padding:.75rem 1.25rem;border:0;border-radius:.5rem;background:#0a58ca;color:#fff;
+margin:.5rem 0;cursor:pointer}.secondary{background:#e9ecef;color:#1d1d1f}.small{color:#555;font-size:.875rem}"""
+
+
+def _page(status: int, title: str, content: str) -> Answer:
+    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="robots" content="noindex"><title>{html.escape(title)} · Cagnotte</title>'
+            f"<style>{_STYLE}</style></head><body><main>{content}</main></body></html>")
+    return Answer(status, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+                  page.encode("utf-8"))
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr)
