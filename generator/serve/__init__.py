@@ -74,6 +74,12 @@ def _stat(path: Path) -> tuple[int, int]:
     return (info.st_mtime_ns, info.st_size)
 
 
+class Server(ThreadingHTTPServer):
+    # A launch-day spike of backers, locally: the default backlog of 5 resets connections.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class Handler(SimpleHTTPRequestHandler):
     """Static files from the output, 404.html for the missing, live reload for HTML."""
 
@@ -227,7 +233,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     rebuild(root, out)
     reloader = Reloader()
     handler = _make_handler(out, reloader)
-    server = ThreadingHTTPServer((host, port), handler)
+    server = Server((host, port), handler)
     server.daemon_threads = True
     address = f"http://{host}:{server.server_address[1]}/"
     api = Api(root, out, address.rstrip("/"))

@@ -1,0 +1,172 @@
+"""Pledging end to end through `cagnotte serve` over real HTTP.
+
+The local test checkout (no Stripe key) and, with a key, the real `stripe` SDK
+talking to the Stripe stand-in of tests/stripe_server.py; concurrent backers on
+a limited reward, on both stores.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from conftest import NOW_EPOCH
+from generator.serve import serve
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(url: str, data: dict | bytes | None = None, *, form: bool = False, headers: dict | None = None):
+    """(status, headers, text) without following redirects."""
+    body = None
+    all_headers = dict(headers or {})
+    if isinstance(data, dict):
+        if form:
+            body = urlencode(data).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            body = json.dumps(data).encode()
+            all_headers["Content-Type"] = "application/json"
+    elif data is not None:
+        body = data
+    request = urllib.request.Request(url, data=body, headers=all_headers, method="POST" if body is not None else "GET")
+    try:
+        with OPENER.open(request, timeout=30) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def start(site, monkeypatch, **env):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", NOW_EPOCH)
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "CAGNOTTE_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ready, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve, args=(site, "127.0.0.1", 0),
+                              kwargs={"ready": ready, "stop": stop, "interval": 0.2}, daemon=True)
+    thread.start()
+    assert ready.wait(60)
+
+    def close():
+        stop.set()
+        thread.join(10)
+
+    return f"http://127.0.0.1:{ready.port}", close
+
+
+@pytest.fixture
+def local(site, monkeypatch):
+    url, close = start(site, monkeypatch)
+    yield url
+    close()
+
+
+def test_a_backer_pledges_in_the_local_test_checkout(local):
+    status, headers, _ = fetch(local + "/api/pledges", {"campaign": "premier-album", "reward": "vinyl",
+                                                        "ref": "newsletter"}, form=True)
+    assert status == 303
+    checkout = headers["Location"]
+    assert checkout.startswith(local + "/_cagnotte/checkout/cs_local_")
+    status, _, page = fetch(checkout)
+    assert status == 200
+    assert "Test mode — no card is charged" in page
+    assert "37.50 EUR" in page
+    session = checkout.rsplit("/", 1)[1]
+    status, headers, _ = fetch(checkout + "/pay", {"name": "Ana", "email": "ana@example.org", "country": "BE",
+                                                  "line1": "1 rue Haute", "city": "Bruxelles",
+                                                  "postal_code": "1000"}, form=True)
+    assert status == 303
+    thanks = headers["Location"]
+    assert thanks == f"{local}/campaigns/premier-album/thanks/?session_id={session}"
+    assert fetch(thanks)[0] == 200
+    status, _, body = fetch(f"{local}/api/pledges/{session}")
+    pledge = json.loads(body)
+    assert (status, pledge["status"], pledge["amount"], pledge["reward"]) == (200, "pledged", 3750, "vinyl")
+    stats = json.loads(fetch(local + "/api/campaigns/premier-album/stats")[2])
+    assert (stats["raised"], stats["backers"]) == (3750, 1)
+    assert stats["rewards"][1]["remaining"] == 299
+    referral = json.loads(fetch(local + "/api/referrals/newsletter?campaign=premier-album")[2])
+    assert (referral["pledges"], referral["raised"]) == (1, 3750)
+    # Paying twice is refused; the counters do not move.
+    assert fetch(checkout + "/pay", {"name": "Ana", "email": "ana@example.org"}, form=True)[0] == 410
+    assert json.loads(fetch(local + "/api/campaigns/premier-album/stats")[2])["backers"] == 1
+
+
+def test_cancelling_releases_the_reward_at_once(local):
+    status, _, body = fetch(local + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})
+    opened = json.loads(body)
+    assert status == 201
+    status, headers, _ = fetch(opened["checkout_url"] + "/cancel", b"", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, headers["Location"]) == (303, local + "/en/campaigns/tokyo-zine/")
+    stats = json.loads(fetch(local + "/api/campaigns/tokyo-zine/stats")[2])
+    assert stats["rewards"][0]["claimed"] == 0
+
+
+def test_a_webhook_signed_by_someone_else_is_refused(local):
+    event = json.dumps({"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}).encode()
+    from functions.payments.signature import sign
+
+    status, _, body = fetch(local + "/api/stripe/webhook", event,
+                            headers={"Content-Type": "application/json",
+                                     "Stripe-Signature": sign(event, "whsec_forged", int(NOW_EPOCH))})
+    assert status == 400 and json.loads(body)["error"]["code"] == "bad_signature"
+
+
+def test_a_body_over_the_limit_is_413(local):
+    status, _, body = fetch(local + "/api/pledges", b"x" * (2 * 1024 * 1024),
+                            headers={"Content-Type": "application/json"})
+    assert status == 413
+
+
+# -- concurrency, on both stores -------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store_env(request):
+    if request.param == "sqlite":
+        return {}
+    request.getfixturevalue("moto_server")
+    return {"CAGNOTTE_STORE": "dynamodb://" + request.getfixturevalue("dynamodb_table")}
+
+
+def test_200_concurrent_backers_claim_exactly_20_units(site, monkeypatch, store_env):
+    limited = site / "content" / "campaigns" / "premier-album" / "index.md"
+    text = limited.read_text(encoding="utf-8")
+    limited.write_text(text.replace("limit: 300", "limit: 20"), encoding="utf-8")
+    url, close = start(site, monkeypatch, **store_env)
+    try:
+        def back(n: int):
+            status, _, body = fetch(url + "/api/pledges", {"campaign": "premier-album", "reward": "vinyl"})
+            return status, json.loads(body)
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(back, range(200)))
+        created = [body for status, body in answers if status == 201]
+        assert sorted({status for status, _ in answers}) == [201, 409]
+        assert len(created) == 20
+
+        def pay(opened):
+            return fetch(opened["checkout_url"] + "/pay", {"name": "B", "email": "b@example.org", "country": "FR",
+                                                           "line1": "1 rue", "city": "Paris",
+                                                           "postal_code": "75001"}, form=True)[0]
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            assert set(pool.map(pay, created)) == {303}
+        stats = json.loads(fetch(url + "/api/campaigns/premier-album/stats")[2])
+        assert (stats["backers"], stats["raised"]) == (20, 20 * 3750)
+        assert stats["rewards"][1] == {"id": "vinyl", "claimed": 20, "limit": 20, "remaining": 0}
+    finally:
+        close()
