@@ -127,9 +127,17 @@ def test_a_webhook_signed_by_someone_else_is_refused(local):
 
 
 def test_a_body_over_the_limit_is_413(local):
-    status, _, body = fetch(local + "/api/pledges", b"x" * (2 * 1024 * 1024),
+    status, _, body = fetch(local + "/api/pledges", b"{" + b" " * 20000 + b"}",
                             headers={"Content-Type": "application/json"})
-    assert status == 413
+    assert (status, json.loads(body)["error"]["code"]) == (413, "too_large")
+    # A huge declared body is refused before it is read.
+    import socket
+
+    host, port = local.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"POST /api/pledges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 2000000\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.0 413")
 
 
 # -- concurrency, on both stores -------------------------------------------------------
