@@ -178,3 +178,93 @@ def test_200_concurrent_backers_claim_exactly_20_units(site, monkeypatch, store_
         assert stats["rewards"][1] == {"id": "vinyl", "claimed": 20, "limit": 20, "remaining": 0}
     finally:
         close()
+
+
+# -- with a Stripe key: the real SDK against the Stripe stand-in ---------------------------
+
+WEBHOOK_SECRET = "whsec_serve_test"
+
+
+@pytest.fixture
+def stripe_serve(site, monkeypatch):
+    from stripe_server import StripeServer
+
+    with StripeServer(now=int(NOW_EPOCH)) as stand_in:
+        url, close = start(site, monkeypatch, STRIPE_SECRET_KEY="sk_test_serve", STRIPE_API_BASE=stand_in.url,
+                           STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+        yield url, stand_in
+        close()
+
+
+def deliver(url: str, event: dict, secret: str = WEBHOOK_SECRET):
+    from stripe_server import signed
+
+    raw, signature = signed(event, secret, int(NOW_EPOCH))
+    return fetch(url + "/api/stripe/webhook", raw,
+                 headers={"Content-Type": "application/json", "Stripe-Signature": signature})
+
+
+def test_all_or_nothing_saves_the_card_through_stripe_checkout(stripe_serve):
+    url, stripe = stripe_serve
+    status, _, body = fetch(url + "/api/pledges", {"campaign": "premier-album", "reward": "vinyl", "ref": "zine_club"})
+    opened = json.loads(body)
+    assert status == 201, body
+    session_id = opened["checkout_url"].rsplit("/", 1)[1]
+    assert opened["checkout_url"] == f"{stripe.url}/pay/{session_id}"
+    customers = [r for r in stripe.requests if r["path"] == "/v1/customers"]
+    sessions = [r for r in stripe.requests if r["path"] == "/v1/checkout/sessions"]
+    assert len(customers) == len(sessions) == 1
+    params = sessions[0]["params"]
+    assert params["mode"] == "setup" and params["currency"] == "eur"
+    assert params["customer"] == stripe.sessions[session_id]["customer"]
+    assert params["metadata"] == {"pledge_id": opened["pledge_id"], "campaign": "premier-album", "reward": "vinyl",
+                                  "ref": "zine_club"}
+    assert params["setup_intent_data"]["metadata"] == params["metadata"]
+    assert params["success_url"] == url + "/campaigns/premier-album/thanks/?session_id={CHECKOUT_SESSION_ID}"
+    assert params["cancel_url"] == url + "/campaigns/premier-album/"
+    assert int(params["expires_at"]) == int(NOW_EPOCH) + 30 * 60
+    assert params["shipping_address_collection"]["allowed_countries"] == ["FR", "BE", "CH"]
+    assert sessions[0]["idempotency_key"] == f"checkout-{opened['pledge_id']}"
+    assert customers[0]["idempotency_key"] == f"customer-{opened['pledge_id']}"
+
+    event = stripe.complete(session_id, email="ana@example.org", country="BE")
+    assert json.loads(deliver(url, event)[2])["result"] == "applied"
+    assert json.loads(deliver(url, event)[2])["result"] == "duplicate"
+    pledge = json.loads(fetch(f"{url}/api/pledges/{session_id}")[2])
+    assert (pledge["status"], pledge["amount"]) == ("pledged", 3750)
+    stats = json.loads(fetch(url + "/api/campaigns/premier-album/stats")[2])
+    assert (stats["raised"], stats["backers"]) == (3750, 1)
+    assert deliver(url, event, secret="whsec_forged")[0] == 400
+
+
+def test_a_jpy_flexible_pledge_is_paid_in_yen(stripe_serve):
+    url, stripe = stripe_serve
+    status, _, body = fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine", "amount": "3000"})
+    opened = json.loads(body)
+    assert status == 201, body
+    session_id = opened["checkout_url"].rsplit("/", 1)[1]
+    params = [r for r in stripe.requests if r["path"] == "/v1/checkout/sessions"][0]["params"]
+    assert params["mode"] == "payment"
+    line = params["line_items"][0]
+    assert (line["price_data"]["currency"], int(line["price_data"]["unit_amount"])) == ("jpy", 3000)
+    assert params["payment_intent_data"]["metadata"]["pledge_id"] == opened["pledge_id"]
+    assert not [r for r in stripe.requests if r["path"] == "/v1/customers"]
+    deliver(url, stripe.complete(session_id, country="JP"))
+    stats = json.loads(fetch(url + "/api/campaigns/tokyo-zine/stats")[2])
+    assert (stats["currency"], stats["raised"], stats["backers"]) == ("JPY", 3000, 1)
+    assert stats["rewards"][0]["remaining"] == 1
+    # A refund of 1,000 yen, delivered twice.
+    refund = stripe.refund_event(session_id, amount=1000)
+    deliver(url, refund)
+    deliver(url, refund)
+    assert json.loads(fetch(url + "/api/campaigns/tokyo-zine/stats")[2])["raised"] == 2000
+
+
+def test_stripe_down_releases_the_unit_and_answers_502(stripe_serve):
+    url, stripe = stripe_serve
+    stripe.fail_next(status=500, times=10)
+    status, _, body = fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})
+    assert (status, json.loads(body)["error"]["code"]) == (502, "payment_provider")
+    assert "sk_test_serve" not in body
+    stats = json.loads(fetch(url + "/api/campaigns/tokyo-zine/stats")[2])
+    assert stats["rewards"][0]["claimed"] == 0
