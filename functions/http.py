@@ -105,9 +105,33 @@ def redirect(location: str) -> dict:
 
 
 def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
-    """Run ``handle``; an :class:`ApiError` becomes its documented status and error JSON."""
+    """Run ``handle``; an :class:`ApiError` becomes its documented status and error JSON.
+
+    A browser's form post (no JavaScript) gets the same status with a short
+    HTML page instead, so a backer reads "sold out" rather than raw JSON.
+    """
+    request = request_from(event)
     try:
-        return handle(request_from(event))
+        return handle(request)
     except ApiError as error:
-        headers = {"Retry-After": "1"} if error.status == 503 else None
+        headers = {"Retry-After": "1"} if error.status == 503 else {}
+        if request.is_form and "text/html" in request.headers.get("accept", ""):
+            return error_page(error, request.headers.get("referer"), headers)
         return respond(error.status, error.body(), headers)
+
+
+def error_page(error: ApiError, back: str | None, headers: dict[str, str]) -> dict:
+    from html import escape
+
+    link = ""
+    if back and back.startswith(("https://", "http://")):
+        link = f'<p><a href="{escape(back)}">← Back to the campaign</a></p>'
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="robots" content="noindex"><title>Your pledge was not taken</title></head>'
+            '<body style="font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem">'
+            f'<h1>Your pledge was not taken</h1><p>{escape(error.message)}</p>'
+            f'<p>Nothing was charged.</p>{link}</body></html>')
+    return {"statusCode": error.status,
+            "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", **headers},
+            "body": body, "isBase64Encoded": False}

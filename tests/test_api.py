@@ -318,3 +318,16 @@ def test_the_thanks_page_reads_its_pledge_without_personal_data(api):
     assert (status, referral["pledges"], referral["campaign"]) == (200, 0, "premier-album")
     assert api.call("GET", "/api/referrals/unknowncode")[0] == 404
     assert api.call("GET", "/api/referrals/bad%20code")[0] == 400
+
+
+def test_a_browser_form_gets_its_error_as_a_page_with_the_same_status(api):
+    api.pledge(campaign="tokyo-zine", reward="zine")
+    api.pledge(campaign="tokyo-zine", reward="zine")
+    status, headers, body = api.call(
+        "POST", "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"},
+        content_type="application/x-www-form-urlencoded",
+        headers={"Accept": "text/html,application/xhtml+xml", "Referer": "https://fund.example.org/en/campaigns/tokyo-zine/?<x>"})
+    assert status == 409
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "the reward &#x27;zine&#x27; is sold out" in body
+    assert 'href="https://fund.example.org/en/campaigns/tokyo-zine/?&lt;x&gt;"' in body
