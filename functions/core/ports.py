@@ -37,16 +37,25 @@ class CheckoutRequest:
     ref: str | None = None
     shipping_countries: tuple[str, ...] = ()
     locale: str | None = None  # fr | en | … (Checkout's UI language)
+    # A "fix your payment" session after a failed charge: kind="fix", mode=payment,
+    # on the pledge's existing Customer; ``attempt`` makes each new session's key unique.
+    kind: str = "pledge"  # pledge | fix
+    customer_id: str | None = None
+    attempt: int = 0
 
     @property
     def idempotency_key(self) -> str:
-        return f"checkout-{self.pledge_id}"
+        if self.kind == "pledge":
+            return f"checkout-{self.pledge_id}"
+        return f"{self.kind}-{self.pledge_id}-{self.attempt}"
 
     @property
     def metadata(self) -> dict[str, str]:
         data = {"pledge_id": self.pledge_id, "campaign": self.campaign, "reward": self.reward or ""}
         if self.ref:
             data["ref"] = self.ref
+        if self.kind != "pledge":
+            data["kind"] = self.kind
         return data
 
 
@@ -59,6 +68,39 @@ class Checkout:
     customer_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ChargeRequest:
+    """Charge a saved card off-session at the deadline (all or nothing, goal met)."""
+
+    pledge_id: str
+    campaign: str
+    amount: int  # minor units
+    currency: str  # upper case ISO 4217
+    customer_id: str
+    setup_intent_id: str | None = None  # where the saved card is found
+    payment_method_id: str | None = None  # when already known
+
+    @property
+    def idempotency_key(self) -> str:
+        # One key per pledge, forever: a rerun after a crash gets Stripe's first answer back.
+        return f"settle-{self.pledge_id}"
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {"pledge_id": self.pledge_id, "campaign": self.campaign, "kind": "settle"}
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """What Stripe answered to an off-session charge."""
+
+    outcome: str  # succeeded | failed | processing
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    failure_code: str | None = None  # card_declined, authentication_required, expired_card, …
+    message: str | None = None  # Stripe's, for the creator's log; never shown with personal data
+
+
 class PaymentsError(Exception):
     """The payment provider failed or refused; nothing was charged."""
 
@@ -66,6 +108,19 @@ class PaymentsError(Exception):
 class Payments(Protocol):
     def create_checkout(self, request: CheckoutRequest) -> Checkout:
         """Open a Checkout session (idempotent on ``request.idempotency_key``)."""
+        ...
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Create and confirm an off-session PaymentIntent (idempotent on the pledge).
+
+        A declined or authentication-required card is a ``failed`` result, not
+        an exception; :class:`PaymentsError` means "unknown, try again later"
+        (after the adapter's own retries on 429 and 5xx).
+        """
+        ...
+
+    def find_charge(self, pledge_id: str) -> ChargeResult | None:
+        """The settlement PaymentIntent already made for a pledge, if any (Stripe's search)."""
         ...
 
 
