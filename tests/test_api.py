@@ -292,7 +292,7 @@ def test_stats_are_public_cached_briefly_and_exact(api):
     status, headers, body = api.call("GET", "/api/campaigns/premier-album/stats")
     assert status == 200
     assert headers["Cache-Control"] == "public, max-age=5"
-    assert body == {"campaign": "premier-album", "currency": "EUR", "goal": 850050, "raised": 0, "backers": 0,
+    assert body == {"campaign": "premier-album", "currency": "EUR", "goal": 850050, "raised": 0, "collected": 0, "backers": 0,
                     "status": "live", "ends": "2026-12-15T23:59:59+01:00",
                     "rewards": [{"id": "digital", "claimed": 0, "limit": None, "remaining": None},
                                 {"id": "vinyl", "claimed": 0, "limit": 300, "remaining": 300}],
@@ -331,3 +331,14 @@ def test_a_browser_form_gets_its_error_as_a_page_with_the_same_status(api):
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert "the reward &#x27;zine&#x27; is sold out" in body
     assert 'href="https://fund.example.org/en/campaigns/tokyo-zine/?&lt;x&gt;"' in body
+
+
+def test_a_refund_without_metadata_is_found_by_its_payment_intent(api):
+    opened = api.pledge(campaign="tokyo-zine", amount="5000")
+    api.webhook(api.complete(opened["checkout_url"]))
+    intent = api.runtime.store.get_pledge(opened["pledge_id"]).payment_intent_id
+    assert intent
+    charge = {"id": "ch_2", "object": "charge", "amount": 5000, "amount_refunded": 5000, "refunded": True,
+              "currency": "jpy", "metadata": {}, "payment_intent": intent}
+    assert api.webhook({"id": "evt_r", "type": "charge.refunded", "data": {"object": charge}})[2]["result"] == "applied"
+    assert api.stats("tokyo-zine")["raised"] == 0

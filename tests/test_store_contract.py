@@ -182,3 +182,45 @@ def test_concurrent_backers_never_oversell(store):
     counters = store.counters("album")
     assert (counters.raised, counters.backers, counters.claimed) == (20 * 2500, 20, {"vinyl": 20})
     assert sum(p.net for p in store.pledges("album")) == counters.raised
+
+
+def test_moving_to_another_reward_moves_its_unit_within_the_limit(store):
+    a, b = pledge(1, reward="vinyl", mode="setup"), pledge(2, reward="poster", mode="setup")
+    store.open_pledge(a, limit=None)
+    store.open_pledge(b, limit=1)
+    a = move(store, a, "evt_a", status=PLEDGED)
+    # poster is full (limit 1): moving there is refused and nothing changes
+    with pytest.raises(SoldOut):
+        store.apply(events.change(a, a.replace(reward="poster"), event_id=None, now=NOW, limit=1))
+    assert store.get_pledge(a.id).reward == "vinyl"
+    assert store.counters("album").claimed == {"vinyl": 1, "poster": 1}
+    store.apply(events.change(a, a.replace(reward="sticker", amount=1000), event_id=None, now=NOW, limit=5))
+    counters = store.counters("album")
+    assert counters.claimed == {"vinyl": 0, "poster": 1, "sticker": 1}
+    assert (counters.raised, counters.backers) == (1000, 1)
+
+
+def test_collected_money_is_counted_apart(store):
+    p = pledge(1, mode="setup", reward=None)
+    store.open_pledge(p, limit=None)
+    p = move(store, p, "evt_1", status=PLEDGED)
+    p = move(store, p, None, status="collected", payment_intent_id="pi_123")
+    assert store.pledge_by_payment_intent("pi_123").id == p.id
+    assert store.pledge_by_payment_intent("pi_999") is None
+    counters = store.counters("album")
+    assert (counters.raised, counters.collected, counters.backers) == (2500, 2500, 1)
+
+
+def test_counters_can_be_reset_from_the_ledger(store):
+    from functions.core.ports import Counters, Referral
+
+    p = pledge(1, ref="friend")
+    store.open_pledge(p, limit=None)
+    move(store, p, "evt_1", status=PAID)
+    fixed = Counters(campaign="album", raised=100, backers=7, collected=50, claimed={"vinyl": 3},
+                     days={"2026-11-20": (100, 7)}, updated_at=NOW)
+    store.reset_counters("album", fixed, [Referral("friend", "album", 2, 100)])
+    got = store.counters("album")
+    assert (got.raised, got.backers, got.collected, got.claimed, got.days) == (100, 7, 50, {"vinyl": 3},
+                                                                                {"2026-11-20": (100, 7)})
+    assert (store.referral("friend", "album").pledges, store.referral("friend", "album").raised) == (2, 100)

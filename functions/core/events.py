@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .pledge import (EXPIRED, FAILED, PAID, PENDING, PLEDGED, PROCESSING, REFUNDED, Pledge,
-                     counted, holds_unit)
+from .pledge import (COLLECTED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED, PROCESSING, REFUNDED,
+                     Pledge)
 
 HANDLED = (
     "checkout.session.completed",
@@ -26,12 +26,22 @@ HANDLED = (
 
 
 @dataclass(frozen=True)
+class Claim:
+    """Units of one reward taken (+) or given back (-); a taking may be bounded by ``limit``."""
+
+    reward: str
+    delta: int
+    limit: int | None = None  # when set, the write happens only if claimed + delta <= limit
+
+
+@dataclass(frozen=True)
 class Change:
     """One conditional write: ``before`` → ``after``, and what it adds to the counters.
 
     A store applies it atomically: only if the stored pledge's version is still
-    ``before.version`` and (when ``event_id`` is set) that event was never
-    applied; the event id is recorded in the same transaction.
+    ``before.version``, (when ``event_id`` is set) that event was never applied,
+    and every bounded claim fits its limit; the event id is recorded in the same
+    transaction. Otherwise nothing is written.
     """
 
     before: Pledge
@@ -40,23 +50,38 @@ class Change:
     day: str  # YYYY-MM-DD (UTC) of the history bucket
     raised: int  # minor units added to the campaign's total (negative on refunds)
     backers: int  # -1, 0 or +1
-    units: int  # -1, 0 or +1 on the reward's claimed count
+    collected: int = 0  # minor units actually collected (charged at the deadline, paid, refunded)
+    claims: tuple[Claim, ...] = ()
+
+    @property
+    def units(self) -> int:
+        """The net units of ``after.reward`` (a reward change moves units between two rewards)."""
+        return sum(c.delta for c in self.claims if c.reward == self.after.reward)
 
     @property
     def touches_counters(self) -> bool:
-        return bool(self.raised or self.backers or self.units)
+        return bool(self.raised or self.backers or self.collected or self.claims)
 
 
-def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datetime) -> Change:
-    """The conditional write taking ``before`` to ``after`` (version bumped)."""
+def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datetime,
+           limit: int | None = None) -> Change:
+    """The conditional write taking ``before`` to ``after`` (version bumped).
+
+    ``limit`` bounds a unit newly taken of ``after.reward`` (moving to another
+    limited reward); releases and re-counts of the same unit are unbounded.
+    """
     after = after.replace(version=before.version + 1, updated_at=now)
-    backers = int(counted(after.status)) - int(counted(before.status))
-    units = 0
-    if before.reward is not None:
-        units = int(holds_unit(after.status)) - int(holds_unit(before.status))
+    deltas: dict[str, int] = {}
+    if before.reward is not None and before.holds_unit:
+        deltas[before.reward] = deltas.get(before.reward, 0) - 1
+    if after.reward is not None and after.holds_unit:
+        deltas[after.reward] = deltas.get(after.reward, 0) + 1
+    claims = tuple(Claim(reward, delta, limit if delta > 0 else None)
+                   for reward, delta in sorted(deltas.items()) if delta)
     return Change(before=before, after=after, event_id=event_id,
                   day=now.astimezone(dt.timezone.utc).date().isoformat(),
-                  raised=after.net - before.net, backers=backers, units=units)
+                  raised=after.net - before.net, backers=int(after.counts) - int(before.counts),
+                  collected=after.collected - before.collected, claims=claims)
 
 
 def pledge_id_of(event: dict) -> str | None:
@@ -66,10 +91,17 @@ def pledge_id_of(event: dict) -> str | None:
     return metadata.get("pledge_id") or (obj.get("client_reference_id") if obj.get("object") == "checkout.session" else None)
 
 
+def payment_intent_of(event: dict) -> str | None:
+    obj = (event.get("data") or {}).get("object") or {}
+    return _id(obj.get("payment_intent"))
+
+
 def decide(pledge: Pledge, event: dict) -> Pledge | None:
     """The pledge after ``event``, or None when the event changes nothing."""
     kind = event.get("type")
     obj = (event.get("data") or {}).get("object") or {}
+    if (obj.get("metadata") or {}).get("kind") == "fix":
+        return _fixed(pledge, kind, obj)
     if kind == "checkout.session.completed":
         if pledge.status != PENDING:
             return None  # already completed, expired or failed: a late or replayed event
@@ -102,6 +134,16 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
         status = REFUNDED if refunded >= pledge.amount else pledge.status
         return pledge.replace(refunded=refunded, status=status)
     return None
+
+
+def _fixed(pledge: Pledge, kind: str, session: dict) -> Pledge | None:
+    """A "fix your payment" session: paid → collected; anything else changes nothing."""
+    paid = (kind == "checkout.session.completed" and session.get("payment_status") == "paid") or \
+        kind == "checkout.session.async_payment_succeeded"
+    if not paid or pledge.status != PAYMENT_FAILED:
+        return None
+    return pledge.replace(status=COLLECTED, payment_intent_id=_id(session.get("payment_intent")),
+                          failure_code=None)
 
 
 def _id(value) -> str | None:

@@ -104,11 +104,13 @@ def apply_event(event: dict, *, store: Store, now: dt.datetime) -> str:
     if event.get("type") not in events.HANDLED:
         return "ignored"
     pledge_id = events.pledge_id_of(event)
-    if not pledge_id:
-        return "ignored"  # not one of ours (another integration on the same Stripe account)
-    pledge = store.get_pledge(pledge_id)
+    pledge = store.get_pledge(pledge_id) if pledge_id else None
+    if pledge is None and event["type"] == "charge.refunded":
+        # A charge may not carry its PaymentIntent's metadata: find the pledge by the intent.
+        intent = events.payment_intent_of(event)
+        pledge = store.pledge_by_payment_intent(intent) if intent else None
     if pledge is None:
-        return "ignored"
+        return "ignored"  # not one of ours (another integration on the same Stripe account)
     if store.has_event(event["id"]):
         return "duplicate"
     return _settle(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"])

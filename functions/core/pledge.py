@@ -23,18 +23,25 @@ CHECKOUT_TTL = dt.timedelta(minutes=30)  # Stripe's shortest allowed expiry
 REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_AMOUNT = 10**12  # minor units: far above any pledge, far below Stripe's own limit
 
-# The statuses (docs/pledges.md draws the machine):
+# The statuses (docs/pledges.md and docs/operations.md draw the machine):
 PENDING = "pending"        # Checkout opened; a limited reward's unit is reserved
 PROCESSING = "processing"  # flexible, Checkout completed, the bank transfer is on its way
 PLEDGED = "pledged"        # all or nothing: card saved, charged at the deadline if the goal is met
 PAID = "paid"              # flexible: money collected
+COLLECTED = "collected"    # all or nothing: charged at the deadline
+PAYMENT_FAILED = "payment_failed"  # the deadline charge failed: the backer has 7 days to fix it
+DROPPED = "dropped"        # not fixed in time: no longer counted
+CANCELLED = "cancelled"    # by the backer before the deadline, or the goal was missed (reason "unfunded")
 EXPIRED = "expired"        # Checkout abandoned: unit released
 FAILED = "failed"          # payment failed (or Checkout could not open): unit released
 REFUNDED = "refunded"      # wholly refunded: no longer counted
-STATUSES = (PENDING, PROCESSING, PLEDGED, PAID, EXPIRED, FAILED, REFUNDED)
+STATUSES = (PENDING, PROCESSING, PLEDGED, PAID, COLLECTED, PAYMENT_FAILED, DROPPED, CANCELLED, EXPIRED, FAILED,
+            REFUNDED)
+UNFUNDED = "unfunded"      # cancel_reason when an all-or-nothing goal was missed
 
-_COUNTED = frozenset({PLEDGED, PAID})
-_HOLDS_UNIT = frozenset({PENDING, PROCESSING, PLEDGED, PAID})
+_COUNTED = frozenset({PLEDGED, PAID, COLLECTED, PAYMENT_FAILED})
+_COLLECTED = frozenset({PAID, COLLECTED})
+_HOLDS_UNIT = frozenset({PENDING, PROCESSING, PLEDGED, PAID, COLLECTED, PAYMENT_FAILED})
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,11 @@ class Pledge:
     payment_intent_id: str | None = None
     setup_intent_id: str | None = None
     refunded: int = 0  # minor units refunded so far
+    cancel_reason: str | None = None  # backer | unfunded
+    charge_attempted_at: dt.datetime | None = None  # settlement: set before Stripe is called
+    failure_code: str | None = None  # the failed charge's code (card_declined, authentication_required…)
+    fix_deadline: dt.datetime | None = None  # payment_failed: until when the backer can fix it
+    fix_attempts: int = 0  # fix-your-payment sessions opened
     # Personal data, from Checkout, for the fulfilment export only: never in
     # stats, pages, logs or error messages.
     email: str | None = None
@@ -69,13 +81,32 @@ class Pledge:
         return dataclasses.replace(self, **changes)
 
     @property
+    def counts(self) -> bool:
+        """Is this pledge in the campaign's raised total and backer count?
+
+        An unfunded campaign keeps showing what was pledged ("€6,200 pledged of
+        €8,000"), so its cancelled pledges still count; a backer's own
+        cancellation does not.
+        """
+        return self.status in _COUNTED or (self.status == CANCELLED and self.cancel_reason == UNFUNDED)
+
+    @property
     def net(self) -> int:
         """What this pledge adds to the campaign's total now."""
-        return self.amount - self.refunded if counted(self.status) else 0
+        return self.amount - self.refunded if self.counts else 0
+
+    @property
+    def collected(self) -> int:
+        """Money actually collected for this pledge (after refunds)."""
+        return self.amount - self.refunded if self.status in _COLLECTED else 0
+
+    @property
+    def holds_unit(self) -> bool:
+        return holds_unit(self.status)
 
 
 def counted(status: str) -> bool:
-    """Does a pledge in ``status`` count in raised and backers?"""
+    """Does a pledge in ``status`` count in raised and backers (see :attr:`Pledge.counts`)?"""
     return status in _COUNTED
 
 
@@ -174,7 +205,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout)
 
 
-_TIMES = ("created_at", "updated_at", "expires_at")
+_TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline")
 
 
 def to_record(pledge: Pledge) -> dict:
@@ -196,7 +227,7 @@ def from_record(data: dict) -> Pledge:
     for name in _TIMES:
         if values.get(name) is not None:
             values[name] = dt.datetime.fromisoformat(values[name])
-    for name in ("amount", "version", "refunded"):
+    for name in ("amount", "version", "refunded", "fix_attempts"):
         if name in values:
             values[name] = int(values[name])  # DynamoDB hands back Decimal
     return Pledge(**values)

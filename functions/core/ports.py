@@ -145,6 +145,7 @@ class Counters:
     campaign: str
     raised: int = 0  # minor units
     backers: int = 0
+    collected: int = 0  # minor units actually charged (flexible: at once; all or nothing: at the deadline)
     claimed: dict[str, int] = field(default_factory=dict)  # reward id → units held
     days: dict[str, tuple[int, int]] = field(default_factory=dict)  # YYYY-MM-DD → (raised, backers) added that day
     updated_at: dt.datetime | None = None
@@ -189,6 +190,8 @@ class Store(Protocol):
 
     def pledge_by_session(self, session_id: str) -> "Pledge | None": ...
 
+    def pledge_by_payment_intent(self, payment_intent_id: str) -> "Pledge | None": ...
+
     def has_event(self, event_id: str) -> bool: ...
 
     def counters(self, campaign: str) -> Counters: ...
@@ -199,6 +202,10 @@ class Store(Protocol):
 
     def pledges(self, campaign: str) -> "list[Pledge]":
         """Every pledge of a campaign, oldest first (exports, reconcile)."""
+        ...
+
+    def reset_counters(self, campaign: str, counters: Counters, referrals: list[Referral]) -> None:
+        """Overwrite a campaign's counters with ones recomputed from the ledger (``reconcile --fix``)."""
         ...
 
     def close(self) -> None: ...

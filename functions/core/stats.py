@@ -47,6 +47,7 @@ def stats(campaign: CatalogCampaign, counters: Counters, now: dt.datetime) -> di
         "currency": campaign.currency,
         "goal": campaign.goal,
         "raised": counters.raised,
+        "collected": counters.collected,
         "backers": counters.backers,
         "status": status(campaign, counters.raised, now),
         "ends": campaign.ends.isoformat(),

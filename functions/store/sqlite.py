@@ -54,6 +54,11 @@ MIGRATIONS = (
     );
     CREATE TABLE ref_codes (code TEXT PRIMARY KEY, campaign TEXT NOT NULL, pledge_id TEXT NOT NULL);
     """,
+    """
+    ALTER TABLE counters ADD COLUMN collected INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE pledges ADD COLUMN payment_intent_id TEXT;
+    CREATE UNIQUE INDEX pledges_payment_intent ON pledges (payment_intent_id);
+    """,
 )
 
 
@@ -137,24 +142,33 @@ class SQLiteStore:
                 except sqlite3.IntegrityError:
                     raise Duplicate(f"event {change.event_id} was already applied") from None
             cursor = db.execute(
-                "UPDATE pledges SET status = ?, version = ?, session_id = ?, data = ?"
+                "UPDATE pledges SET status = ?, version = ?, session_id = ?, payment_intent_id = ?, data = ?"
                 " WHERE id = ? AND version = ?",
-                (after.status, after.version, after.checkout_session_id, _dump(after), after.id, before.version))
+                (after.status, after.version, after.checkout_session_id, after.payment_intent_id, _dump(after),
+                 after.id, before.version))
             if cursor.rowcount != 1:
                 raise Conflict(f"pledge {after.id} changed since it was read")
+            for claim in change.claims:
+                db.execute("INSERT INTO claims (campaign, reward) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                           (after.campaign, claim.reward))
+                cursor = db.execute(
+                    "UPDATE claims SET claimed = claimed + ? WHERE campaign = ? AND reward = ?"
+                    " AND (? IS NULL OR claimed + ? <= ?)",
+                    (claim.delta, after.campaign, claim.reward, claim.limit, claim.delta, claim.limit))
+                if cursor.rowcount != 1:
+                    raise SoldOut(f"reward '{claim.reward}' of '{after.campaign}' is sold out")
             if change.touches_counters:
                 stamp = after.updated_at.isoformat()
-                db.execute("INSERT INTO counters (campaign, raised, backers, updated_at) VALUES (?, ?, ?, ?)"
+                db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at)"
+                           " VALUES (?, ?, ?, ?, ?)"
                            " ON CONFLICT (campaign) DO UPDATE SET raised = raised + excluded.raised,"
-                           " backers = backers + excluded.backers, updated_at = excluded.updated_at",
-                           (after.campaign, change.raised, change.backers, stamp))
+                           " backers = backers + excluded.backers, collected = collected + excluded.collected,"
+                           " updated_at = excluded.updated_at",
+                           (after.campaign, change.raised, change.backers, change.collected, stamp))
                 if change.raised or change.backers:
                     db.execute("INSERT INTO days VALUES (?, ?, ?, ?) ON CONFLICT (campaign, day) DO UPDATE"
                                " SET raised = raised + excluded.raised, backers = backers + excluded.backers",
                                (after.campaign, change.day, change.raised, change.backers))
-                if change.units and after.reward is not None:
-                    db.execute("UPDATE claims SET claimed = claimed + ? WHERE campaign = ? AND reward = ?",
-                               (change.units, after.campaign, after.reward))
                 if after.ref and (change.raised or change.backers):
                     db.execute("INSERT INTO referrals VALUES (?, ?, ?, ?) ON CONFLICT (campaign, code) DO UPDATE"
                                " SET pledges = pledges + excluded.pledges, raised = raised + excluded.raised",
@@ -173,6 +187,11 @@ class SQLiteStore:
         row = self._db().execute("SELECT data FROM pledges WHERE session_id = ?", (session_id,)).fetchone()
         return _load(row[0]) if row else None
 
+    def pledge_by_payment_intent(self, payment_intent_id: str) -> Pledge | None:
+        row = self._db().execute("SELECT data FROM pledges WHERE payment_intent_id = ?",
+                                 (payment_intent_id,)).fetchone()
+        return _load(row[0]) if row else None
+
     def has_event(self, event_id: str) -> bool:
         return self._db().execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
 
@@ -181,15 +200,16 @@ class SQLiteStore:
         # One read transaction: a consistent snapshot of the three tables.
         db.execute("BEGIN")
         try:
-            row = db.execute("SELECT raised, backers, updated_at FROM counters WHERE campaign = ?",
+            row = db.execute("SELECT raised, backers, collected, updated_at FROM counters WHERE campaign = ?",
                              (campaign,)).fetchone()
             claimed = dict(db.execute("SELECT reward, claimed FROM claims WHERE campaign = ?", (campaign,)))
             days = {day: (raised, backers) for day, raised, backers in
                     db.execute("SELECT day, raised, backers FROM days WHERE campaign = ?", (campaign,))}
         finally:
             db.execute("COMMIT")
-        raised, backers, updated = row if row else (0, 0, None)
-        return Counters(campaign=campaign, raised=raised, backers=backers, claimed=claimed, days=days,
+        raised, backers, collected, updated = row if row else (0, 0, 0, None)
+        return Counters(campaign=campaign, raised=raised, backers=backers, collected=collected,
+                        claimed=claimed, days=days,
                         updated_at=dt.datetime.fromisoformat(updated) if updated else None)
 
     def referral(self, code: str, campaign: str | None = None) -> Referral | None:
@@ -203,6 +223,26 @@ class SQLiteStore:
                          (campaign, code)).fetchone()
         pledges, raised = row if row else (0, 0)
         return Referral(code=code, campaign=campaign, pledges=pledges, raised=raised)
+
+    def reset_counters(self, campaign: str, counters: Counters, referrals: list[Referral]) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("counters", "claims", "days", "referrals"):
+                db.execute(f"DELETE FROM {table} WHERE campaign = ?", (campaign,))
+            stamp = counters.updated_at.isoformat() if counters.updated_at else None
+            db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       (campaign, counters.raised, counters.backers, counters.collected, stamp))
+            db.executemany("INSERT INTO claims VALUES (?, ?, ?)",
+                           [(campaign, reward, n) for reward, n in sorted(counters.claimed.items())])
+            db.executemany("INSERT INTO days VALUES (?, ?, ?, ?)",
+                           [(campaign, day, r, b) for day, (r, b) in sorted(counters.days.items())])
+            db.executemany("INSERT INTO referrals VALUES (?, ?, ?, ?)",
+                           [(campaign, r.code, r.pledges, r.raised) for r in referrals])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def pledges(self, campaign: str) -> list[Pledge]:
         rows = self._db().execute("SELECT data FROM pledges WHERE campaign = ? ORDER BY created_at, id",
