@@ -13,6 +13,8 @@ ROUTES = (
     ("/stripe/webhook", "functions.handlers.webhook"),
     ("/campaigns/", "functions.handlers.stats"),
     ("/referrals/", "functions.handlers.referrals"),
+    ("/manage/", "functions.handlers.manage"),
+    ("/fix/", "functions.handlers.manage"),
 )
 
 

@@ -31,6 +31,7 @@ class Runtime:
     store_url: str | None = None
     stripe_key: str | None = None
     webhook_secret: str | None = None
+    secret: str | None = None  # CAGNOTTE_SECRET: signs the backers' private links
     stripe_api_base: str | None = None
     origin: str | None = None  # serve's own address: pages are linked there, not at base_url
     clock: Callable[[], dt.datetime] = utcnow
@@ -48,6 +49,7 @@ class Runtime:
                    store_url=env.get("CAGNOTTE_STORE") or None,
                    stripe_key=env.get("STRIPE_SECRET_KEY") or None,
                    webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+                   secret=env.get("CAGNOTTE_SECRET") or None,
                    stripe_api_base=env.get("STRIPE_API_BASE") or None)
 
     def now(self) -> dt.datetime:
@@ -66,6 +68,11 @@ class Runtime:
             catalog = Catalog.from_json(self.catalog_path.read_text(encoding="utf-8"))
             self._catalog = cached = (key, catalog)
         return cached[1]
+
+    @property
+    def api_base(self) -> str:
+        """Where the API answers, as a backer's browser reaches it."""
+        return f"{self.origin}/api" if self.origin else self.catalog.api
 
     @property
     def store(self) -> Store:

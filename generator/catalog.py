@@ -21,4 +21,5 @@ def make_catalog(site: Site) -> Catalog:
                 CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                               shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)
                 for r in c.rewards))
-    return Catalog(base_url=config.base_url, campaigns=campaigns)
+    api = config.api_url if config.api_url.startswith("https://") else config.base_url + config.api_url
+    return Catalog(base_url=config.base_url, campaigns=campaigns, api_url=api)

@@ -55,12 +55,18 @@ class CatalogCampaign:
 class Catalog:
     base_url: str
     campaigns: dict[str, CatalogCampaign]
+    api_url: str = ""  # absolute address of the pledge API (site.yml's api_url on base_url)
+
+    @property
+    def api(self) -> str:
+        return (self.api_url or self.base_url + "/api").rstrip("/")
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys, ISO dates)."""
         data = {
             "format": FORMAT,
             "base_url": self.base_url,
+            "api_url": self.api_url,
             "campaigns": {slug: _campaign_data(c) for slug, c in sorted(self.campaigns.items())},
         }
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
@@ -71,7 +77,7 @@ class Catalog:
         if data.get("format") != FORMAT:
             raise ValueError(f"catalog format {data.get('format')!r} is not {FORMAT}: rebuild the site")
         campaigns = {slug: _campaign_from(c) for slug, c in data["campaigns"].items()}
-        return cls(base_url=data["base_url"], campaigns=campaigns)
+        return cls(base_url=data["base_url"], campaigns=campaigns, api_url=data.get("api_url", ""))
 
 
 def _campaign_data(c: CatalogCampaign) -> dict:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from . import events, pledge as pledges, stats
+from . import events, pledge as pledges, stats, tokens
 from .catalog import Catalog
 from .errors import Invalid, NotFound, PaymentProviderError, SoldOutError, Unavailable
 from .pledge import FAILED, PENDING, PledgeRequest
@@ -57,12 +57,7 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
             pledge = pledge.replace(id=new_pledge_id(), ref_code=ref_code())
     else:
         raise Unavailable("could not allocate a pledge id; try again")
-    checkout_request = replace(opening.checkout, pledge_id=pledge.id)
-    if origin:
-        # Served locally (cagnotte serve): Checkout comes back here, not to the public site.
-        checkout_request = replace(checkout_request,
-                                   success_url=_rebase(checkout_request.success_url, catalog.base_url, origin),
-                                   cancel_url=_rebase(checkout_request.cancel_url, catalog.base_url, origin))
+    checkout_request = rebased(replace(opening.checkout, pledge_id=pledge.id), catalog.base_url, origin)
     try:
         checkout: Checkout = payments.create_checkout(checkout_request)
     except PaymentsError as error:
@@ -71,6 +66,14 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
     _settle(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
                                                 customer_id=checkout.customer_id or p.customer_id), now)
     return Opened(pledge_id=pledge.id, checkout_url=checkout.url)
+
+
+def rebased(request, base: str, origin: str | None):
+    """Served locally (cagnotte serve): Checkout comes back to serve, not to the public site."""
+    if not origin:
+        return request
+    return replace(request, success_url=_rebase(request.success_url, base, origin),
+                   cancel_url=_rebase(request.cancel_url, base, origin))
 
 
 def _rebase(url: str, base: str, origin: str) -> str:
@@ -123,14 +126,20 @@ def campaign_stats(slug: str, *, catalog: Catalog, store: Store, now: dt.datetim
     return stats.stats(campaign, store.counters(slug), now)
 
 
-def pledge_view(session_id: str, *, catalog: Catalog, store: Store) -> dict:
-    """What the thanks page shows: no personal data."""
+def pledge_view(session_id: str, *, catalog: Catalog, store: Store, manage_base: str | None = None,
+                secret: str | None = None) -> dict:
+    """What the thanks page shows: no personal data.
+
+    ``manage_url`` is the backer's private link (``{manage_base}/manage/{token}``)
+    when a secret is configured.
+    """
     pledge = store.pledge_by_session(session_id)
     if pledge is None:
         raise NotFound("no pledge for this checkout session")
+    manage_url = f"{manage_base}/manage/{tokens.make('manage', pledge.id, secret)}" if secret and manage_base else None
     return {"pledge_id": pledge.id, "campaign": pledge.campaign, "reward": pledge.reward,
             "amount": pledge.amount, "currency": pledge.currency, "status": pledge.status,
-            "ref_code": pledge.ref_code, "manage_url": None}
+            "ref_code": pledge.ref_code, "manage_url": manage_url}
 
 
 def referral_view(code: str, *, campaign: str | None, catalog: Catalog, store: Store) -> dict:

@@ -28,7 +28,8 @@ def route(request: http.Request) -> dict:
         if request.method != "GET":
             raise MethodNotAllowed("use GET to read a pledge")
         runtime = current()
-        return http.respond(200, flows.pledge_view(match.group(1), catalog=runtime.catalog, store=runtime.store))
+        return http.respond(200, flows.pledge_view(match.group(1), catalog=runtime.catalog, store=runtime.store,
+                                                   manage_base=runtime.api_base, secret=runtime.secret))
     raise NotFound(f"no route {request.path}")
 
 

@@ -48,7 +48,7 @@ class Api:
             secret = secret or new_webhook_secret()
         self.local = None if self.stripe_key else LocalCheckout(origin, secret)
         self.runtime = Runtime(catalog_path=out / "catalog.json", store_url=store, stripe_key=self.stripe_key,
-                               webhook_secret=secret, stripe_api_base=env.get("STRIPE_API_BASE") or None,
+                               webhook_secret=secret, secret=env.get("CAGNOTTE_SECRET") or local_secret(root), stripe_api_base=env.get("STRIPE_API_BASE") or None,
                                origin=origin, payments_factory=(lambda: self.local) if self.local else None,
                                clock=now_from_environment)
         install(self.runtime)
@@ -134,6 +134,22 @@ class Api:
     def close(self) -> None:
         self._stop.set()
         install(None)
+
+
+def local_secret(root: Path) -> str:
+    """The site's own signing secret for private links, kept in .cagnotte/ (never in the repo)."""
+    import secrets
+
+    path = root / ".cagnotte" / "secret"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except OSError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(value + "\n")
+        return value
 
 
 def _answer(response: dict) -> Answer:

@@ -1,0 +1,67 @@
+"""A backer's own changes before the deadline: cancel, or move to another reward.
+
+Only an all-or-nothing pledge whose card is saved (``pledged``) can change, and
+only while the campaign is live: after the deadline the card is charged (or
+not) as it stands. A flexible pledge is already paid: the creator refunds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from . import money
+from .catalog import CatalogCampaign
+from .errors import ApiError, Invalid, NotFound, NotLive
+from .pledge import CANCELLED, PAYMENT_FAILED, PLEDGED, Pledge
+
+
+class NotChangeable(ApiError):
+    status, code = 409, "not_changeable"
+
+
+def changeable(pledge: Pledge, campaign: CatalogCampaign, now: dt.datetime) -> bool:
+    return pledge.mode == "setup" and pledge.status == PLEDGED and campaign.is_live(now)
+
+
+def _check(pledge: Pledge, campaign: CatalogCampaign, now: dt.datetime) -> None:
+    if pledge.mode != "setup":
+        raise NotChangeable("this pledge was paid at once: ask the creator for a refund")
+    if not campaign.is_live(now):
+        raise NotLive("the campaign has ended: pledges can no longer change")
+    if pledge.status != PLEDGED:
+        raise NotChangeable(f"this pledge is {pledge.status.replace('_', ' ')}: it can no longer change")
+
+
+def cancel(pledge: Pledge, campaign: CatalogCampaign, now: dt.datetime) -> Pledge:
+    """The pledge cancelled by its backer (its unit goes back, it no longer counts)."""
+    _check(pledge, campaign, now)
+    return pledge.replace(status=CANCELLED, cancel_reason="backer")
+
+
+def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amount: str | None,
+         now: dt.datetime) -> tuple[Pledge, int | None]:
+    """The pledge on another reward (or none) and amount; and the new reward's limit."""
+    _check(pledge, campaign, now)
+    reward = None
+    minimum = 1
+    if reward_id:
+        reward = campaign.reward(reward_id)
+        if reward is None:
+            raise NotFound(f"no reward '{reward_id}' in '{campaign.slug}'")
+        minimum = reward.amount + (reward.shipping.cost if reward.shipping else 0)
+    if amount:
+        try:
+            value = money.to_minor(amount, campaign.currency)
+        except money.MoneyError as error:
+            raise Invalid(f"'amount': {error}") from None
+    elif reward is not None:
+        value = minimum
+    else:
+        raise Invalid("'amount' is required when no reward is chosen")
+    if value < minimum:
+        raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}")
+    after = pledge.replace(reward=reward.id if reward else None, amount=value)
+    return after, reward.limit if reward else None
+
+
+__all__ = ["NotChangeable", "cancel", "changeable", "move", "PAYMENT_FAILED"]

@@ -1,0 +1,206 @@
+"""Settling a campaign at its deadline: charge every saved card once, or nobody.
+
+For an ended all-or-nothing campaign whose goal is met, each ``pledged`` card
+is charged off-session, one PaymentIntent per pledge under one idempotency key
+per pledge. The order of writes makes a rerun safe after a crash anywhere:
+
+1. the pledge is marked ``charge_attempted_at`` (a conditional write);
+2. Stripe is asked to charge (a replay of the same key returns the first answer);
+3. the outcome is written (``collected`` or ``payment_failed``).
+
+A crash between 2 and 3 leaves a pledge attempted but not settled: the rerun
+asks again with the same key (Stripe answers with the first PaymentIntent; no
+second charge), or — after Stripe's 24-hour idempotency window — first looks
+for that PaymentIntent by its metadata. If the goal is missed nobody is charged
+and every pledge is cancelled ("unfunded"). A flexible campaign has nothing to
+charge: it simply closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import events
+from .catalog import CatalogCampaign
+from .pledge import CANCELLED, COLLECTED, DROPPED, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
+from .ports import ChargeRequest, ChargeResult, Conflict, Payments, PaymentsError, Store
+
+FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed card has a week to be fixed
+IDEMPOTENCY_WINDOW = dt.timedelta(hours=23)  # Stripe keeps keys 24 h; stay inside it
+
+
+class NotEnded(Exception):
+    """The campaign is still running: nothing is settled before the deadline."""
+
+
+@dataclass
+class Summary:
+    campaign: str
+    funding: str
+    goal: int
+    pledged: int = 0  # minor units counted when settling began
+    outcome: str = ""  # funded | unfunded | closed
+    charged: int = 0  # pledges charged now
+    charged_amount: int = 0
+    already: int = 0  # pledges settled by an earlier run
+    failed: int = 0  # cards that failed now (payment_failed)
+    cancelled: int = 0
+    dropped: int = 0  # payment_failed pledges whose fix window closed
+    retry: int = 0  # Stripe could not be reached: run again
+    failures: dict[str, int] = field(default_factory=dict)  # failure code → count
+
+    @property
+    def complete(self) -> bool:
+        return self.retry == 0
+
+
+Progress = Callable[[str, Pledge], None]
+
+
+def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None, now: dt.datetime,
+           workers: int = 4, progress: Progress | None = None,
+           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None) -> Summary:
+    """Settle ``campaign`` (see the module's docstring). Safe to run again, any number of times.
+
+    ``workers`` bounds the charges in flight (Stripe's rate limit); ``progress``
+    is told of each pledge as it is settled. ``before_outcome`` is a test hook
+    called between Stripe's answer and the ledger write (to inject crashes).
+    """
+    if now < campaign.ends:
+        raise NotEnded(f"'{campaign.slug}' ends {campaign.ends.isoformat()}: it cannot be settled before")
+    ledger = store.pledges(campaign.slug)
+    summary = Summary(campaign=campaign.slug, funding=campaign.funding, goal=campaign.goal,
+                      pledged=sum(p.net for p in ledger))
+    note = progress or (lambda what, pledge: None)
+    if campaign.funding != "all_or_nothing":
+        summary.outcome = "closed"
+        return summary
+    # What was pledged decides, not what was collected: failed cards do not unmake a success.
+    summary.outcome = "funded" if summary.pledged >= campaign.goal else "unfunded"
+    for pledge in ledger:
+        if pledge.status == COLLECTED:
+            summary.already += 1
+        elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now >= pledge.fix_deadline:
+            if _write(store, pledge, lambda p: p.replace(status=DROPPED) if p.status == PAYMENT_FAILED else None, now):
+                summary.dropped += 1
+                note("dropped", pledge)
+        elif pledge.status == CANCELLED and pledge.cancel_reason == UNFUNDED:
+            summary.already += 1
+    todo = [p for p in ledger if p.status == PLEDGED]
+    if summary.outcome == "unfunded":
+        for pledge in todo:
+            if _write(store, pledge, _cancel_unfunded, now):
+                summary.cancelled += 1
+                note("cancelled", pledge)
+        return summary
+    if payments is None:
+        raise PaymentsError("no payment provider configured: set STRIPE_SECRET_KEY")
+
+    def one(pledge: Pledge) -> tuple[str, Pledge, ChargeResult | None]:
+        return _charge_one(pledge, store=store, payments=payments, now=now, before_outcome=before_outcome)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for what, pledge, result in pool.map(one, todo):
+            if what == "charged":
+                summary.charged += 1
+                summary.charged_amount += pledge.amount
+            elif what == "failed":
+                summary.failed += 1
+                code = (result and result.failure_code) or "unknown"
+                summary.failures[code] = summary.failures.get(code, 0) + 1
+            elif what == "retry":
+                summary.retry += 1
+            elif what == "already":
+                summary.already += 1
+            note(what, pledge)
+    return summary
+
+
+def _cancel_unfunded(p: Pledge) -> Pledge | None:
+    return p.replace(status=CANCELLED, cancel_reason=UNFUNDED) if p.status == PLEDGED else None
+
+
+def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.datetime,
+                before_outcome) -> tuple[str, Pledge, ChargeResult | None]:
+    current = pledge
+    if current.charge_attempted_at is None:
+        current = _mark(store, current, now)
+        if current is None or current.status != PLEDGED:
+            return "already", pledge, None
+    request = ChargeRequest(pledge_id=current.id, campaign=current.campaign, amount=current.amount - current.refunded,
+                            currency=current.currency, customer_id=current.customer_id or "",
+                            setup_intent_id=current.setup_intent_id)
+    try:
+        result = None
+        if now - current.charge_attempted_at >= IDEMPOTENCY_WINDOW:
+            # Stripe has forgotten the key: look for the first attempt before charging again.
+            result = payments.find_charge(current.id)
+        if result is None or result.outcome == "failed" and not result.payment_intent_id:
+            result = payments.charge(request)
+    except PaymentsError:
+        return "retry", current, None
+    if before_outcome is not None:
+        before_outcome(current, result)
+    if result.outcome == "succeeded":
+        decide = lambda p: p.replace(status=COLLECTED, payment_intent_id=result.payment_intent_id,  # noqa: E731
+                                     failure_code=None) if p.status == PLEDGED else None
+        return ("charged" if _write(store, current, decide, now) else "already"), current, result
+    if result.outcome == "failed":
+        decide = lambda p: p.replace(status=PAYMENT_FAILED, failure_code=result.failure_code,  # noqa: E731
+                                     payment_intent_id=result.payment_intent_id or p.payment_intent_id,
+                                     fix_deadline=now + FIX_WINDOW) if p.status == PLEDGED else None
+        return ("failed" if _write(store, current, decide, now) else "already"), current, result
+    return "retry", current, result  # processing: Stripe decides later; a rerun reads the answer
+
+
+def _mark(store: Store, pledge: Pledge, now: dt.datetime) -> Pledge | None:
+    """Record that a charge is about to be attempted (before Stripe is called)."""
+    current = pledge
+    for _ in range(8):
+        if current.status != PLEDGED:
+            return current
+        if current.charge_attempted_at is not None:
+            return current
+        change = events.change(current, current.replace(charge_attempted_at=now), event_id=None, now=now)
+        try:
+            store.apply(change)
+            return change.after
+        except Conflict:
+            current = store.get_pledge(pledge.id)
+            if current is None:
+                return None
+    return None
+
+
+def _write(store: Store, pledge: Pledge, decide, now: dt.datetime) -> bool:
+    """Apply ``decide`` with retries on version conflicts; True if it changed the pledge."""
+    current = pledge
+    for _ in range(8):
+        after = decide(current)
+        if after is None:
+            return False
+        try:
+            store.apply(events.change(current, after, event_id=None, now=now))
+            return True
+        except Conflict:
+            current = store.get_pledge(pledge.id)
+            if current is None:
+                return False
+    return False
+
+
+def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Payments | None,
+               now: dt.datetime, workers: int = 4) -> list[Summary]:
+    """The scheduled run: every ended all-or-nothing campaign with something left to do."""
+    out = []
+    for campaign in sorted(campaigns, key=lambda c: c.slug):
+        if campaign.funding != "all_or_nothing" or now < campaign.ends:
+            continue
+        ledger = store.pledges(campaign.slug)
+        if any(p.status == PLEDGED or (p.status == PAYMENT_FAILED and p.fix_deadline and now >= p.fix_deadline)
+               for p in ledger):
+            out.append(settle(campaign, store=store, payments=payments, now=now, workers=workers))
+    return out

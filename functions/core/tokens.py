@@ -1,0 +1,35 @@
+"""Private links without accounts: a pledge id signed with the site's secret (HMAC-SHA256).
+
+A token names its purpose (``manage``, ``fix``), so a link made for one thing
+opens nothing else. Whoever holds the link can act on that one pledge; nobody
+can make one for another pledge without ``CAGNOTTE_SECRET``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+
+_PLEDGE = re.compile(r"^pl_[a-z0-9]{1,40}$")
+
+
+def make(purpose: str, pledge_id: str, secret: str) -> str:
+    """``<pledge id>.<signature>``, URL-safe."""
+    return f"{pledge_id}.{_signature(purpose, pledge_id, secret)}"
+
+
+def check(purpose: str, token: str, secret: str) -> str | None:
+    """The pledge id a genuine token names, or None (forged, altered, other purpose)."""
+    pledge_id, _, signature = token.partition(".")
+    if not _PLEDGE.match(pledge_id) or not signature:
+        return None
+    if not hmac.compare_digest(signature.encode(), _signature(purpose, pledge_id, secret).encode()):
+        return None
+    return pledge_id
+
+
+def _signature(purpose: str, pledge_id: str, secret: str) -> str:
+    digest = hmac.new(secret.encode(), f"cagnotte:{purpose}:{pledge_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")

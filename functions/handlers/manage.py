@@ -1,0 +1,158 @@
+"""A backer's private links: ``/api/manage/{token}`` (see, change or cancel a pledge)
+and ``/api/fix/{token}`` (pay again after a failed charge, for 7 days).
+
+Pages are plain HTML forms: they work without JavaScript. Tokens are HMAC
+signatures (:mod:`functions.core.tokens`); a forged or altered one gets 404.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from functions import http, pages
+from functions.core import events, flows, manage, money, tokens
+from functions.core.errors import ApiError, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
+from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED
+from functions.core.ports import CheckoutRequest, Conflict, PaymentsError, SoldOut
+from functions.runtime import current
+
+ROUTE = re.compile(r"^/(?:api/)?(manage|fix)/([A-Za-z0-9_.-]{1,200})$")
+
+
+def handler(event: dict, context=None) -> dict:
+    return http.guarded(route, event)
+
+
+def route(request: http.Request) -> dict:
+    match = ROUTE.match(request.path.rstrip("/"))
+    if not match:
+        raise NotFound(f"no route {request.path}")
+    purpose, token = match.groups()
+    runtime = current()
+    if not runtime.secret:
+        raise Unavailable("private links are not configured (CAGNOTTE_SECRET)")
+    pledge_id = tokens.check(purpose, token, runtime.secret)
+    pledge = runtime.store.get_pledge(pledge_id) if pledge_id else None
+    campaign = runtime.catalog.campaigns.get(pledge.campaign) if pledge else None
+    if pledge is None or campaign is None:
+        raise NotFound("this link is not valid")
+    if purpose == "fix":
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowed("open the link")
+        return fix(pledge, campaign, runtime)
+    if request.method == "POST":
+        return act(request, pledge, campaign, runtime, token)
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed("use the page's buttons")
+    return show(pledge, campaign, runtime, token)
+
+
+def _campaign_url(campaign, runtime) -> str:
+    url = campaign.url
+    if runtime.origin and url.startswith(runtime.catalog.base_url):
+        url = runtime.origin + url[len(runtime.catalog.base_url):]
+    return url
+
+
+def show(pledge, campaign, runtime, token: str, message: str = "", status: int = 200) -> dict:
+    t = pages.texts(campaign.language)
+    now = runtime.now()
+    reward = campaign.reward(pledge.reward) if pledge.reward else None
+    parts = [f"<h1>{escape(t['manage'])}</h1>"]
+    if message:
+        parts.append(f'<p role="status"><strong>{escape(message)}</strong></p>')
+    parts.append(f"<p>{escape(campaign.title)}</p><dl>"
+                 f"<dt>{escape(t['amount'])}</dt><dd>{escape(money.format_plain(pledge.amount, pledge.currency))}</dd>"
+                 f"<dt>{escape(t['reward'])}</dt><dd>{escape(reward.title if reward else t['none'])}</dd>"
+                 f"<dt>{escape(t['status'])}</dt><dd>{escape(t['statuses'].get(pledge.status, pledge.status))}</dd></dl>")
+    if manage.changeable(pledge, campaign, now):
+        claimed = runtime.store.counters(campaign.slug).claimed
+        options = [f'<label><input type="radio" name="reward" value=""{" checked" if not pledge.reward else ""}> '
+                   f"{escape(t['none'])}</label>"]
+        for r in campaign.rewards:
+            price = money.format_plain(r.amount + (r.shipping.cost if r.shipping else 0), campaign.currency)
+            left = ""
+            disabled = ""
+            if r.limit is not None:
+                remaining = r.limit - claimed.get(r.id, 0) + (1 if r.id == pledge.reward else 0)
+                left = f" — {remaining} {t['left']}" if remaining > 0 else f" — {t['sold_out']}"
+                disabled = " disabled" if remaining <= 0 else ""
+            checked = " checked" if r.id == pledge.reward else ""
+            options.append(f'<label><input type="radio" name="reward" value="{escape(r.id)}"{checked}{disabled}> '
+                           f"{escape(r.title)} ({escape(price)}{escape(left)})</label>")
+        parts.append(
+            f'<form method="post"><fieldset><legend>{escape(t["change"])}</legend>'
+            f'<p class="note">{escape(t["change_help"])}</p>{"".join(options)}'
+            f'<label>{escape(t["amount_label"])}<input type="text" inputmode="decimal" name="amount"></label>'
+            f'<input type="hidden" name="action" value="change"><button type="submit">{escape(t["save"])}</button>'
+            f"</fieldset></form>"
+            f'<form method="post"><fieldset><legend>{escape(t["cancel"])}</legend>'
+            f'<p class="note">{escape(t["cancel_help"])}</p><input type="hidden" name="action" value="cancel">'
+            f'<button class="danger" type="submit">{escape(t["cancel"])}</button></fieldset></form>')
+    elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now < pledge.fix_deadline:
+        fix_url = f"{runtime.api_base}/fix/{tokens.make('fix', pledge.id, runtime.secret)}"
+        parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
+    parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime))}">{escape(t["back"])}</a></p>')
+    return pages.page(status, campaign.language, t["manage"], "".join(parts))
+
+
+def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
+    t = pages.texts(campaign.language)
+    fields = request.fields()
+    now = runtime.now()
+    action = fields.get("action")
+    try:
+        for _ in range(8):
+            if action == "cancel":
+                after, limit, done = manage.cancel(pledge, campaign, now), None, t["cancelled"]
+            elif action == "change":
+                after, limit = manage.move(pledge, campaign, fields.get("reward") or None,
+                                           (fields.get("amount") or "").strip() or None, now)
+                done = t["changed"]
+            else:
+                return show(pledge, campaign, runtime, token, t["error"], 400)
+            try:
+                runtime.store.apply(events.change(pledge, after, event_id=None, now=now, limit=limit))
+                break
+            except Conflict:
+                pledge = runtime.store.get_pledge(pledge.id)
+        else:
+            raise Unavailable("the pledge is changing too fast; try again")
+    except SoldOut:
+        return show(pledge, campaign, runtime, token, f"{t['error']}: {t['sold_out']}", 409)
+    except ApiError as error:
+        return show(pledge, campaign, runtime, token, f"{t['error']}: {error.message}", error.status)
+    return show(runtime.store.get_pledge(pledge.id), campaign, runtime, token, done)
+
+
+def fix(pledge, campaign, runtime) -> dict:
+    """Open a Checkout session to pay the pledge's amount again (a new one on each visit)."""
+    t = pages.texts(campaign.language)
+    now = runtime.now()
+    if pledge.status == DROPPED or (pledge.status == PAYMENT_FAILED and pledge.fix_deadline
+                                    and now >= pledge.fix_deadline):
+        return pages.page(410, campaign.language, t["manage"], f"<p>{escape(t['window_closed'])}</p>")
+    if pledge.status != PAYMENT_FAILED:
+        status = t["statuses"].get(pledge.status, pledge.status)
+        return pages.page(200, campaign.language, t["manage"], f"<p>{escape(t['fixed'].format(status=status))}</p>")
+    # Count the attempt first: each visit gets its own session (and idempotency key).
+    after = pledge.replace(fix_attempts=pledge.fix_attempts + 1)
+    try:
+        runtime.store.apply(events.change(pledge, after, event_id=None, now=now))
+    except Conflict:
+        raise Unavailable("the pledge is changing; open the link again") from None
+    thanks = campaign.thanks_url
+    request = CheckoutRequest(
+        pledge_id=pledge.id, campaign=campaign.slug, campaign_title=campaign.title, reward=pledge.reward,
+        description=campaign.title, amount=pledge.amount - pledge.refunded, currency=pledge.currency, mode="payment",
+        success_url=f"{thanks}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=campaign.url,
+        expires_at=now + CHECKOUT_TTL, ref=pledge.ref, locale=campaign.language, kind="fix",
+        customer_id=pledge.customer_id, attempt=after.fix_attempts)
+    request = flows.rebased(request, runtime.catalog.base_url, runtime.origin)
+    try:
+        checkout = runtime.payments.create_checkout(request)
+    except PaymentsError as error:
+        raise PaymentProviderError(f"the payment provider is unavailable ({error})") from None
+    return http.redirect(checkout.url)
+

@@ -1,0 +1,91 @@
+"""Small HTML pages the functions answer themselves (manage a pledge, fix a payment).
+
+No template engine in the Lambda package: a handful of strings in the
+campaign's language (fr or en), every value escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+TEXTS = {
+    "en": {
+        "manage": "Your pledge",
+        "amount": "Amount",
+        "reward": "Reward",
+        "none": "No reward",
+        "status": "Status",
+        "change": "Change my pledge",
+        "change_help": "Choose another reward or amount. Your card is charged only if the campaign reaches its goal by the deadline.",
+        "amount_label": "Amount (optional with a reward)",
+        "save": "Save the change",
+        "cancel": "Cancel my pledge",
+        "cancel_help": "Your card will not be charged and your reward goes back to other backers.",
+        "cancelled": "Your pledge is cancelled. Nothing will be charged.",
+        "changed": "Your pledge is changed.",
+        "back": "Back to the campaign",
+        "left": "left",
+        "sold_out": "sold out",
+        "fixed": "Nothing to fix: this pledge is {status}.",
+        "window_closed": "The time to fix this payment has passed: the pledge was dropped.",
+        "not_changeable": "This pledge can no longer change.",
+        "error": "That did not work",
+        "statuses": {"pledged": "card saved, charged only if the goal is reached", "paid": "paid",
+                     "collected": "charged", "payment_failed": "payment failed: please fix it",
+                     "dropped": "dropped", "cancelled": "cancelled", "refunded": "refunded",
+                     "pending": "waiting for the payment page", "processing": "payment on its way",
+                     "expired": "expired", "failed": "payment failed"},
+    },
+    "fr": {
+        "manage": "Votre contribution",
+        "amount": "Montant",
+        "reward": "Contrepartie",
+        "none": "Sans contrepartie",
+        "status": "État",
+        "change": "Modifier ma contribution",
+        "change_help": "Choisissez une autre contrepartie ou un autre montant. Votre carte n’est débitée que si la campagne atteint son objectif à la date limite.",
+        "amount_label": "Montant (facultatif avec une contrepartie)",
+        "save": "Enregistrer la modification",
+        "cancel": "Annuler ma contribution",
+        "cancel_help": "Votre carte ne sera pas débitée et votre contrepartie revient aux autres contributeurs.",
+        "cancelled": "Votre contribution est annulée. Rien ne sera débité.",
+        "changed": "Votre contribution est modifiée.",
+        "back": "Retour à la campagne",
+        "left": "restants",
+        "sold_out": "épuisé",
+        "fixed": "Rien à régulariser : cette contribution est {status}.",
+        "window_closed": "Le délai pour régulariser ce paiement est passé : la contribution a été abandonnée.",
+        "not_changeable": "Cette contribution ne peut plus être modifiée.",
+        "error": "Cela n’a pas fonctionné",
+        "statuses": {"pledged": "carte enregistrée, débitée seulement si l’objectif est atteint", "paid": "payée",
+                     "collected": "débitée", "payment_failed": "paiement refusé : merci de le régulariser",
+                     "dropped": "abandonnée", "cancelled": "annulée", "refunded": "remboursée",
+                     "pending": "en attente de la page de paiement", "processing": "paiement en cours",
+                     "expired": "expirée", "failed": "paiement refusé"},
+    },
+}
+
+
+def texts(lang: str) -> dict:
+    return TEXTS.get(lang, TEXTS["en"])
+
+
+def page(status: int, lang: str, title: str, body_html: str) -> dict:
+    """An API Gateway v2 response holding a whole HTML page (``body_html`` already escaped)."""
+    document = (
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body_html}</main></body></html>")
+    return {"statusCode": status,
+            "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+                        "X-Robots-Tag": "noindex"},
+            "body": document, "isBase64Encoded": False}
+
+
+STYLE = ("body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}"
+         "fieldset{border:1px solid #ccc;border-radius:.5rem;margin:1rem 0}label{display:block;margin:.4rem 0}"
+         "input[type=text],input[type=number]{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}"
+         "button{font:inherit;padding:.6rem 1rem;border:0;border-radius:.5rem;background:#0a58ca;color:#fff;cursor:pointer}"
+         ".danger{background:#b02a37}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}"
+         "dt{font-weight:600}.note{color:#444}")
