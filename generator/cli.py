@@ -119,3 +119,38 @@ def serve(root: Path, host: str, port: int) -> None:
 
     run(root, host, port)
 
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 20),
+              help="Charges in flight at once (Stripe's rate limit).")
+@click.pass_obj
+def settle(root: Path, slug: str, workers: int) -> None:
+    """Settle an ended campaign: charge every saved card once if the goal is met, or nobody."""
+    from generator.ledger import run_settle
+
+    summary = run_settle(root, slug, workers)
+    sys.exit(0 if summary.complete else 1)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.pass_obj
+def backers(root: Path, slug: str, fmt: str) -> None:
+    """The fulfilment export: every pledge with its reward, status, backer and shipping address."""
+    from generator.ledger import run_backers
+
+    click.echo(run_backers(root, slug, fmt), nl=False)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--fix", is_flag=True, help="Write the counters recomputed from the ledger.")
+@click.pass_obj
+def reconcile(root: Path, slug: str, fix: bool) -> None:
+    """Recompute the counters from the pledge ledger and report (or fix) every drift."""
+    from generator.ledger import run_reconcile
+
+    sys.exit(run_reconcile(root, slug, fix))

@@ -71,6 +71,9 @@ def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datet
     limited reward); releases and re-counts of the same unit are unbounded.
     """
     after = after.replace(version=before.version + 1, updated_at=now)
+    day = now.astimezone(dt.timezone.utc).date().isoformat()
+    if after.counts and after.counted_on is None:
+        after = after.replace(counted_on=day)
     deltas: dict[str, int] = {}
     if before.reward is not None and before.holds_unit:
         deltas[before.reward] = deltas.get(before.reward, 0) - 1
@@ -79,8 +82,7 @@ def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datet
     claims = tuple(Claim(reward, delta, limit if delta > 0 else None)
                    for reward, delta in sorted(deltas.items()) if delta)
     return Change(before=before, after=after, event_id=event_id,
-                  day=now.astimezone(dt.timezone.utc).date().isoformat(),
-                  raised=after.net - before.net, backers=int(after.counts) - int(before.counts),
+                  day=day, raised=after.net - before.net, backers=int(after.counts) - int(before.counts),
                   collected=after.collected - before.collected, claims=claims)
 
 

@@ -70,6 +70,7 @@ class Pledge:
     failure_code: str | None = None  # the failed charge's code (card_declined, authentication_required…)
     fix_deadline: dt.datetime | None = None  # payment_failed: until when the backer can fix it
     fix_attempts: int = 0  # fix-your-payment sessions opened
+    counted_on: str | None = None  # YYYY-MM-DD (UTC) it first counted: rebuilds the history
     # Personal data, from Checkout, for the fulfilment export only: never in
     # stats, pages, logs or error messages.
     email: str | None = None

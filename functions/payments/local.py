@@ -16,7 +16,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from functions.core.ports import Checkout, CheckoutRequest
+from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest
 from functions.payments.signature import sign
 
 CHECKOUT_PATH = "/_cagnotte/checkout/"
@@ -79,6 +79,14 @@ class LocalCheckout:
             self._sessions[session_id] = LocalSession(session_id, request, int(dt.datetime.now().timestamp()),
                                                       customer)
         return Checkout(session_id, self.url(session_id), customer)
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Test mode: every saved card "succeeds" at the deadline, and nothing is charged."""
+        return ChargeResult("succeeded", payment_intent_id="pi_local_" + request.pledge_id[3:],
+                            charge_id="ch_local_" + request.pledge_id[3:])
+
+    def find_charge(self, pledge_id: str) -> ChargeResult | None:
+        return None
 
     def url(self, session_id: str) -> str:
         return f"{self.origin}{CHECKOUT_PATH}{session_id}"

@@ -1,0 +1,67 @@
+"""The fulfilment export: every pledge of a campaign, as a creator ships rewards.
+
+The columns are stable (documented in docs/operations.md); new columns are only
+ever added at the end. Amounts are exact decimal text in major units beside the
+integer minor units.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from . import money
+from .catalog import CatalogCampaign
+from .pledge import Pledge
+
+COLUMNS = (
+    "pledge_id", "created_at", "status", "reward_id", "reward_title", "amount", "amount_minor", "currency",
+    "backer_name", "backer_email", "shipping_name", "shipping_line1", "shipping_line2", "shipping_postal_code",
+    "shipping_city", "shipping_state", "shipping_country", "ref",
+)
+
+
+def rows(campaign: CatalogCampaign | None, pledges: list[Pledge]) -> list[dict[str, str | int]]:
+    """One dict per pledge, in :data:`COLUMNS` order, oldest first."""
+    out = []
+    for p in sorted(pledges, key=lambda p: (p.created_at, p.id)):
+        reward = campaign.reward(p.reward) if campaign and p.reward else None
+        shipping = p.shipping or {}
+        address = shipping.get("address") or {}
+        out.append({
+            "pledge_id": p.id,
+            "created_at": p.created_at.isoformat(),
+            "status": p.status,
+            "reward_id": p.reward or "",
+            "reward_title": reward.title if reward else "",
+            "amount": money.format_plain(p.amount - p.refunded, p.currency).split(" ")[0],
+            "amount_minor": p.amount - p.refunded,
+            "currency": p.currency,
+            "backer_name": p.name or "",
+            "backer_email": p.email or "",
+            "shipping_name": shipping.get("name") or "",
+            "shipping_line1": address.get("line1") or "",
+            "shipping_line2": address.get("line2") or "",
+            "shipping_postal_code": address.get("postal_code") or "",
+            "shipping_city": address.get("city") or "",
+            "shipping_state": address.get("state") or "",
+            "shipping_country": address.get("country") or p.country or "",
+            "ref": p.ref or "",
+        })
+    return out
+
+
+def to_csv(records: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for record in records:
+        # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+                         for k, v in record.items()})
+    return buffer.getvalue()
+
+
+def to_json(records: list[dict]) -> str:
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,166 @@
+"""`cagnotte settle`, `backers` and `reconcile`: the creator's side of the pledge ledger.
+
+Thin: the catalog comes from the site's content (the same one the build
+publishes), the store from ``CAGNOTTE_STORE`` (default: the site's own SQLite
+file, where `cagnotte serve` keeps its pledges), payments from
+``STRIPE_SECRET_KEY`` (none: the local test mode's charges, which always
+succeed and charge nobody).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from functions.core import export, money, reconcile as recount
+from functions.core.catalog import Catalog, CatalogCampaign
+from functions.core.settle import NotEnded, Summary, settle
+from functions.core.ports import PaymentsError
+
+
+class LedgerError(click.ClickException):
+    """A one-line error for the user (exit 1)."""
+
+    exit_code = 1
+
+
+def catalog_of(root: Path) -> Catalog:
+    from generator.build import load_site, now_from_environment
+    from generator.catalog import make_catalog
+    from generator.cli import report_problems
+    from generator.problems import ContentError
+
+    try:
+        _, _, site, _ = load_site(root, now_from_environment(), 1)
+    except ContentError as error:
+        report_problems(root, error)
+        raise LedgerError("fix the content first (cagnotte check)") from None
+    return make_catalog(site)
+
+
+def campaign_of(catalog: Catalog, slug: str) -> CatalogCampaign:
+    campaign = catalog.campaigns.get(slug)
+    if campaign is None:
+        known = ", ".join(sorted(catalog.campaigns)) or "none"
+        raise LedgerError(f"no campaign '{slug}' (campaigns: {known})")
+    return campaign
+
+
+def open_store(root: Path):
+    from functions.store import StoreURLError, open_store as open_url
+
+    url = os.environ.get("CAGNOTTE_STORE") or f"sqlite:///{(root / '.cagnotte' / 'pledges.sqlite3').resolve()}"
+    try:
+        return open_url(url)
+    except StoreURLError as error:
+        raise LedgerError(str(error)) from None
+
+
+def payments():
+    key = os.environ.get("STRIPE_SECRET_KEY")
+    if key:
+        from functions.payments.stripe_checkout import StripePayments
+
+        return StripePayments(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
+    from functions.payments.local import LocalCheckout
+
+    click.echo("No STRIPE_SECRET_KEY: local test mode, no card is charged.", err=True)
+    return LocalCheckout("http://127.0.0.1", "unused")
+
+
+def run_settle(root: Path, slug: str, workers: int) -> Summary:
+    from generator.build import now_from_environment
+
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    store = open_store(root)
+    try:
+        now = now_from_environment()
+        if now < campaign.ends:
+            raise LedgerError(f"'{slug}' ends {campaign.ends.isoformat()}: it cannot be settled before")
+        ledger = [p for p in store.pledges(slug) if p.status == "pledged"]
+        show = sys.stderr.isatty() and len(ledger) > 20
+        bar = click.progressbar(length=len(ledger), label="Settling", file=sys.stderr) if show else None
+        tally = lambda what, pledge: bar.update(1) if bar and what != "dropped" else None  # noqa: E731
+        try:
+            summary = settle(campaign, store=store,
+                             payments=payments() if campaign.funding == "all_or_nothing" else None,
+                             now=now, workers=workers, progress=tally)
+        except NotEnded as error:
+            raise LedgerError(str(error)) from None
+        except PaymentsError as error:
+            raise LedgerError(str(error)) from None
+        finally:
+            if bar:
+                bar.render_finish()
+        counters = store.counters(slug)
+    finally:
+        store.close()
+    for line in describe(summary, counters.raised, counters.collected, campaign.currency):
+        click.echo(line)
+    return summary
+
+
+def describe(summary: Summary, raised: int, collected: int, currency: str) -> list[str]:
+    def m(minor: int) -> str:
+        return money.format_plain(minor, currency)
+
+    if summary.outcome == "closed":
+        return [f"{summary.campaign}: flexible funding, nothing to charge: {m(collected)} collected. Closed."]
+    if summary.outcome == "unfunded":
+        lines = [f"{summary.campaign}: goal missed ({m(summary.pledged)} pledged of {m(summary.goal)}): "
+                 f"nobody is charged; {summary.cancelled} pledge(s) cancelled now, {summary.already} before."]
+    else:
+        lines = [f"{summary.campaign}: goal met ({m(summary.pledged)} pledged of {m(summary.goal)}).",
+                 f"  charged now: {summary.charged} ({m(summary.charged_amount)}); settled before: {summary.already}",
+                 f"  failed: {summary.failed}"
+                 + (" (" + ", ".join(f"{code}: {n}" for code, n in sorted(summary.failures.items())) + ")"
+                    if summary.failures else "")
+                 + "; their backers have 7 days to fix their payment",
+                 f"  pledged {m(raised)}, collected {m(collected)}"]
+    if summary.dropped:
+        lines.append(f"  dropped (not fixed in 7 days): {summary.dropped}")
+    if summary.retry:
+        lines.append(f"  {summary.retry} pledge(s) could not be charged now (Stripe unreachable): run settle again")
+    return lines
+
+
+def run_backers(root: Path, slug: str, fmt: str) -> str:
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    store = open_store(root)
+    try:
+        records = export.rows(campaign, store.pledges(slug))
+    finally:
+        store.close()
+    return export.to_csv(records) if fmt == "csv" else export.to_json(records)
+
+
+def run_reconcile(root: Path, slug: str, fix: bool) -> int:
+    """Print each drift; 0 when none, 1 when drift was found (and fixed with ``fix``)."""
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    store = open_store(root)
+    try:
+        pledges = store.pledges(slug)
+        stored = store.counters(slug)
+        ledger, referrals = recount.recount(slug, pledges)
+        stored_refs = {r.code: got for r in referrals if (got := store.referral(r.code, slug)) is not None}
+        drifts = recount.drift(stored, stored_refs, pledges)
+        for d in drifts:
+            click.echo(f"{slug}: {d}")
+        if not drifts:
+            click.echo(f"{slug}: the counters equal the ledger ({len(pledges)} pledges, "
+                       f"{money.format_plain(ledger.raised, campaign.currency)} pledged).")
+            return 0
+        if fix:
+            store.reset_counters(slug, ledger, referrals)
+            click.echo(f"{slug}: fixed {len(drifts)} drift(s): the counters now equal the ledger.")
+        else:
+            click.echo(f"{slug}: {len(drifts)} drift(s); run `cagnotte reconcile {slug} --fix` to correct them.")
+        return 1
+    finally:
+        store.close()
