@@ -46,3 +46,46 @@ def write(root: Path, rel: str, text: str) -> Path:
 def tree(out: Path) -> dict[str, bytes]:
     """Every file under ``out`` with its bytes."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+# ---- DynamoDB: a local AWS (moto's server) ---------------------------------------
+# Used by the DynamoDB store tests (tests/test_dynamodb_store.py, the store
+# contract suite). One server per session; one fresh table per test.
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """The URL of moto's server, with boto3 pointed at it for the whole session.
+
+    When it cannot start the tests that need it are skipped, or fail when
+    ``CI=true`` (CI must never skip them silently).
+    """
+    import os
+
+    from aws_server import MotoServer, MotoServerError
+
+    try:
+        server = MotoServer().__enter__()
+    except (MotoServerError, OSError) as error:
+        reason = f"moto's server could not start: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+                patch.delenv(name, raising=False)
+            patch.setenv("AWS_ENDPOINT_URL", server.url)
+            patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+            patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+            patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+            yield server.url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def dynamodb_table(moto_server) -> str:
+    """A table name no other test uses (the store creates the table on first use)."""
+    import uuid
+
+    return f"cagnotte-test-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,430 @@
+"""The production store: one DynamoDB table, on demand (``dynamodb://TABLE``).
+
+It behaves as :class:`functions.store.sqlite.SQLiteStore` does: every write is
+one ``TransactWriteItems`` whose operations are conditional (``claimed +
+delta <= limit``, ``version = :before``, ``attribute_not_exists`` on ids), and every
+counter moves by an atomic ``ADD``: nothing is ever read, modified and written
+back.
+
+Item layout (keys ``pk``/``sk``, both strings)::
+
+    pk                   sk            attributes
+    PLEDGE#<id>          PLEDGE        data (JSON), version, status, campaign, created
+    SESSION#<cs_…>       SESSION       pledge_id                   (checkout session → pledge)
+    INTENT#<pi_…>        INTENT        pledge_id                   (PaymentIntent → pledge)
+    EVENT#<evt_…>        EVENT         pledge_id, applied_at, ttl  (each Stripe event once)
+    REFCODE#<code>       OWNER         campaign, pledge_id         (a backer's own code)
+    CAMPAIGN#<slug>      CLAIM#<reward>  claimed
+    CAMPAIGN#<slug>      COUNTERS      raised, backers, collected, updated_at
+    CAMPAIGN#<slug>      DAY#<date>    raised, backers             (history, UTC days)
+    CAMPAIGN#<slug>      REF#<code>    pledges, raised             (what a code brought)
+
+One transaction never names an item twice (DynamoDB refuses it): pledges,
+sessions, intents, events and code owners have partitions of their own, and a
+campaign's counters, claims (one per reward: a change of reward names two),
+days and referrals differ by their ``sk`` prefix. The session and intent
+lookups are written in the transaction that sets the pledge's id for them (the
+old lookup deleted there when it changes); a lookup names one pledge, as
+SQLite's UNIQUE columns do, and a read checks that the pledge still has it.
+
+``CLAIM#`` < ``COUNTERS`` < ``DAY#`` < ``REF#``, so :meth:`counters` is one
+strongly consistent Query ``sk < "REF#"`` on the campaign's partition, which
+leaves its (possibly many) referrals out.
+
+``pledges(campaign)`` reads the sparse global secondary index ``by_campaign``
+(hash ``campaign``, range ``created`` = ``<created_at ISO>#<id>``, projection
+ALL): only pledge items carry those two attributes. ISO strings sort as times
+and ``#`` sorts below every character an ISO date continues with, so the index
+orders pledges exactly as SQLite's ``ORDER BY created_at, id``. A GSI is
+eventually consistent (moto's is immediate; AWS's lags by well under a second),
+which is fine for exports and ``reconcile``, never used for a decision.
+
+A pledge is stored as one JSON string (``data``, :func:`to_record`'s compact
+form, byte for byte what SQLite keeps) plus the few attributes that a key, an
+index or a condition needs. The record round-trips exactly (no Decimal, no
+empty-string or nested ``None`` rules of the DynamoDB type system), and a field
+added to :class:`Pledge` needs no change here. Counters are numbers (``N``,
+integers only) because ``ADD`` needs them to be.
+
+Concurrency: DynamoDB cancels a transaction that meets another one on an item
+(``TransactionConflict``); under a rush on one limited reward that is common.
+Those cancellations wrote nothing, so they are retried with jittered backoff
+until the transaction either commits or fails a condition (``SoldOut``,
+``Duplicate``, ``Conflict``): a unit is never lost nor counted twice. botocore
+retries throttling, network errors and ``TransactionInProgressException`` by
+itself, with the same auto-generated ``ClientRequestToken``, so a retried
+commit is not applied twice; and every transaction carries a condition that
+its own commit makes false (a new id, the pledge's version), so not even a
+resend with a new token could count twice.
+
+``reset_counters`` (``reconcile --fix``) overwrites the campaign's counter
+items and deletes the others: one transaction when they are at most 100 (the
+limit of ``TransactWriteItems``), else several, so a crash midway leaves a mix
+that the next ``reconcile`` finds and fixes.
+
+The table is created when the first call finds it missing (an emulator, a
+fresh account); in AWS, template.yaml creates it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import threading
+import time
+from typing import Any, Callable
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from functions.core.events import Change
+from functions.core.pledge import Pledge, from_record, to_record
+from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
+
+INDEX = "by_campaign"
+EVENT_TTL = dt.timedelta(days=90)  # Stripe retries for 3 days; keep ids far longer
+MAX_ITEMS = 100  # in one TransactWriteItems
+ATTEMPTS = 10  # for transactions cancelled by a concurrent one (nothing was written)
+_TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+# (TransactionInProgressException is botocore's to retry, with the same token.)
+_TRANSIENT_ERRORS = frozenset({"TransactionConflictException", "ThrottlingException", "RequestLimitExceeded",
+                               "ProvisionedThroughputExceededException"})
+_FAILED = "ConditionalCheckFailed"
+
+_sleep: Callable[[float], None] = time.sleep  # tests replace it
+
+
+class DynamoDBStore:
+    """The ledger and counters in one DynamoDB table (the client is thread-safe)."""
+
+    def __init__(self, table: str, client: Any = None):
+        self.table = table
+        self._owns_client = client is None
+        if client is None:
+            session = boto3.session.Session()
+            # Endpoint: boto3's own AWS_ENDPOINT_URL(_DYNAMODB); room for many threads.
+            client = session.client("dynamodb", region_name=session.region_name or "us-east-1",
+                                    config=Config(max_pool_connections=64))
+        self.client = client
+        self._create_lock = threading.Lock()
+        self._created = False
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    # -- writes --------------------------------------------------------------------
+    def open_pledge(self, pledge: Pledge, limit: int | None) -> None:
+        items = []
+        if pledge.reward is not None:
+            items.append({"Update": self._claim(pledge.campaign, pledge.reward, 1, limit)})
+        items.append({"Put": self._new(self._pledge_item(pledge))})
+        items.append({"Put": self._new({**_key(f"REFCODE#{pledge.ref_code}", "OWNER"),
+                                        "campaign": _s(pledge.campaign), "pledge_id": _s(pledge.id)})})
+        for kind, value in _lookups(pledge):
+            items.append({"Put": self._new(_lookup_item(kind, value, pledge.id))})
+        reasons = self._transact(items)
+        if reasons is None:
+            return
+        if pledge.reward is not None and reasons[0] == _FAILED:
+            raise SoldOut(f"reward '{pledge.reward}' of '{pledge.campaign}' is sold out")
+        raise Duplicate(f"pledge {pledge.id} or its referral code exists")
+
+    def apply(self, change: Change) -> None:
+        before, after = change.before, change.after
+        items: list[dict] = []
+        roles: list[str] = []  # what a failed condition at each index means
+
+        def add(role: str, op: str, body: dict) -> None:
+            roles.append(role)
+            items.append({op: {"TableName": self.table, **body}})
+
+        if change.event_id is not None:
+            add("event", "Put", {
+                "Item": {**_key(f"EVENT#{change.event_id}", "EVENT"), "pledge_id": _s(after.id),
+                         "applied_at": _s(after.updated_at.isoformat()),
+                         # TTL is storage housekeeping: counted from the wall clock, not `now`.
+                         "ttl": _n(int(time.time() + EVENT_TTL.total_seconds()))},
+                "ConditionExpression": "attribute_not_exists(pk)"})
+        add("pledge", "Put", {"Item": self._pledge_item(after), "ConditionExpression": "#v = :before",
+                              "ExpressionAttributeNames": {"#v": "version"},
+                              "ExpressionAttributeValues": {":before": _n(before.version)}})
+        old, new = dict(_lookups(before)), dict(_lookups(after))
+        for kind in ("SESSION", "INTENT"):
+            if new.get(kind) != old.get(kind):
+                if kind in new:
+                    add("lookup", "Put", {"Item": _lookup_item(kind, new[kind], after.id),
+                                          "ConditionExpression": "attribute_not_exists(pk) OR pledge_id = :id",
+                                          "ExpressionAttributeValues": {":id": _s(after.id)}})
+                if kind in old:
+                    add("old lookup", "Delete", {"Key": _key(f"{kind}#{old[kind]}", kind)})
+        campaign = f"CAMPAIGN#{after.campaign}"
+        for claim in change.claims:
+            roles.append(f"claim {claim.reward}")
+            items.append({"Update": self._claim(after.campaign, claim.reward, claim.delta, claim.limit)})
+        if change.touches_counters:
+            add("counters", "Update", {
+                "Key": _key(campaign, "COUNTERS"),
+                "UpdateExpression": "ADD #r :r, #b :b, #k :k SET #u = :u",
+                "ExpressionAttributeNames": {"#r": "raised", "#b": "backers", "#k": "collected",
+                                             "#u": "updated_at"},
+                "ExpressionAttributeValues": {":r": _n(change.raised), ":b": _n(change.backers),
+                                              ":k": _n(change.collected), ":u": _s(after.updated_at.isoformat())}})
+            if change.raised or change.backers:
+                add("day", "Update", {
+                    "Key": _key(campaign, f"DAY#{change.day}"),
+                    "UpdateExpression": "ADD #r :r, #b :b",
+                    "ExpressionAttributeNames": {"#r": "raised", "#b": "backers"},
+                    "ExpressionAttributeValues": {":r": _n(change.raised), ":b": _n(change.backers)}})
+            if after.ref and (change.raised or change.backers):
+                add("referral", "Update", {
+                    "Key": _key(campaign, f"REF#{after.ref}"),
+                    "UpdateExpression": "ADD #p :b, #r :r",
+                    "ExpressionAttributeNames": {"#p": "pledges", "#r": "raised"},
+                    "ExpressionAttributeValues": {":b": _n(change.backers), ":r": _n(change.raised)}})
+        reasons = self._transact(items)
+        if reasons is None:
+            return
+        failed = {role for role, reason in zip(roles, reasons) if reason == _FAILED}
+        if "event" in failed:  # checked first, as SQLite does
+            raise Duplicate(f"event {change.event_id} was already applied")
+        if "pledge" in failed:
+            raise Conflict(f"pledge {after.id} changed since it was read")
+        for role in roles:
+            if role in failed and role.startswith("claim "):
+                raise SoldOut(f"reward '{role[len('claim '):]}' of '{after.campaign}' is sold out")
+        # Stripe never reuses a session or PaymentIntent id; were it to, refuse as SQLite's UNIQUE does.
+        raise Conflict(f"a checkout session or PaymentIntent of pledge {after.id} belongs to another pledge")
+
+    def reset_counters(self, campaign: str, counters: Counters, referrals: list[Referral]) -> None:
+        partition = f"CAMPAIGN#{campaign}"
+        totals = {**_key(partition, "COUNTERS"), "raised": _n(counters.raised), "backers": _n(counters.backers),
+                  "collected": _n(counters.collected)}
+        if counters.updated_at is not None:
+            totals["updated_at"] = _s(counters.updated_at.isoformat())
+        wanted = [totals]
+        wanted += [{**_key(partition, f"CLAIM#{reward}"), "claimed": _n(n)}
+                   for reward, n in sorted(counters.claimed.items())]
+        wanted += [{**_key(partition, f"DAY#{day}"), "raised": _n(r), "backers": _n(b)}
+                   for day, (r, b) in sorted(counters.days.items())]
+        wanted += [{**_key(partition, f"REF#{r.code}"), "pledges": _n(r.pledges), "raised": _n(r.raised)}
+                   for r in referrals]
+        keep = {item["sk"]["S"] for item in wanted}
+        existing = [item["sk"]["S"] for item in self._query(
+            KeyConditionExpression="pk = :pk", ConsistentRead=True, ProjectionExpression="sk",
+            ExpressionAttributeValues={":pk": _s(partition)})]
+        ops = [{"Put": {"TableName": self.table, "Item": item}} for item in wanted]
+        ops += [{"Delete": {"TableName": self.table, "Key": _key(partition, sk)}}
+                for sk in existing if sk not in keep]
+        for start in range(0, len(ops), MAX_ITEMS):
+            if self._transact(ops[start:start + MAX_ITEMS]) is not None:
+                raise AssertionError("an unconditional write failed a condition")
+
+    # -- reads -----------------------------------------------------------------------
+    def get_pledge(self, pledge_id: str) -> Pledge | None:
+        item = self._get(f"PLEDGE#{pledge_id}", "PLEDGE")
+        return _load(item) if item else None
+
+    def pledge_by_session(self, session_id: str) -> Pledge | None:
+        item = self._get(f"SESSION#{session_id}", "SESSION")
+        if item is None:
+            return None
+        pledge = self.get_pledge(item["pledge_id"]["S"])
+        # The lookup item and the pledge move in one transaction; check anyway.
+        return pledge if pledge is not None and pledge.checkout_session_id == session_id else None
+
+    def pledge_by_payment_intent(self, payment_intent_id: str) -> Pledge | None:
+        item = self._get(f"INTENT#{payment_intent_id}", "INTENT")
+        if item is None:
+            return None
+        pledge = self.get_pledge(item["pledge_id"]["S"])
+        return pledge if pledge is not None and pledge.payment_intent_id == payment_intent_id else None
+
+    def has_event(self, event_id: str) -> bool:
+        return self._get(f"EVENT#{event_id}", "EVENT") is not None
+
+    def counters(self, campaign: str) -> Counters:
+        raised = backers = collected = 0
+        updated = None
+        claimed: dict[str, int] = {}
+        days: dict[str, tuple[int, int]] = {}
+        for item in self._query(KeyConditionExpression="pk = :pk AND sk < :refs", ConsistentRead=True,
+                                ExpressionAttributeValues={":pk": _s(f"CAMPAIGN#{campaign}"),
+                                                           ":refs": _s("REF#")}):
+            sk = item["sk"]["S"]
+            if sk == "COUNTERS":
+                raised, backers, collected = _int(item, "raised"), _int(item, "backers"), _int(item, "collected")
+                updated = item["updated_at"]["S"] if "updated_at" in item else None
+            elif sk.startswith("CLAIM#"):
+                claimed[sk[len("CLAIM#"):]] = _int(item, "claimed")
+            elif sk.startswith("DAY#"):
+                days[sk[len("DAY#"):]] = (_int(item, "raised"), _int(item, "backers"))
+        return Counters(campaign=campaign, raised=raised, backers=backers, collected=collected, claimed=claimed,
+                        days=days, updated_at=dt.datetime.fromisoformat(updated) if updated else None)
+
+    def referral(self, code: str, campaign: str | None = None) -> Referral | None:
+        if campaign is None:
+            owner = self._get(f"REFCODE#{code}", "OWNER")
+            if owner is None:
+                return None
+            campaign = owner["campaign"]["S"]
+        item = self._get(f"CAMPAIGN#{campaign}", f"REF#{code}") or {}
+        return Referral(code=code, campaign=campaign, pledges=_int(item, "pledges"), raised=_int(item, "raised"))
+
+    def pledges(self, campaign: str) -> list[Pledge]:
+        return [_load(item) for item in self._query(
+            IndexName=INDEX, KeyConditionExpression="#c = :c", ExpressionAttributeNames={"#c": "campaign"},
+            ExpressionAttributeValues={":c": _s(campaign)}, ScanIndexForward=True)]
+
+    # -- items -----------------------------------------------------------------------
+    def _pledge_item(self, pledge: Pledge) -> dict:
+        return {**_key(f"PLEDGE#{pledge.id}", "PLEDGE"),
+                "data": _s(json.dumps(to_record(pledge), sort_keys=True, separators=(",", ":"))),
+                "version": _n(pledge.version), "status": _s(pledge.status), "campaign": _s(pledge.campaign),
+                "created": _s(f"{pledge.created_at.isoformat()}#{pledge.id}")}
+
+    def _claim(self, campaign: str, reward: str, delta: int, limit: int | None) -> dict:
+        """Add ``delta`` units of a reward, only if ``claimed + delta <= limit`` (when set)."""
+        claim: dict[str, Any] = {
+            "TableName": self.table, "Key": _key(f"CAMPAIGN#{campaign}", f"CLAIM#{reward}"),
+            "UpdateExpression": "ADD #c :d", "ExpressionAttributeNames": {"#c": "claimed"},
+            "ExpressionAttributeValues": {":d": _n(delta)}}
+        if limit is not None:
+            # A missing count is 0, which fits when delta <= limit.
+            missing = " OR attribute_not_exists(#c)" if delta <= limit else ""
+            claim["ConditionExpression"] = "#c <= :max" + missing
+            claim["ExpressionAttributeValues"][":max"] = _n(limit - delta)
+        return claim
+
+    def _new(self, item: dict) -> dict:
+        """A Put that only creates."""
+        return {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+
+    # -- calls -----------------------------------------------------------------------
+    def _transact(self, items: list[dict]) -> list[str] | None:
+        """Run one transaction: None when it committed, else each item's failure code.
+
+        Cancellations that wrote nothing and may pass next time (a concurrent
+        transaction on one of the items, throttling) are retried with backoff.
+        """
+        for attempt in range(ATTEMPTS):
+            try:
+                self._call("transact_write_items", TransactItems=items)
+                return None
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                if code == "TransactionCanceledException":
+                    reasons = [r.get("Code") or "None" for r in error.response.get("CancellationReasons", [])]
+                    if _FAILED in reasons:
+                        return reasons
+                    if not _TRANSIENT_REASONS.intersection(reasons):
+                        raise
+                elif code not in _TRANSIENT_ERRORS:
+                    raise
+                if attempt == ATTEMPTS - 1:
+                    raise
+            # Full jitter: 10 ms, 20 ms, … up to 1 s.
+            _sleep(random.uniform(0, min(1.0, 0.01 * 2 ** attempt)))
+        raise AssertionError("unreachable")
+
+    def _get(self, pk: str, sk: str) -> dict | None:
+        return self._call("get_item", Key=_key(pk, sk), ConsistentRead=True).get("Item")
+
+    def _query(self, **query) -> list[dict]:
+        items: list[dict] = []
+        while True:
+            page = self._call("query", **query)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _call(self, operation: str, **params) -> dict:
+        """Call the client on this table; create the table if it is missing, once."""
+        if operation != "transact_write_items":
+            params["TableName"] = self.table
+        try:
+            return getattr(self.client, operation)(**params)
+        except ClientError as error:
+            if self._created or not _missing_table(error):
+                raise
+        self._create_table()
+        return getattr(self.client, operation)(**params)
+
+    def _create_table(self) -> None:
+        with self._create_lock:
+            if self._created:
+                return
+            try:
+                self.client.create_table(
+                    TableName=self.table, BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
+                                          for name in ("pk", "sk", "campaign", "created")],
+                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                               {"AttributeName": "sk", "KeyType": "RANGE"}],
+                    GlobalSecondaryIndexes=[{
+                        "IndexName": INDEX, "Projection": {"ProjectionType": "ALL"},
+                        "KeySchema": [{"AttributeName": "campaign", "KeyType": "HASH"},
+                                      {"AttributeName": "created", "KeyType": "RANGE"}]}])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+                    raise  # else another process is creating it: wait for it below
+            self._wait_active()
+            try:
+                self.client.update_time_to_live(
+                    TableName=self.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+            except ClientError:
+                pass  # already enabled, or an emulator without TTL: event ids just stay
+            self._created = True
+
+    def _wait_active(self, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            table = self.client.describe_table(TableName=self.table)["Table"]
+            statuses = [table["TableStatus"]] + [i.get("IndexStatus", "ACTIVE")
+                                                 for i in table.get("GlobalSecondaryIndexes", [])]
+            if all(status == "ACTIVE" for status in statuses):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"DynamoDB table {self.table} is still {statuses} after {timeout:.0f} s")
+            time.sleep(1.0)
+
+
+def _missing_table(error: ClientError) -> bool:
+    response = error.response
+    if response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        return True
+    # moto reports a transaction on a missing table as a cancellation with that reason.
+    return any(r.get("Code") == "ResourceNotFoundException" for r in response.get("CancellationReasons", []))
+
+
+def _lookups(pledge: Pledge) -> list[tuple[str, str]]:
+    """The ids a pledge is found by, besides its own: (kind, value)."""
+    found = [("SESSION", pledge.checkout_session_id), ("INTENT", pledge.payment_intent_id)]
+    return [(kind, value) for kind, value in found if value is not None]
+
+
+def _lookup_item(kind: str, value: str, pledge_id: str) -> dict:
+    return {**_key(f"{kind}#{value}", kind), "pledge_id": _s(pledge_id)}
+
+
+def _key(pk: str, sk: str) -> dict:
+    return {"pk": _s(pk), "sk": _s(sk)}
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def _n(value: int) -> dict:
+    return {"N": str(int(value))}
+
+
+def _int(item: dict, name: str) -> int:
+    return int(item[name]["N"]) if name in item else 0
+
+
+def _load(item: dict) -> Pledge:
+    return from_record(json.loads(item["data"]["S"]))
