@@ -2,12 +2,15 @@
 
 No Checkout emulator exists (stripe-mock is stateless and never completes a
 session), so this speaks just enough of Stripe over HTTP on 127.0.0.1:
-Customers, Checkout Sessions (create, retrieve, expire) and SetupIntents
-(retrieve), with Stripe's form encoding, Bearer auth, error shapes, parameter
-validation and ``Idempotency-Key`` replay. What a backer does on the Checkout
-page, and what Stripe then sends to the webhook, are Python methods
-(``complete``, ``async_payment``, ``expire_event``, ``refund_event``) that
-return the event dicts; :func:`signed` turns one into the raw body and header.
+Customers (and their saved payment methods), Checkout Sessions (create,
+retrieve, expire), SetupIntents (retrieve) and PaymentIntents (create and
+confirm off-session, retrieve, search), with Stripe's form encoding, Bearer
+auth, error shapes, parameter validation and ``Idempotency-Key`` replay for 24
+hours. What a backer does on the Checkout page, and what Stripe then sends to
+the webhook, are Python methods (``complete``, ``async_payment``,
+``expire_event``, ``refund_event``) that return the event dicts; :func:`signed`
+turns one into the raw body and header. A card saved in setup mode behaves as
+one of Stripe's test cards (``complete(..., card="declined")``).
 
 Objects are rendered for the API version asked for: from 2025-03-31.basil on,
 a session's shipping address is ``collected_information.shipping_details``;
@@ -35,6 +38,23 @@ LOCALES = set(
     "pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW".split()
 )
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+IDEMPOTENCY_WINDOW = 86400  # Stripe may prune a key once it is 24 hours old; here it is pruned then
+# Test cards: last4, and what an off-session charge answers (error code, decline code, Stripe's message).
+CARDS: dict[str, tuple[str, tuple[str, str, str] | None]] = {
+    "visa": ("4242", None),
+    "declined": ("0002", ("card_declined", "generic_decline", "Your card was declined.")),
+    "insufficient_funds": ("9995", ("card_declined", "insufficient_funds", "Your card has insufficient funds.")),
+    "expired": ("0069", ("expired_card", "expired_card", "Your card has expired.")),
+    # 4000 0027 6000 3184: authentication on every charge, even one set up for off-session use.
+    "auth_required": ("3184", ("authentication_required", "authentication_required",
+                               "Your card was declined. This transaction requires authentication.")),
+}
+_RETURN_URL_NEEDED = (
+    "A `return_url` must be specified because this Payment Intent is configured to automatically accept the "
+    "payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you "
+    "do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and "
+    "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents."
+)
 
 
 def _fields(*names: str, **nested: dict) -> dict[str, dict | None]:
@@ -61,18 +81,30 @@ _SCHEMAS = {
         setup_intent_data=_fields("description", "metadata", "on_behalf_of"),
         shipping_address_collection=_fields("allowed_countries"),
     ),
+    "payment_intents": _fields(
+        "amount", "capture_method", "confirm", "confirmation_method", "currency", "customer", "description",
+        "error_on_requires_action", "expand", "metadata", "off_session", "payment_method", "payment_method_types",
+        "receipt_email", "return_url", "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix",
+        automatic_payment_methods=_fields("allow_redirects", "enabled"),
+    ),
 }
 
 
 class ApiError(Exception):
-    """A Stripe-shaped error answer."""
+    """A Stripe-shaped error answer.
+
+    ``saved``: the request ran before failing (a card decline), so its answer is
+    kept under the idempotency key like a success; ``details`` join the body
+    (``decline_code``, ``payment_intent``, …).
+    """
 
     def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+                 param: str | None = None, code: str | None = None, saved: bool = False, **details: Any) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"error": {k: v for k, v in
-                               {"type": type, "message": message, "param": param, "code": code}.items() if v}}
+        self.saved = saved
+        error = {"type": type, "message": message, "param": param, "code": code, **details}
+        self.body = {"error": {k: v for k, v in error.items() if v}}
 
 
 def decode_form(text: str) -> dict[str, Any]:
@@ -120,7 +152,9 @@ class StripeServer:
     ``now`` fixes the clock (Unix seconds) for ``created`` and ``expires_at``
     checks; ``seed`` makes ids repeatable. State is public for assertions:
     ``requests`` (every API call), ``customers``, ``sessions``,
-    ``setup_intents``, ``payment_methods``, ``events``.
+    ``setup_intents``, ``payment_methods``, ``payment_intents``, ``events``;
+    :meth:`charges_for` and :meth:`attempts_for` count a pledge's payments.
+    Moving ``fixed_now`` a day on forgets the idempotency keys seen before.
     """
 
     def __init__(self, *, now: int | None = None, seed: int = 0, api_version: str = API_VERSION) -> None:
@@ -131,19 +165,22 @@ class StripeServer:
         self.sessions: dict[str, dict] = {}
         self.setup_intents: dict[str, dict] = {}
         self.payment_methods: dict[str, dict] = {}
+        self.payment_intents: dict[str, dict] = {}
         self.events: list[dict] = []
         self.session_params: dict[str, dict] = {}  # id → the decoded create parameters
+        self._cards: dict[str, str] = {}  # payment method id → its test-card behaviour (a key of CARDS)
         self._refunded: dict[str, int] = {}
-        self._idempotent: dict[str, tuple[str, str, dict, int, bytes]] = {}
-        self._failures: list[int] = []
+        # key → method, path, params, status, body, when saved
+        self._idempotent: dict[str, tuple[str, str, dict, int, bytes, int]] = {}
+        self._failures: list[tuple[int, str | None]] = []  # status, path prefix (None: any)
         self._rng = random.Random(seed)
         self._lock = threading.RLock()  # one request or control at a time: simple and race-free
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.stub = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        # A short poll interval keeps close() (shutdown waits for one poll) fast.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        # A short poll interval keeps close() fast: shutdown waits for one poll, and every test closes one.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
         self._thread.start()
 
     def __enter__(self) -> StripeServer:
@@ -163,25 +200,48 @@ class StripeServer:
         return int(time.time()) if self.fixed_now is None else self.fixed_now
 
     def created(self, object_name: str) -> int:
-        """How many objects of a kind (``customer``, ``checkout.session``) the API created."""
-        store = {"customer": self.customers, "checkout.session": self.sessions}[object_name]
+        """How many objects of a kind (``customer``, ``checkout.session``, ``payment_intent``) exist."""
+        store = {"customer": self.customers, "checkout.session": self.sessions,
+                 "payment_intent": self.payment_intents}[object_name]
         return len(store)
 
-    def fail_next(self, status: int = 500, times: int = 1) -> None:
-        """Answer the next ``times`` API calls with ``status`` (500, 429, …) and Stripe's error body."""
+    def charges_for(self, pledge_id: str) -> int:
+        """How many times the pledge was charged: its succeeded PaymentIntents (off-session or Checkout)."""
         with self._lock:
-            self._failures.extend([status] * times)
+            return sum(pi["status"] == "succeeded" for pi in self._intents_of(pledge_id))
 
-    def complete(self, session_id: str, *, email: str = "backer@example.org", name: str = "A Backer",
-                 country: str = "FR", payment_status: str | None = None, async_payment: bool = False) -> dict:
-        """The backer finishes Checkout: the session completes; returns ``checkout.session.completed``.
+    def attempts_for(self, pledge_id: str) -> int:
+        """How many PaymentIntents the pledge has, whatever became of them."""
+        with self._lock:
+            return len(self._intents_of(pledge_id))
 
-        Payment mode is ``paid`` with a PaymentIntent (``unpaid`` when the method
-        is asynchronous); setup mode saves a card (SetupIntent, PaymentMethod on
-        the Customer). ``payment_status`` overrides either.
+    def fail_next(self, status: int = 500, times: int = 1, path: str | None = None) -> None:
+        """Answer the next ``times`` API calls (to paths starting with ``path``) with ``status`` (500, 429, …).
+
+        The body is Stripe's for that status. Nothing runs, so nothing is saved
+        under the idempotency key: a retry with the same key is a first try.
         """
         with self._lock:
+            self._failures.extend([(status, path)] * times)
+
+    def complete(self, session_id: str, *, email: str = "backer@example.org", name: str = "A Backer",
+                 country: str = "FR", payment_status: str | None = None, async_payment: bool = False,
+                 card: str = "visa") -> dict:
+        """The backer finishes Checkout: the session completes; returns ``checkout.session.completed``.
+
+        Payment mode is ``paid`` with a succeeded PaymentIntent (``unpaid`` and
+        processing when the method is asynchronous); setup mode saves a card
+        (SetupIntent, PaymentMethod on the Customer) that later off-session
+        charges treat as the test card ``card``: ``visa`` succeeds,
+        ``declined``, ``insufficient_funds``, ``expired`` and ``auth_required``
+        fail as Stripe's do. ``payment_status`` overrides either.
+        """
+        if card not in CARDS:
+            raise ValueError(f"unknown test card {card!r}: one of {', '.join(CARDS)}")
+        with self._lock:
             session = self._open_session(session_id)
+            if session["mode"] == "payment" and card != "visa":
+                raise ValueError("a declined card never completes a payment session: the backer stays on it")
             session.update(status="complete", url=None)
             address = {"city": None, "country": country, "line1": None, "line2": None, "postal_code": None,
                        "state": None}
@@ -190,10 +250,10 @@ class StripeServer:
             if session["shipping_address_collection"]:
                 session["collected_information"] = {"shipping_details": {"address": dict(address), "name": name}}
             if session["mode"] == "payment":
-                session["payment_intent"] = self._id("pi_")
                 session["payment_status"] = payment_status or ("unpaid" if async_payment else "paid")
+                session["payment_intent"] = self._checkout_intent(session)
             else:
-                session["setup_intent"] = self._save_card(session, email, name)
+                session["setup_intent"] = self._save_card(session, email, name, card)
                 session["payment_status"] = payment_status or "no_payment_required"
             return self._event("checkout.session.completed", session)
 
@@ -205,6 +265,10 @@ class StripeServer:
                 raise ValueError(f"{session_id} has no payment pending")
             if succeeded:
                 session["payment_status"] = "paid"
+            intent = self.payment_intents.get(session["payment_intent"])
+            if intent is not None:
+                intent["status"] = "succeeded" if succeeded else "requires_payment_method"
+                intent["amount_received"] = intent["amount"] if succeeded else 0
             kind = "succeeded" if succeeded else "failed"
             return self._event(f"checkout.session.async_payment_{kind}", session)
 
@@ -267,14 +331,31 @@ class StripeServer:
         session.update(status="expired", url=None)
         return session
 
-    def _save_card(self, session: dict, email: str, name: str) -> str:
+    def _intents_of(self, pledge_id: str) -> list[dict]:
+        return [pi for pi in self.payment_intents.values() if pi["metadata"].get("pledge_id") == pledge_id]
+
+    def _checkout_intent(self, session: dict) -> str:
+        # The PaymentIntent behind a paid Checkout session, so the pledge's charges count it too.
+        pi = self._id("pi_")
+        paid = session["payment_status"] == "paid"
+        metadata = self.session_params[session["id"]].get("payment_intent_data", {}).get("metadata", {})
+        self.payment_intents[pi] = self._intent(
+            pi, session["amount_total"], session["currency"], session["customer"], None, dict(metadata),
+            status="succeeded" if paid else "processing", amount_received=session["amount_total"] if paid else 0,
+            latest_charge="ch_" + pi[3:],  # the charge refund_event() refers to
+        )
+        return pi
+
+    def _save_card(self, session: dict, email: str, name: str, card: str) -> str:
         pm = self._id("pm_")
         self.payment_methods[pm] = {
             "id": pm, "object": "payment_method", "livemode": False, "created": self.now(), "type": "card",
             "customer": session["customer"],  # attached: it can be charged off-session later
             "billing_details": {"email": email, "name": name, "address": session["customer_details"]["address"]},
-            "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034, "country": "FR"},
+            "card": {"brand": "visa", "last4": CARDS[card][0], "exp_month": 12, "exp_year": 2034, "country": "FR"},
+            "metadata": {},
         }
+        self._cards[pm] = card
         seti = self._id("seti_")
         self.setup_intents[seti] = {
             "id": seti, "object": "setup_intent", "livemode": False, "created": self.now(), "status": "succeeded",
@@ -303,27 +384,36 @@ class StripeServer:
                 status, obj = self._answer(method, url.path, headers, key, params, version)
                 payload = json.dumps(obj).encode()
                 if key and 200 <= status < 300:  # Stripe saves results that ran, not refused input
-                    self._idempotent[key] = (method, url.path, params, status, payload)
+                    self._idempotent[key] = (method, url.path, params, status, payload, self.now())
             except _Replay as replay:
                 status, payload = replay.status, replay.payload
                 extra["Idempotent-Replayed"] = "true"
             except ApiError as exc:
                 status, payload = exc.status, json.dumps(exc.body).encode()
+                # A decline ran (a PaymentIntent and a failed charge exist): Stripe replays it, it never retries
+                # the card. Refused input (validation) and injected outages ran nothing and are not saved.
+                # (Stripe also saves a 500 raised mid-run; fail_next stands for one that never got that far.)
+                if key and exc.saved:
+                    self._idempotent[key] = (method, url.path, record["params"], status, payload, self.now())
             record["status"] = status
             return status, payload, extra
 
     def _answer(self, method: str, path: str, headers: dict[str, str], key: str | None, params: dict,
                 version: str) -> tuple[int, dict]:
-        if self._failures:
-            raise _injected(self._failures.pop(0))
+        failure = next((f for f in self._failures if f[1] is None or path.startswith(f[1])), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            raise _injected(failure[0])
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer "):
             raise ApiError(401, "You did not provide an API key. Provide it in the Authorization header "
                                 "(Authorization: Bearer YOUR_SECRET_KEY).")
         if not auth[7:].startswith(("sk_", "rk_")):
             raise ApiError(401, "Invalid API Key provided.", code="api_key_invalid")
+        if key and key in self._idempotent and self.now() - self._idempotent[key][5] >= IDEMPOTENCY_WINDOW:
+            del self._idempotent[key]  # pruned: the same key now makes a new request
         if key and key in self._idempotent:
-            seen_method, seen_path, seen_params, status, payload = self._idempotent[key]
+            seen_method, seen_path, seen_params, status, payload, _ = self._idempotent[key]
             if (seen_method, seen_path, seen_params) != (method, path, params):
                 raise ApiError(400, "Keys for idempotent requests can only be used with the same parameters "
                                     f"they were first used with. Try using a key other than '{key}' if you "
@@ -342,6 +432,16 @@ class StripeServer:
             return 200, _render(self._expire(route[4]), version)
         if len(route) == 4 and route[:3] == ("GET", "v1", "setup_intents"):
             return 200, _render(self._get(self.setup_intents, "setupintent", route[3]), version)
+        if len(route) == 5 and route[:3] == ("GET", "v1", "customers") and route[4] == "payment_methods":
+            return 200, self._customer_payment_methods(route[3], params)
+        if len(route) == 4 and route[:3] == ("GET", "v1", "payment_methods"):
+            return 200, _render(self._get(self.payment_methods, "payment_method", route[3]), version)
+        if route == ("POST", "v1", "payment_intents"):
+            return 200, _render(self._create_payment_intent(params), version)
+        if route == ("GET", "v1", "payment_intents", "search"):
+            return 200, self._search_payment_intents(params)
+        if len(route) == 4 and route[:3] == ("GET", "v1", "payment_intents"):
+            return 200, _render(self._get(self.payment_intents, "payment_intent", route[3]), version)
         raise ApiError(404, f"Unrecognized request URL ({method}: {path}).")
 
     def _get(self, store: dict[str, dict], kind: str, object_id: str) -> dict:
@@ -412,6 +512,97 @@ class StripeServer:
         self.session_params[session_id] = params
         return session
 
+    def _customer_payment_methods(self, customer: str, params: dict) -> dict:
+        self._get(self.customers, "customer", customer)
+        kind, limit = params.get("type"), _int(params, "limit", 10)
+        # Newest first, as Stripe lists (ids are created in order; ``created`` ties under a fixed clock).
+        found = [pm for pm in reversed(self.payment_methods.values())
+                 if pm["customer"] == customer and kind in (None, pm["type"])]
+        return {"object": "list", "url": f"/v1/customers/{customer}/payment_methods", "has_more": len(found) > limit,
+                "data": copy.deepcopy(found[:limit])}
+
+    def _create_payment_intent(self, params: dict) -> dict:
+        params = _clean(params, _SCHEMAS["payment_intents"])
+        amount = _int(params, "amount", None)
+        if amount < 1:
+            raise ApiError(400, "This value must be greater than or equal to 1.", param="amount")
+        currency = params.get("currency")
+        if currency is None:
+            raise ApiError(400, "Missing required param: currency.", param="currency")
+        if not re.fullmatch(r"[a-z]{3}", currency):
+            raise ApiError(400, f"Invalid currency: {currency}", param="currency")
+        customer = params.get("customer")
+        if customer is not None and customer not in self.customers:
+            raise ApiError(400, f"No such customer: '{customer}'", param="customer", code="resource_missing")
+        confirm = _bool(params, "confirm")
+        off_session = params.get("off_session", "false")
+        if off_session not in ("true", "false", "one_off", "recurring"):
+            raise ApiError(400, f"Invalid off_session: {off_session}", param="off_session")
+        if off_session != "false" and not confirm:
+            raise ApiError(400, "off_session can only be used when confirm is true.", param="off_session")
+        if not confirm:
+            raise ApiError(400, "This stand-in only creates PaymentIntents with confirm=true.", param="confirm")
+        pm_id = params.get("payment_method")
+        if pm_id is None:
+            raise ApiError(400, "You must provide a payment_method to confirm this PaymentIntent.",
+                           param="payment_method")
+        pm = self.payment_methods.get(pm_id)
+        if pm is None:
+            raise ApiError(400, f"No such PaymentMethod: '{pm_id}'", param="payment_method", code="resource_missing")
+        if pm["customer"] != customer:
+            raise ApiError(400, f"The provided PaymentMethod {pm_id} is not attached to customer {customer}.",
+                           param="payment_method")
+        automatic = params.get("automatic_payment_methods") or {}
+        # Since 2023-08-16 a PaymentIntent takes the Dashboard's methods unless payment_method_types is set.
+        redirects = "payment_method_types" not in params and automatic.get("allow_redirects") != "never"
+        if redirects and not params.get("return_url"):
+            raise ApiError(400, _RETURN_URL_NEEDED)
+        pi = self._id("pi_")
+        intent = self.payment_intents[pi] = self._intent(
+            pi, amount, currency, customer, pm_id, params.get("metadata", {}), status="succeeded",
+            amount_received=amount, latest_charge=self._id("ch_"),
+            automatic_payment_methods={"enabled": True, "allow_redirects": automatic.get("allow_redirects",
+                                                                                           "always")},
+        )
+        outcome = CARDS[self._cards.get(pm_id, "visa")][1]
+        if outcome is None:
+            return intent
+        code, decline_code, message = outcome
+        error = {"type": "card_error", "code": code, "decline_code": decline_code, "message": message,
+                 "charge": intent["latest_charge"], "payment_method": copy.deepcopy(pm),
+                 "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"}
+        # Stripe clears the PaymentIntent's method after a failure; last_payment_error keeps it.
+        intent.update(status="requires_payment_method", amount_received=0, payment_method=None,
+                      last_payment_error=error)
+        raise ApiError(402, message, type="card_error", code=code, saved=True, decline_code=decline_code,
+                       charge=intent["latest_charge"], doc_url=error["doc_url"],
+                       payment_intent=copy.deepcopy(intent), payment_method=copy.deepcopy(pm))
+
+    def _intent(self, pi: str, amount: int, currency: str, customer: str | None, pm: str | None,
+                metadata: dict, **fields: Any) -> dict:
+        return {
+            "id": pi, "object": "payment_intent", "livemode": False, "created": self.now(), "amount": amount,
+            "amount_received": 0, "currency": currency, "customer": customer, "payment_method": pm,
+            "metadata": metadata, "description": None, "status": "requires_payment_method",
+            "latest_charge": None, "last_payment_error": None, "next_action": None, "canceled_at": None,
+            "cancellation_reason": None, "capture_method": "automatic", "confirmation_method": "automatic",
+            "client_secret": f"{pi}_secret_{self._id('', 25)}", "payment_method_types": ["card"],
+            "automatic_payment_methods": None, "setup_future_usage": None, **fields,
+        }
+
+    def _search_payment_intents(self, params: dict) -> dict:
+        query = params.get("query")
+        if not query:
+            raise ApiError(400, "Missing required param: query.", param="query")
+        clauses = _search_clauses(query)
+        limit = _int(params, "limit", 10)
+        if not 1 <= limit <= 100:
+            raise ApiError(400, "limit must be between 1 and 100.", param="limit")
+        found = [pi for pi in reversed(self.payment_intents.values())  # newest first
+                 if all(_field(pi, name) == value for name, value in clauses)]
+        return {"object": "search_result", "url": "/v1/payment_intents/search", "has_more": len(found) > limit,
+                "next_page": None, "data": copy.deepcopy(found[:limit])}
+
     def _amount(self, params: dict) -> tuple[int, str]:
         items = params.get("line_items")
         if not isinstance(items, list) or not items:
@@ -446,8 +637,10 @@ class _Replay(Exception):
 
 
 def _injected(status: int) -> ApiError:
-    if status == 429:
-        return ApiError(429, "Request rate limit exceeded.", code="rate_limit")
+    if status == 429:  # Stripe's shape: an invalid_request_error with code rate_limit (lock_timeout: another 429)
+        return ApiError(429, "Request rate limit exceeded. Learn more about rate limits here "
+                             "https://stripe.com/docs/rate-limits.", code="rate_limit",
+                        doc_url="https://stripe.com/docs/error-codes/rate-limit")
     if status == 402:
         return ApiError(402, "Your card was declined.", type="card_error", code="card_declined")
     return ApiError(status, "An unknown error occurred", type="api_error")
@@ -486,6 +679,42 @@ def _int(params: dict, key: str, default: int | None, *, param: str | None = Non
         return int(value)
     except (TypeError, ValueError):
         raise ApiError(400, f"Invalid integer: {value}", param=param or key) from None
+
+
+def _bool(params: dict, key: str) -> bool:
+    value = params.get(key, "false")
+    if value not in ("true", "false"):
+        raise ApiError(400, f"Invalid boolean: {value}", param=key)
+    return value == "true"
+
+
+# One clause of Stripe's search language: metadata['key']:'value' or field:'value'; \' escapes a quote.
+_CLAUSE = re.compile(r"\s*(?:metadata\['(?P<key>[^'\]]+)'\]|(?P<field>status|customer|currency))"
+                     r":'(?P<value>(?:[^'\\]|\\.)*)'\s*")
+
+
+def _search_clauses(query: str) -> list[tuple[str, str]]:
+    """Equality clauses joined by AND: all this stand-in understands of the search language."""
+    clauses, position = [], 0
+    while True:
+        match = _CLAUSE.match(query, position)
+        if match is None:
+            raise ApiError(400, f"This stand-in cannot parse the search query at {position}: {query!r}",
+                           param="query")
+        name = f"metadata.{match['key']}" if match["key"] else match["field"]
+        clauses.append((name, re.sub(r"\\(.)", r"\1", match["value"])))
+        position = match.end()
+        if position == len(query):
+            return clauses
+        if not query.startswith("AND ", position):
+            raise ApiError(400, f"This stand-in only joins search clauses with AND: {query!r}", param="query")
+        position += 4
+
+
+def _field(obj: dict, name: str) -> Any:
+    if name.startswith("metadata."):
+        return obj["metadata"].get(name[9:])
+    return obj.get(name)
 
 
 def _url(params: dict, key: str, *, required: bool) -> None:

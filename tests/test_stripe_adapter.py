@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 import stripe
-from stripe_server import StripeServer, signed
+from stripe_server import IDEMPOTENCY_WINDOW, StripeServer, signed
 
-from functions.core.ports import CheckoutRequest, PaymentsError
+from functions.core.ports import ChargeRequest, ChargeResult, CheckoutRequest, PaymentsError
 from functions.payments.signature import SignatureError, new_webhook_secret, sign, verify
+from functions.payments.stripe_charges import backoff_delay, intent_result, settle_query, settlement
 from functions.payments.stripe_checkout import StripePayments, construct_event
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
@@ -37,8 +38,15 @@ def server():
 
 
 @pytest.fixture
-def payments(server) -> StripePayments:
-    return StripePayments(KEY, api_base=server.url)
+def sleeps() -> list[float]:
+    """The adapter's waits between rate-limited attempts (recorded, not slept)."""
+    return []
+
+
+@pytest.fixture
+def payments(server, sleeps) -> StripePayments:
+    # A jitter draw of 1 makes every wait the top of its window: 0.5, 1, 2, 4 seconds.
+    return StripePayments(KEY, api_base=server.url, sleep=sleeps.append, jitter=lambda: 1.0)
 
 
 def checkout_request(**changes) -> CheckoutRequest:
@@ -156,11 +164,13 @@ def test_persistent_server_errors_end_in_a_payments_error(server, payments):
     assert KEY not in str(raised.value)
 
 
-def test_rate_limited_is_not_retried(server, payments):
-    server.fail_next(429)
-    with pytest.raises(PaymentsError, match=r"RateLimitError \(429, rate_limit, req_"):
-        payments.create_checkout(checkout_request())
-    assert len(server.requests) == 1
+def test_rate_limited_is_retried_after_a_wait(server, payments, sleeps):
+    server.fail_next(429)  # the SDK does not retry a 429: the adapter does, with the same key
+    checkout = payments.create_checkout(checkout_request())
+
+    assert [r["status"] for r in server.requests] == [429, 200]
+    assert {r["idempotency_key"] for r in server.requests} == {"checkout-p_001"}
+    assert sleeps == [0.5] and checkout.session_id in server.sessions
 
 
 def test_a_bad_key_and_an_unreachable_api_are_payments_errors(server):
@@ -309,3 +319,228 @@ def test_the_signature_module_does_not_import_stripe():
     code = "import sys, functions.payments.signature; sys.exit('stripe' in sys.modules)"
     root = Path(__file__).resolve().parents[1]
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+
+
+# -- off-session charges at the deadline ------------------------------------------------------
+
+def saved_card(server, payments, pledge_id: str = "p_100", card: str = "visa") -> tuple[str, str]:
+    """An all-or-nothing pledge whose backer saved ``card``: its Customer and SetupIntent ids."""
+    checkout = payments.create_checkout(checkout_request(pledge_id=pledge_id, mode="setup"))
+    session = server.complete(checkout.session_id, card=card)["data"]["object"]
+    return checkout.customer_id, session["setup_intent"]
+
+
+def charge_request(customer_id: str, setup_intent_id: str | None, pledge_id: str = "p_100",
+                   **changes) -> ChargeRequest:
+    return ChargeRequest(pledge_id=pledge_id, campaign="solar-oven", amount=2500, currency="EUR",
+                         customer_id=customer_id, setup_intent_id=setup_intent_id, **changes)
+
+
+def intent_calls(server) -> list[dict]:
+    return [r for r in server.requests if (r["method"], r["path"]) == ("POST", "/v1/payment_intents")]
+
+
+def test_a_saved_card_is_charged_off_session(server, payments):
+    customer, setup_intent = saved_card(server, payments)
+    result = payments.charge(charge_request(customer, setup_intent))
+
+    intent = server.payment_intents[result.payment_intent_id]
+    assert result == ChargeResult("succeeded", intent["id"], intent["latest_charge"])
+    assert (intent["status"], intent["amount_received"], intent["currency"]) == ("succeeded", 2500, "eur")
+    lookup, call = server.requests[-2:]
+    assert (lookup["method"], lookup["path"]) == ("GET", f"/v1/setup_intents/{setup_intent}")
+    assert call["idempotency_key"] == "settle-p_100"
+    assert call["params"] == {
+        "amount": "2500", "currency": "eur", "customer": customer,
+        "payment_method": server.setup_intents[setup_intent]["payment_method"],
+        "off_session": "true", "confirm": "true",
+        "automatic_payment_methods": {"enabled": "true", "allow_redirects": "never"},
+        "metadata": {"pledge_id": "p_100", "campaign": "solar-oven", "kind": "settle"},
+    }
+    assert server.charges_for("p_100") == 1
+
+
+def test_a_rerun_gets_the_first_answer_and_charges_once(server, payments):
+    customer, setup_intent = saved_card(server, payments)
+    first = payments.charge(charge_request(customer, setup_intent))
+    again = payments.charge(charge_request(customer, setup_intent))
+
+    assert again == first
+    assert server.charges_for("p_100") == server.attempts_for("p_100") == 1
+
+
+@pytest.mark.parametrize("card, code, message", [
+    ("declined", "card_declined", "Your card was declined."),
+    ("insufficient_funds", "card_declined", "Your card has insufficient funds."),  # the reason is the decline_code
+    ("expired", "expired_card", "Your card has expired."),
+    ("auth_required", "authentication_required", "Your card was declined. This transaction requires authentication."),
+])
+def test_a_refused_card_is_a_failed_charge(server, payments, card, code, message):
+    customer, setup_intent = saved_card(server, payments, card=card)
+    result = payments.charge(charge_request(customer, setup_intent))
+
+    intent = server.payment_intents[result.payment_intent_id]
+    assert result == ChargeResult("failed", intent["id"], failure_code=code, message=message)
+    assert (intent["status"], intent["last_payment_error"]["code"]) == ("requires_payment_method", code)
+    assert intent_calls(server)[-1]["status"] == 402
+    # Stripe saved the decline under the key: a rerun is told again, the card is not tried again.
+    assert payments.charge(charge_request(customer, setup_intent)) == result
+    assert (server.charges_for("p_100"), server.attempts_for("p_100")) == (0, 1)
+
+
+def test_rate_limits_are_retried_with_growing_waits(server, payments, sleeps):
+    customer, setup_intent = saved_card(server, payments)
+    server.fail_next(429, times=3, path="/v1/payment_intents")
+    result = payments.charge(charge_request(customer, setup_intent))
+
+    assert result.outcome == "succeeded"
+    calls = intent_calls(server)
+    assert [c["status"] for c in calls] == [429, 429, 429, 200]
+    assert {c["idempotency_key"] for c in calls} == {"settle-p_100"}
+    assert sleeps == [0.5, 1.0, 2.0]
+    assert server.charges_for("p_100") == 1
+
+
+def test_a_lasting_rate_limit_is_a_payments_error(server, payments, sleeps):
+    customer, setup_intent = saved_card(server, payments)
+    server.fail_next(429, times=10, path="/v1/payment_intents")
+    with pytest.raises(PaymentsError, match=r"RateLimitError \(429, rate_limit, req_") as raised:
+        payments.charge(charge_request(customer, setup_intent))
+
+    assert len(intent_calls(server)) == 5 and sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert KEY not in str(raised.value) and server.attempts_for("p_100") == 0
+    # Full jitter: a draw in [0, 1) of a window that doubles up to 8 seconds.
+    assert [backoff_delay(n, 1.0) for n in range(7)] == [0.5, 1, 2, 4, 8, 8, 8]
+    assert backoff_delay(2, 0.25) == 0.5 and backoff_delay(10_000, 0.5) == 4
+
+
+def test_server_errors_on_a_charge_are_left_to_the_rerun(server, payments, sleeps):
+    customer, setup_intent = saved_card(server, payments)
+    server.fail_next(500, times=3, path="/v1/payment_intents")
+    with pytest.raises(PaymentsError, match=r"APIError \(500, req_"):
+        payments.charge(charge_request(customer, setup_intent))
+
+    assert len(intent_calls(server)) == 3 and sleeps == []  # the SDK's own retries, none added
+    assert payments.charge(charge_request(customer, setup_intent)).outcome == "succeeded"
+    assert server.charges_for("p_100") == 1
+
+
+def test_the_card_is_found_without_a_setup_intent(server, payments):
+    customer, setup_intent = saved_card(server, payments)
+    payment_method = server.setup_intents[setup_intent]["payment_method"]
+
+    assert payments.charge(charge_request(customer, None)).outcome == "succeeded"
+    assert [r["path"] for r in server.requests[-3:]] == [
+        f"/v1/customers/{customer}", f"/v1/customers/{customer}/payment_methods", "/v1/payment_intents"]
+    assert intent_calls(server)[-1]["params"]["payment_method"] == payment_method
+
+    server.customers[customer]["invoice_settings"]["default_payment_method"] = payment_method
+    payments.charge(charge_request(customer, None, pledge_id="p_101"))
+    assert [r["path"] for r in server.requests[-2:]] == [f"/v1/customers/{customer}", "/v1/payment_intents"]
+
+    payments.charge(charge_request(customer, None, pledge_id="p_102", payment_method_id=payment_method))
+    assert server.requests[-1]["path"] == "/v1/payment_intents" and server.requests[-2]["path"] != "/v1/customers"
+
+
+def test_no_saved_card_is_a_failed_charge(server, payments):
+    checkout = payments.create_checkout(checkout_request(pledge_id="p_100", mode="setup"))  # never completed
+    result = payments.charge(charge_request(checkout.customer_id, None))
+
+    assert (result.outcome, result.failure_code, result.payment_intent_id) == (
+        "failed", "requires_payment_method", None)
+    assert not intent_calls(server)
+
+
+def test_an_intent_refused_after_its_creation_is_a_failed_charge(payments, monkeypatch):
+    # Stripe creates the PaymentIntent, then refuses a method that can no longer be used: a 400, not a 402.
+    body = {"error": {"type": "invalid_request_error", "message": "The provided PaymentMethod was detached.",
+                      "payment_intent": {"id": "pi_detached", "object": "payment_intent",
+                                         "status": "requires_payment_method"}}}
+
+    def refused(**kwargs):
+        raise stripe.InvalidRequestError(body["error"]["message"], None, http_status=400, json_body=body)
+
+    monkeypatch.setattr(payments._api.payment_intents, "create", refused)
+    result = payments.charge(charge_request("cus_1", None, payment_method_id="pm_1"))
+    assert result == ChargeResult("failed", "pi_detached", failure_code="invalid_request_error",
+                                  message="The provided PaymentMethod was detached.")
+
+
+def test_find_charge_after_the_idempotency_window(server, payments):
+    customer, setup_intent = saved_card(server, payments)
+    charged = payments.charge(charge_request(customer, setup_intent))
+    server.fixed_now += IDEMPOTENCY_WINDOW  # a day later Stripe has forgotten the key
+
+    assert payments.find_charge("p_100") == charged
+    search = server.requests[-1]
+    assert (search["method"], search["path"]) == ("GET", "/v1/payment_intents/search")
+    assert search["params"]["query"] == "metadata['pledge_id']:'p_100' AND metadata['kind']:'settle'"
+    assert payments.find_charge("p_unknown") is None
+    assert payments.find_charge("o'brien") is None  # quoted, not a broken query
+
+    # Why settlement asks first once the key is gone: the same key now charges again.
+    payments.charge(charge_request(customer, setup_intent))
+    assert server.charges_for("p_100") == 2
+
+
+def test_find_charge_of_a_declined_pledge(server, payments):
+    customer, setup_intent = saved_card(server, payments, pledge_id="p_200", card="declined")
+    declined = payments.charge(charge_request(customer, setup_intent, pledge_id="p_200"))
+
+    found = payments.find_charge("p_200")
+    assert found == declined and found.failure_code == "card_declined"
+
+
+def test_reading_payment_intents():
+    failed = {"id": "pi_1", "status": "requires_payment_method", "created": 3,
+              "last_payment_error": {"code": "card_declined", "message": "Your card was declined."}}
+    paid = {"id": "pi_2", "status": "succeeded", "created": 1, "latest_charge": {"id": "ch_2"}}
+    assert settlement([failed, paid]) is paid and settlement([failed]) is failed and settlement([]) is None
+    assert intent_result(paid) == ChargeResult("succeeded", "pi_2", "ch_2")
+    assert intent_result({"id": "pi_3", "status": "processing"}) == ChargeResult("processing", "pi_3")
+    assert intent_result({"id": "pi_4", "status": "requires_action"}).failure_code == "authentication_required"
+    assert intent_result({"id": "pi_5", "status": "canceled"}).failure_code == "canceled"
+    assert settle_query("a'b\\c") == "metadata['pledge_id']:'a\\'b\\\\c' AND metadata['kind']:'settle'"
+
+
+def test_the_stand_in_refuses_what_stripe_refuses(server, payments):
+    customer, setup_intent = saved_card(server, payments)
+    other, _ = saved_card(server, payments, pledge_id="p_other")
+    payment_method = server.setup_intents[setup_intent]["payment_method"]
+    client = stripe.StripeClient(KEY, base_addresses={"api": server.url}).v1
+    base = {"amount": 2500, "currency": "eur", "customer": customer, "payment_method": payment_method,
+            "off_session": True, "confirm": True}
+
+    with pytest.raises(stripe.InvalidRequestError, match="return_url"):  # redirects allowed by default
+        client.payment_intents.create(params=base)
+    refuse = {"allow_redirects": "never", "enabled": True}
+    for change, param in [
+        ({"customer": other}, "payment_method"), ({"payment_method": "pm_nope"}, "payment_method"),
+        ({"amount": 0}, "amount"), ({"currency": "EUR"}, "currency"), ({"confirm": False}, "off_session"),
+    ]:
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            client.payment_intents.create(params={**base, "automatic_payment_methods": refuse, **change})
+        assert raised.value.param == param
+    assert server.created("payment_intent") == 0
+
+
+# -- a "fix your payment" session after a failed charge -----------------------------------------
+
+def test_a_fix_checkout_pays_on_the_pledges_customer(server, payments):
+    customer, _ = saved_card(server, payments, pledge_id="p_001", card="declined")
+    fix = payments.create_checkout(checkout_request(kind="fix", customer_id=customer, attempt=1))
+
+    call = server.requests[-1]
+    assert (call["path"], call["idempotency_key"]) == ("/v1/checkout/sessions", "fix-p_001-1")
+    params = call["params"]
+    metadata = {"pledge_id": "p_001", "campaign": "solar-oven", "reward": "vinyl", "kind": "fix"}
+    assert (params["mode"], params["customer"], params["metadata"]) == ("payment", customer, metadata)
+    assert params["payment_intent_data"] == {"metadata": metadata}
+    assert fix.customer_id == customer and server.created("customer") == 1  # no new Customer
+
+    server.complete(fix.session_id)
+    assert server.charges_for("p_001") == 1
+    with pytest.raises(ValueError, match="fix"):
+        payments.create_checkout(checkout_request(kind="fix"))  # no customer
+    with pytest.raises(ValueError, match="fix"):
+        payments.create_checkout(checkout_request(kind="fix", customer_id=customer, mode="setup"))

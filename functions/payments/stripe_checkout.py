@@ -1,23 +1,32 @@
-"""The Stripe adapter: Checkout sessions through the official SDK, webhook events checked by it.
+"""The Stripe adapter: Checkout sessions and settlement charges through the official SDK.
 
 Flexible campaigns open a ``mode=payment`` session (charged now); all-or-nothing
 campaigns open a ``mode=setup`` session on a Customer of their own, so the saved
-card can be charged off-session at the deadline. Every create carries an
+card can be charged off-session at the deadline (``charge``); a failed charge
+gets a "fix" session, ``mode=payment`` on that Customer. Every create carries an
 idempotency key derived from the pledge id, so a retried pledge request never
-opens a second session or Customer.
+opens a second session or Customer, and a rerun settlement never charges twice.
+Webhook events are checked by the SDK too (``construct_event``).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import random
+import time
+from typing import Any, Callable, TypeVar
 
 import stripe
 
-from functions.core.ports import Checkout, CheckoutRequest, PaymentsError
+from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest, PaymentsError
 from functions.payments.signature import SignatureError
+from functions.payments.stripe_charges import (
+    backoff_delay, charge_params, error_result, intent_result, settle_query, settlement,
+)
 
 _MESSAGE_LIMIT = 200
+_ATTEMPTS = 5  # per call when Stripe answers 429: waits of at most 0.5 + 1 + 2 + 4 seconds
+_T = TypeVar("_T")
 
 
 class StripePayments:
@@ -25,11 +34,18 @@ class StripePayments:
 
     ``api_base`` points the client at another API address (stripe-mock, the
     tests' stand-in); ``max_network_retries`` lets the SDK retry connection
-    errors, 409s and 5xx with the same idempotency key.
+    errors, 409s and 5xx with the same idempotency key. The SDK never retries a
+    rate limit (429), so every call here does, up to five attempts with the
+    same key, waiting :func:`backoff_delay` seconds through ``sleep`` (``jitter``
+    draws in [0, 1)). 5xx are not retried again here: the SDK has, and Stripe
+    replays a 500 saved under the key anyway; the caller's rerun is the retry.
     """
 
-    def __init__(self, secret_key: str, api_base: str | None = None, max_network_retries: int = 2) -> None:
+    def __init__(self, secret_key: str, api_base: str | None = None, max_network_retries: int = 2, *,
+                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random) -> None:
         self._secret_key = secret_key
+        self._sleep = sleep
+        self._jitter = jitter
         client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base.rstrip("/")} if api_base else None,
@@ -46,23 +62,96 @@ class StripePayments:
         """
         if request.mode not in ("payment", "setup"):
             raise ValueError(f"unknown checkout mode {request.mode!r}")
+        if request.kind not in ("pledge", "fix"):
+            raise ValueError(f"unknown checkout kind {request.kind!r}")
+        if request.kind == "fix" and (request.mode != "payment" or not request.customer_id):
+            raise ValueError("a fix checkout is mode=payment on the pledge's existing customer_id")
         try:
-            customer_id = self._create_customer(request) if request.mode == "setup" else None
-            session = self._api.checkout.sessions.create(
+            if request.mode == "setup":
+                customer_id = self._create_customer(request)
+            else:  # a fix session pays on the pledge's Customer; a flexible pledge needs none
+                customer_id = request.customer_id if request.kind == "fix" else None
+            session = self._call(lambda: self._api.checkout.sessions.create(
                 params=session_params(request, customer_id),
                 options={"idempotency_key": request.idempotency_key},
-            )
+            ))
         except stripe.StripeError as exc:
             raise PaymentsError(self._describe(exc)) from None
         return Checkout(session_id=session.id, url=session.url, customer_id=customer_id)
 
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        """Charge the pledge's saved card off-session; idempotent on ``request.idempotency_key``.
+
+        The card is ``request.payment_method_id``, else the SetupIntent's, else
+        the Customer's default or newest one. A decline, a card that needs the
+        backer's authentication or no card at all is a ``failed`` result.
+        Raises :class:`PaymentsError` when the outcome is unknown (Stripe down,
+        refusing, rate-limited throughout): rerun the same request to learn it.
+        """
+        try:
+            payment_method = self._payment_method(request)
+            if payment_method is None:
+                return ChargeResult("failed", failure_code="requires_payment_method",
+                                    message="No saved payment method was found for this pledge.")
+            params = charge_params(request, payment_method)
+            intent = self._call(lambda: self._api.payment_intents.create(
+                params=params, options={"idempotency_key": request.idempotency_key}))
+        except stripe.StripeError as exc:
+            result = error_result(exc.error)
+            if result is None:
+                raise PaymentsError(self._describe(exc)) from None
+            return result
+        return intent_result(intent)
+
+    def find_charge(self, pledge_id: str) -> ChargeResult | None:
+        """The pledge's settlement as Stripe has it (the succeeded PaymentIntent, else the latest), or None.
+
+        For when the ledger lost the answer and the 24-hour idempotency window
+        has passed. Stripe's search lags writes (a minute, an hour during
+        incidents): None right after a charge proves nothing.
+        """
+        try:
+            found = self._call(lambda: self._api.payment_intents.search(
+                params={"query": settle_query(pledge_id), "limit": 100}))
+        except stripe.StripeError as exc:
+            raise PaymentsError(self._describe(exc)) from None
+        intent = settlement(list(found.data))
+        return None if intent is None else intent_result(intent)
+
+    def _payment_method(self, request: ChargeRequest) -> str | None:
+        if request.payment_method_id:
+            return request.payment_method_id
+        if request.setup_intent_id:
+            setup_intent = self._call(lambda: self._api.setup_intents.retrieve(request.setup_intent_id))
+            if setup_intent.payment_method:  # an id: nothing here asks Stripe to expand it
+                return setup_intent.payment_method
+        customer = self._call(lambda: self._api.customers.retrieve(request.customer_id))
+        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        if default:
+            return default
+        # Checkout's setup mode sets no default: the newest saved method (the list is newest first).
+        methods = self._call(lambda: self._api.customers.payment_methods.list(request.customer_id, {"limit": 1}))
+        return methods.data[0].id if methods.data else None
+
     def _create_customer(self, request: CheckoutRequest) -> str:
         # Its own key: a retry after a failed session create finds the same Customer.
-        customer = self._api.customers.create(
+        customer = self._call(lambda: self._api.customers.create(
             params={"metadata": {"pledge_id": request.pledge_id, "campaign": request.campaign}},
             options={"idempotency_key": f"customer-{request.pledge_id}"},
-        )
+        ))
         return customer.id
+
+    def _call(self, call: Callable[[], _T]) -> _T:
+        # A 429 ran nothing (Stripe saves no result for it), so the same key is safe to send again.
+        retry = 0
+        while True:
+            try:
+                return call()
+            except stripe.RateLimitError:
+                if retry + 1 >= _ATTEMPTS:
+                    raise
+                self._sleep(backoff_delay(retry, self._jitter()))
+                retry += 1
 
     def _describe(self, exc: stripe.StripeError) -> str:
         # Short and safe to log: class, status, Stripe's code/param, request id, its message; never the key.
@@ -99,6 +188,8 @@ def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[st
     if request.shipping_countries:
         params["shipping_address_collection"] = {"allowed_countries": list(request.shipping_countries)}
     if request.mode == "payment":
+        if customer_id:  # a fix session, on the pledge's Customer
+            params["customer"] = customer_id
         product: dict[str, str] = {"name": request.campaign_title}
         if request.description:  # Stripe refuses an empty string here ("cannot be unset")
             product["description"] = request.description
