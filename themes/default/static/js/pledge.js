@@ -57,6 +57,11 @@
     facts.querySelector('[data-field="status"]').textContent =
       box.getAttribute("data-status-" + pledge.status) || pledge.status;
     facts.hidden = false;
+    var manage = box.querySelector("[data-manage]");
+    if (manage && pledge.manage_url && /^https?:\/\//.test(pledge.manage_url)) {
+      manage.querySelector("a").href = pledge.manage_url;
+      manage.hidden = false;
+    }
     var share = box.querySelector("[data-share]");
     if (share && pledge.ref_code) {
       var link = share.querySelector("a");
