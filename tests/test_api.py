@@ -350,3 +350,15 @@ def test_a_refund_without_metadata_is_found_by_its_payment_intent(api):
               "currency": "jpy", "metadata": {}, "payment_intent": intent}
     assert api.webhook({"id": "evt_r", "type": "charge.refunded", "data": {"object": charge}})[2]["result"] == "applied"
     assert api.stats("tokyo-zine")["raised"] == 0
+
+
+def test_the_referral_leaderboard_is_shown_only_where_the_creator_opted_in(api):
+    for ref, amount in (("aiko_friends", "5000"), ("aiko_friends", "2000"), ("bookshop", "9000"), (None, "100")):
+        fields = {"campaign": "tokyo-zine", "amount": amount, **({"ref": ref} if ref else {})}
+        api.webhook(api.complete(api.pledge(**fields)["checkout_url"]))
+    status, headers, body = api.call("GET", "/api/campaigns/tokyo-zine/referrals")
+    assert (status, headers["Cache-Control"]) == (200, "public, max-age=30")
+    assert body == {"campaign": "tokyo-zine", "currency": "JPY", "referrals": [
+        {"code": "bookshop", "pledges": 1, "raised": 9000}, {"code": "aiko_friends", "pledges": 2, "raised": 7000}]}
+    assert api.call("GET", "/api/campaigns/premier-album/referrals")[0] == 404
+    assert api.call("GET", "/api/campaigns/nope/referrals")[0] == 404

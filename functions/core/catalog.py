@@ -43,6 +43,7 @@ class CatalogCampaign:
     thanks_url: str  # Checkout's success page, absolute
     starts: dt.datetime | None = None
     rewards: tuple[CatalogReward, ...] = field(default=())
+    leaderboard: bool = False  # the creator shows the public board of referral codes
 
     def reward(self, reward_id: str) -> CatalogReward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
@@ -84,7 +85,7 @@ def _campaign_data(c: CatalogCampaign) -> dict:
     return {
         "slug": c.slug, "title": c.title, "currency": c.currency, "goal": c.goal, "funding": c.funding,
         "ends": c.ends.isoformat(), "starts": c.starts.isoformat() if c.starts else None,
-        "language": c.language, "url": c.url, "thanks_url": c.thanks_url,
+        "language": c.language, "url": c.url, "thanks_url": c.thanks_url, "leaderboard": c.leaderboard,
         "rewards": [
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit,
              "shipping": {"countries": list(r.shipping.countries), "cost": r.shipping.cost} if r.shipping else None}
@@ -102,4 +103,5 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         slug=d["slug"], title=d["title"], currency=d["currency"], goal=d["goal"], funding=d["funding"],
         ends=dt.datetime.fromisoformat(d["ends"]), language=d["language"], url=d["url"],
         thanks_url=d["thanks_url"],
-        starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards)
+        starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards,
+        leaderboard=bool(d.get("leaderboard", False)))

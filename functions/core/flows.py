@@ -126,6 +126,21 @@ def campaign_stats(slug: str, *, catalog: Catalog, store: Store, now: dt.datetim
     return stats.stats(campaign, store.counters(slug), now)
 
 
+LEADERBOARD_SIZE = 10
+
+
+def leaderboard(slug: str, *, catalog: Catalog, store: Store) -> dict:
+    """The codes that brought the most, for a campaign whose creator opted in (``leaderboard: true``)."""
+    campaign = catalog.campaigns.get(slug)
+    if campaign is None:
+        raise NotFound(f"no campaign '{slug}'")
+    if not campaign.leaderboard:
+        raise NotFound(f"'{slug}' does not show a referral leaderboard")
+    return {"campaign": slug, "currency": campaign.currency,
+            "referrals": [{"code": r.code, "pledges": r.pledges, "raised": r.raised}
+                          for r in store.top_referrals(slug, LEADERBOARD_SIZE)]}
+
+
 def pledge_view(session_id: str, *, catalog: Catalog, store: Store, manage_base: str | None = None,
                 secret: str | None = None) -> dict:
     """What the thanks page shows: no personal data.

@@ -204,6 +204,10 @@ class Store(Protocol):
         """Every pledge of a campaign, oldest first (exports, reconcile)."""
         ...
 
+    def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
+        """The codes that brought the most to a campaign (raised, then pledges, then code)."""
+        ...
+
     def reset_counters(self, campaign: str, counters: Counters, referrals: list[Referral]) -> None:
         """Overwrite a campaign's counters with ones recomputed from the ledger (``reconcile --fix``)."""
         ...

@@ -1,4 +1,5 @@
-"""``GET /api/campaigns/{slug}/stats``: public counters, cached briefly by the CDN.
+"""``GET /api/campaigns/{slug}/stats``: public counters, cached briefly by the CDN; and
+``GET /api/campaigns/{slug}/referrals``: the referral leaderboard, where the creator shows it.
 
 Imports neither ``stripe`` nor the payments adapter: the busiest function
 starts cold in the least time.
@@ -13,7 +14,7 @@ from functions.core import flows
 from functions.core.errors import MethodNotAllowed, NotFound
 from functions.runtime import current
 
-STATS = re.compile(r"^/(?:api/)?campaigns/([a-z0-9][a-z0-9-]{0,99})/stats$")
+STATS = re.compile(r"^/(?:api/)?campaigns/([a-z0-9][a-z0-9-]{0,99})/(stats|referrals)$")
 
 
 def handler(event: dict, context=None) -> dict:
@@ -27,5 +28,9 @@ def route(request: http.Request) -> dict:
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed("use GET")
     runtime = current()
-    body = flows.campaign_stats(match.group(1), catalog=runtime.catalog, store=runtime.store, now=runtime.now())
+    slug, what = match.groups()
+    if what == "referrals":
+        body = flows.leaderboard(slug, catalog=runtime.catalog, store=runtime.store)
+        return http.respond(200, body, {"Cache-Control": "public, max-age=30"})
+    body = flows.campaign_stats(slug, catalog=runtime.catalog, store=runtime.store, now=runtime.now())
     return http.respond(200, body, {"Cache-Control": "public, max-age=5"})

@@ -273,6 +273,15 @@ class DynamoDBStore:
         item = self._get(f"CAMPAIGN#{campaign}", f"REF#{code}") or {}
         return Referral(code=code, campaign=campaign, pledges=_int(item, "pledges"), raised=_int(item, "raised"))
 
+    def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
+        items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :ref)", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": _s(f"CAMPAIGN#{campaign}"), ":ref": _s("REF#")})
+        found = [Referral(code=item["sk"]["S"][len("REF#"):], campaign=campaign, pledges=_int(item, "pledges"),
+                          raised=_int(item, "raised")) for item in items]
+        found = [r for r in found if r.pledges > 0]
+        found.sort(key=lambda r: (-r.raised, -r.pledges, r.code))
+        return found[:limit]
+
     def pledges(self, campaign: str) -> list[Pledge]:
         return [_load(item) for item in self._query(
             IndexName=INDEX, KeyConditionExpression="#c = :c", ExpressionAttributeNames={"#c": "campaign"},

@@ -224,6 +224,11 @@ class SQLiteStore:
         pledges, raised = row if row else (0, 0)
         return Referral(code=code, campaign=campaign, pledges=pledges, raised=raised)
 
+    def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
+        rows = self._db().execute("SELECT code, pledges, raised FROM referrals WHERE campaign = ? AND pledges > 0"
+                                  " ORDER BY raised DESC, pledges DESC, code LIMIT ?", (campaign, limit))
+        return [Referral(code=code, campaign=campaign, pledges=n, raised=r) for code, n, r in rows]
+
     def reset_counters(self, campaign: str, counters: Counters, referrals: list[Referral]) -> None:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")

@@ -176,6 +176,18 @@ class Fields:
             return None
         return value
 
+    def boolean(self, key: str, default: bool = False) -> bool:
+        """``true`` or ``false`` (YAML's other spellings such as ``yes`` are refused: ambiguous)."""
+        if self._missing(key, False):
+            return default
+        node = self._scalar(key, "true or false")
+        if node is None:
+            return default
+        if node.value not in ("true", "false"):
+            self.error(self.at(key), f"'{self.where}{key}' must be true or false, not '{node.value}'")
+            return default
+        return node.value == "true"
+
     def amount(self, key: str, currency: str | None, required: bool = False,
                positive: bool = True) -> int | None:
         """Major units as written (``8000``, ``"12.50"``) → integer minor units."""

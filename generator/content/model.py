@@ -102,6 +102,7 @@ class Campaign:
     story_html: str = ""
     updates: tuple[Update, ...] = ()  # newest first
     final: Final | None = None
+    leaderboard: bool = False  # show the public board of referral codes
     translations: tuple[str, ...] = field(default=())  # languages with their own index.<lang>.md
 
     def status(self, now: dt.datetime) -> str:
