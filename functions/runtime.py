@@ -36,6 +36,11 @@ class Runtime:
     origin: str | None = None  # serve's own address: pages are linked there, not at base_url
     clock: Callable[[], dt.datetime] = utcnow
     payments_factory: Callable[[], Payments] | None = None
+    mail_url: str | None = None  # CAGNOTTE_MAIL: outbox:///path (default) or ses
+    mail_from: str | None = None  # CAGNOTTE_MAIL_FROM
+    ses_configuration_set: str | None = None
+    _mailer: object | None = field(default=None, repr=False)
+    _templates: tuple[tuple[int, int], object] | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
     _payments: Payments | None = field(default=None, repr=False)
     _catalog: tuple[tuple[int, int], Catalog] | None = field(default=None, repr=False)
@@ -50,6 +55,8 @@ class Runtime:
                    stripe_key=env.get("STRIPE_SECRET_KEY") or None,
                    webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
                    secret=env.get("CAGNOTTE_SECRET") or None,
+                   mail_url=env.get("CAGNOTTE_MAIL") or None, mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
+                   ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None,
                    stripe_api_base=env.get("STRIPE_API_BASE") or None)
 
     def now(self) -> dt.datetime:
@@ -73,6 +80,59 @@ class Runtime:
     def api_base(self) -> str:
         """Where the API answers, as a backer's browser reaches it."""
         return f"{self.origin}/api" if self.origin else self.catalog.api
+
+    @property
+    def links(self):
+        """The absolute (and signed) links messages carry (serve's own address when served locally)."""
+        from functions.core.notify import Links
+
+        try:
+            catalog = self.catalog
+        except Unavailable:
+            return None
+        base = f"{self.origin}/api" if self.origin else catalog.api
+        return Links(catalog=catalog, api_base=base, secret=self.secret)
+
+    @property
+    def mailer(self):
+        if self._mailer is None:
+            from functions.mailers import open_mailer
+
+            self._mailer = open_mailer(self.mail_url, sender=self.mail_from,
+                                       configuration_set=self.ses_configuration_set)
+        return self._mailer
+
+    def mail_templates(self):
+        """The e-mail templates the build compiled (``mail.json`` beside the catalog), or None."""
+        from functions.core import mailtext
+
+        path = self.catalog_path.parent / "mail.json"
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = (stat.st_mtime_ns, stat.st_size)
+        if self._templates is None or self._templates[0] != key:
+            self._templates = (key, mailtext.Templates.from_json(path.read_text(encoding="utf-8")))
+        return self._templates[1]
+
+    def send_due_mail(self, limit: int = 50):
+        """Send what the last changes queued; never fails the request that triggered it."""
+        import logging
+
+        try:
+            from functions.core import mailtext
+            from functions.core.sending import send_due
+
+            templates = self.mail_templates()
+            if templates is None:
+                logging.getLogger("cagnotte.mail").warning("no mail.json beside the catalog: mail stays queued")
+                return None
+            return send_due(self.store, self.mailer, lambda mail: mailtext.render(mail, templates), self.now(),
+                            limit=limit)
+        except Exception:  # the queue keeps the rows: the next call or the schedule sends them
+            logging.getLogger("cagnotte.mail").exception("sending queued mail failed")
+            return None
 
     @property
     def store(self) -> Store:

@@ -224,3 +224,33 @@ def test_counters_can_be_reset_from_the_ledger(store):
     assert (got.raised, got.backers, got.collected, got.claimed, got.days) == (100, 7, 50, {"vinyl": 3},
                                                                                 {"2026-11-20": (100, 7)})
     assert (store.referral("friend", "album").pledges, store.referral("friend", "album").raised) == (2, 100)
+
+
+def test_mail_is_queued_with_its_change_and_claimed_once(store):
+    from dataclasses import replace as copy
+
+    from functions.core.mail import DUE, SENDING, SENT, Mail
+
+    p = pledge(1)
+    store.open_pledge(p, limit=None)
+    mail = Mail(id=f"confirmation:{p.id}", kind="confirmation", campaign="album", lang="fr", to="a@example.org",
+                values={"amount_minor": "2500"}, pledge_id=p.id, created_at=NOW)
+    change = events.change(p, p.replace(status=PAID), event_id="evt_1", now=NOW)
+    store.apply(copy(change, mails=(mail,)))
+    assert store.get_mail(mail.id) == mail
+    assert store.due_mails(NOW) == [mail]
+    claimed = copy(mail, status=SENDING, attempts=1, lease_until=NOW + dt.timedelta(minutes=5))
+    assert store.save_mail(mail, claimed) is True
+    assert store.save_mail(mail, claimed) is False  # a second sender loses
+    assert store.due_mails(NOW) == []  # leased
+    assert store.due_mails(NOW + dt.timedelta(minutes=6)) == [claimed]  # the lease ran out
+    sent = copy(claimed, status=SENT, to="", lease_until=None, sent_at=NOW, message_id="m1")
+    assert store.save_mail(claimed, sent) is True
+    assert store.due_mails(NOW + dt.timedelta(days=1)) == []
+    assert store.get_mail(mail.id).to == ""
+    other = Mail(id="launch:album:x", kind="launch", campaign="album", lang="fr", to="b@example.org", created_at=NOW)
+    assert store.queue_mail(other) is True
+    assert store.queue_mail(other) is False
+    assert [m.id for m in store.due_mails(NOW)] == ["launch:album:x"]
+    assert store.get_mail("nothing") is None
+    assert DUE == "due"

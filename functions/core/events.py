@@ -52,6 +52,7 @@ class Change:
     backers: int  # -1, 0 or +1
     collected: int = 0  # minor units actually collected (charged at the deadline, paid, refunded)
     claims: tuple[Claim, ...] = ()
+    mails: tuple = ()  # functions.core.mail.Mail rows queued with this change (exactly once)
 
     @property
     def units(self) -> int:
@@ -64,7 +65,7 @@ class Change:
 
 
 def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datetime,
-           limit: int | None = None) -> Change:
+           limit: int | None = None, links=None) -> Change:
     """The conditional write taking ``before`` to ``after`` (version bumped).
 
     ``limit`` bounds a unit newly taken of ``after.reward`` (moving to another
@@ -81,7 +82,9 @@ def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datet
         deltas[after.reward] = deltas.get(after.reward, 0) + 1
     claims = tuple(Claim(reward, delta, limit if delta > 0 else None)
                    for reward, delta in sorted(deltas.items()) if delta)
-    return Change(before=before, after=after, event_id=event_id,
+    from .notify import mails_for
+
+    return Change(before=before, after=after, event_id=event_id, mails=mails_for(before, after, links, now),
                   day=day, raised=after.net - before.net, backers=int(after.counts) - int(before.counts),
                   collected=after.collected - before.collected, claims=claims)
 

@@ -81,7 +81,7 @@ def _rebase(url: str, base: str, origin: str) -> str:
     return origin.rstrip("/") + url[len(base):] if url.startswith(base) else url
 
 
-def _settle(store: Store, pledge, decide, now: dt.datetime, event_id: str | None = None) -> str:
+def _settle(store: Store, pledge, decide, now: dt.datetime, event_id: str | None = None, links=None) -> str:
     """Apply ``decide`` to the stored pledge, retrying on version conflicts."""
     current = pledge
     for _ in range(MAX_CONFLICT_RETRIES):
@@ -89,7 +89,7 @@ def _settle(store: Store, pledge, decide, now: dt.datetime, event_id: str | None
         if after is None:
             return "ignored"
         try:
-            store.apply(events.change(current, after, event_id=event_id, now=now))
+            store.apply(events.change(current, after, event_id=event_id, now=now, links=links))
             return "applied"
         except Duplicate:
             return "duplicate"
@@ -100,7 +100,7 @@ def _settle(store: Store, pledge, decide, now: dt.datetime, event_id: str | None
     raise Unavailable("the pledge is changing too fast; try again")
 
 
-def apply_event(event: dict, *, store: Store, now: dt.datetime) -> str:
+def apply_event(event: dict, *, store: Store, now: dt.datetime, links=None) -> str:
     """Apply one verified Stripe event: ``applied``, ``duplicate`` or ``ignored``."""
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         raise Invalid("not a Stripe event")
@@ -116,7 +116,7 @@ def apply_event(event: dict, *, store: Store, now: dt.datetime) -> str:
         return "ignored"  # not one of ours (another integration on the same Stripe account)
     if store.has_event(event["id"]):
         return "duplicate"
-    return _settle(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"])
+    return _settle(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"], links=links)
 
 
 def campaign_stats(slug: str, *, catalog: Catalog, store: Store, now: dt.datetime) -> dict:

@@ -62,7 +62,7 @@ Progress = Callable[[str, Pledge], None]
 
 def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None, now: dt.datetime,
            workers: int = 4, progress: Progress | None = None,
-           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None) -> Summary:
+           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None, links=None) -> Summary:
     """Settle ``campaign`` (see the module's docstring). Safe to run again, any number of times.
 
     ``workers`` bounds the charges in flight (Stripe's rate limit); ``progress``
@@ -84,7 +84,8 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
         if pledge.status == COLLECTED:
             summary.already += 1
         elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now >= pledge.fix_deadline:
-            if _write(store, pledge, lambda p: p.replace(status=DROPPED) if p.status == PAYMENT_FAILED else None, now):
+            if _write(store, pledge, lambda p: p.replace(status=DROPPED) if p.status == PAYMENT_FAILED else None, now,
+                      links):
                 summary.dropped += 1
                 note("dropped", pledge)
         elif pledge.status == CANCELLED and pledge.cancel_reason == UNFUNDED:
@@ -92,7 +93,7 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
     todo = [p for p in ledger if p.status == PLEDGED]
     if summary.outcome == "unfunded":
         for pledge in todo:
-            if _write(store, pledge, _cancel_unfunded, now):
+            if _write(store, pledge, _cancel_unfunded, now, links):
                 summary.cancelled += 1
                 note("cancelled", pledge)
         return summary
@@ -100,7 +101,8 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
         raise PaymentsError("no payment provider configured: set STRIPE_SECRET_KEY")
 
     def one(pledge: Pledge) -> tuple[str, Pledge, ChargeResult | None]:
-        return _charge_one(pledge, store=store, payments=payments, now=now, before_outcome=before_outcome)
+        return _charge_one(pledge, store=store, payments=payments, now=now, before_outcome=before_outcome,
+                           links=links)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for what, pledge, result in pool.map(one, todo):
@@ -124,7 +126,7 @@ def _cancel_unfunded(p: Pledge) -> Pledge | None:
 
 
 def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.datetime,
-                before_outcome) -> tuple[str, Pledge, ChargeResult | None]:
+                before_outcome, links=None) -> tuple[str, Pledge, ChargeResult | None]:
     current = pledge
     if current.charge_attempted_at is None:
         current = _mark(store, current, now)
@@ -147,12 +149,12 @@ def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.dat
     if result.outcome == "succeeded":
         decide = lambda p: p.replace(status=COLLECTED, payment_intent_id=result.payment_intent_id,  # noqa: E731
                                      failure_code=None) if p.status == PLEDGED else None
-        return ("charged" if _write(store, current, decide, now) else "already"), current, result
+        return ("charged" if _write(store, current, decide, now, links) else "already"), current, result
     if result.outcome == "failed":
         decide = lambda p: p.replace(status=PAYMENT_FAILED, failure_code=result.failure_code,  # noqa: E731
                                      payment_intent_id=result.payment_intent_id or p.payment_intent_id,
                                      fix_deadline=now + FIX_WINDOW) if p.status == PLEDGED else None
-        return ("failed" if _write(store, current, decide, now) else "already"), current, result
+        return ("failed" if _write(store, current, decide, now, links) else "already"), current, result
     return "retry", current, result  # processing: Stripe decides later; a rerun reads the answer
 
 
@@ -175,7 +177,7 @@ def _mark(store: Store, pledge: Pledge, now: dt.datetime) -> Pledge | None:
     return None
 
 
-def _write(store: Store, pledge: Pledge, decide, now: dt.datetime) -> bool:
+def _write(store: Store, pledge: Pledge, decide, now: dt.datetime, links=None) -> bool:
     """Apply ``decide`` with retries on version conflicts; True if it changed the pledge."""
     current = pledge
     for _ in range(8):
@@ -183,7 +185,7 @@ def _write(store: Store, pledge: Pledge, decide, now: dt.datetime) -> bool:
         if after is None:
             return False
         try:
-            store.apply(events.change(current, after, event_id=None, now=now))
+            store.apply(events.change(current, after, event_id=None, now=now, links=links))
             return True
         except Conflict:
             current = store.get_pledge(pledge.id)
@@ -193,7 +195,7 @@ def _write(store: Store, pledge: Pledge, decide, now: dt.datetime) -> bool:
 
 
 def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Payments | None,
-               now: dt.datetime, workers: int = 4) -> list[Summary]:
+               now: dt.datetime, workers: int = 4, links=None) -> list[Summary]:
     """The scheduled run: every ended all-or-nothing campaign with something left to do."""
     out = []
     for campaign in sorted(campaigns, key=lambda c: c.slug):
@@ -202,5 +204,5 @@ def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Paym
         ledger = store.pledges(campaign.slug)
         if any(p.status == PLEDGED or (p.status == PAYMENT_FAILED and p.fix_deadline and now >= p.fix_deadline)
                for p in ledger):
-            out.append(settle(campaign, store=store, payments=payments, now=now, workers=workers))
+            out.append(settle(campaign, store=store, payments=payments, now=now, workers=workers, links=links))
     return out

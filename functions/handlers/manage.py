@@ -113,7 +113,8 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
             else:
                 return show(pledge, campaign, runtime, token, t["error"], 400)
             try:
-                runtime.store.apply(events.change(pledge, after, event_id=None, now=now, limit=limit))
+                runtime.store.apply(events.change(pledge, after, event_id=None, now=now, limit=limit,
+                                                  links=runtime.links))
                 break
             except Conflict:
                 pledge = runtime.store.get_pledge(pledge.id)

@@ -17,7 +17,8 @@ log = logging.getLogger("cagnotte.settle")
 def handler(event: dict | None = None, context=None) -> dict:
     runtime = current()
     summaries = settle_due(list(runtime.catalog.campaigns.values()), store=runtime.store,
-                           payments=runtime.payments, now=runtime.now())
+                           payments=runtime.payments, now=runtime.now(), links=runtime.links)
+    runtime.send_due_mail()
     report = [{"campaign": s.campaign, "outcome": s.outcome, "charged": s.charged, "failed": s.failed,
                "cancelled": s.cancelled, "dropped": s.dropped, "retry": s.retry} for s in summaries]
     for line in report:

@@ -39,6 +39,8 @@ def route(request: http.Request) -> dict:
         event = json.loads(request.body)
     except ValueError:
         raise Invalid("the body is not JSON") from None
-    result = flows.apply_event(event, store=runtime.store, now=runtime.now())
+    result = flows.apply_event(event, store=runtime.store, now=runtime.now(), links=runtime.links)
+    if result == "applied":
+        runtime.send_due_mail()
     log.info("event %s %s: %s", event.get("id"), event.get("type"), result)
     return http.respond(200, {"received": True, "result": result})

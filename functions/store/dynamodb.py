@@ -80,6 +80,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.core.events import Change
+from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
 
@@ -160,6 +161,9 @@ class DynamoDBStore:
                                           "ExpressionAttributeValues": {":id": _s(after.id)}})
                 if kind in old:
                     add("old lookup", "Delete", {"Key": _key(f"{kind}#{old[kind]}", kind)})
+        for mail in change.mails:
+            # Unconditional: a row id names one transition, which the pledge's version lets happen once.
+            add("mail", "Put", {"Item": _mail_item(mail)})
         campaign = f"CAMPAIGN#{after.campaign}"
         for claim in change.claims:
             roles.append(f"claim {claim.reward}")
@@ -272,6 +276,37 @@ class DynamoDBStore:
             campaign = owner["campaign"]["S"]
         item = self._get(f"CAMPAIGN#{campaign}", f"REF#{code}") or {}
         return Referral(code=code, campaign=campaign, pledges=_int(item, "pledges"), raised=_int(item, "raised"))
+
+    # -- mail ---------------------------------------------------------------------------
+    def queue_mail(self, mail: Mail) -> bool:
+        """Queue a message not tied to a pledge change; False if that id was queued before."""
+        reasons = self._transact([{"Put": self._new(_mail_item(mail))}])
+        return reasons is None
+
+    def get_mail(self, mail_id: str) -> Mail | None:
+        item = self._get(f"MAIL#{mail_id}", "MAIL")
+        return mail_from(json.loads(item["data"]["S"])) if item else None
+
+    def due_mails(self, now: dt.datetime, limit: int = 50) -> list[Mail]:
+        """Rows to send (the queue is the sparse index entries under ``campaign = MAILQ``)."""
+        items = self._query(IndexName=INDEX, KeyConditionExpression="#c = :q", ExpressionAttributeNames={"#c": "campaign"},
+                            ExpressionAttributeValues={":q": _s(MAIL_QUEUE)}, Limit=limit * 4)
+        out = []
+        for item in items:
+            mail = mail_from(json.loads(item["data"]["S"]))
+            if mail.status == DUE or (mail.status == SENDING and mail.lease_until and mail.lease_until <= now):
+                out.append(mail)
+            if len(out) >= limit:
+                break
+        return out
+
+    def save_mail(self, before: Mail, after: Mail) -> bool:
+        """Replace a row if it is still ``before`` (same status and attempts): claim or finish it."""
+        reasons = self._transact([{"Put": {
+            "TableName": self.table, "Item": _mail_item(after),
+            "ConditionExpression": "#s = :s AND #a = :a", "ExpressionAttributeNames": {"#s": "status", "#a": "attempts"},
+            "ExpressionAttributeValues": {":s": _s(before.status), ":a": _n(before.attempts)}}}])
+        return reasons is None
 
     def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
         items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :ref)", ConsistentRead=True,
@@ -433,6 +468,18 @@ def _n(value: int) -> dict:
 
 def _int(item: dict, name: str) -> int:
     return int(item[name]["N"]) if name in item else 0
+
+
+MAIL_QUEUE = "MAILQ"  # never a campaign slug (slugs are lower case): the queue shares the by_campaign index
+
+
+def _mail_item(mail: Mail) -> dict:
+    item = {**_key(f"MAIL#{mail.id}", "MAIL"), "status": _s(mail.status), "attempts": _n(mail.attempts),
+            "data": _s(json.dumps(mail_record(mail), sort_keys=True, separators=(",", ":")))}
+    if mail.status in (DUE, SENDING):
+        stamp = mail.created_at.isoformat() if mail.created_at else ""
+        item["campaign"], item["created"] = _s(MAIL_QUEUE), _s(f"{stamp}#{mail.id}")
+    return item
 
 
 def _load(item: dict) -> Pledge:

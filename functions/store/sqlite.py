@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from functions.core.events import Change
+from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
 
@@ -58,6 +59,16 @@ MIGRATIONS = (
     ALTER TABLE counters ADD COLUMN collected INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE pledges ADD COLUMN payment_intent_id TEXT;
     CREATE UNIQUE INDEX pledges_payment_intent ON pledges (payment_intent_id);
+    """,
+    """
+    CREATE TABLE mails (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX mails_due ON mails (due_at) WHERE due_at IS NOT NULL;
     """,
 )
 
@@ -184,6 +195,8 @@ class SQLiteStore:
                     (claim.delta, after.campaign, claim.reward, claim.limit, claim.delta, claim.limit))
                 if cursor.rowcount != 1:
                     raise SoldOut(f"reward '{claim.reward}' of '{after.campaign}' is sold out")
+            for mail in change.mails:
+                _queue(db, mail)
             if change.touches_counters:
                 stamp = after.updated_at.isoformat()
                 db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at)"
@@ -251,6 +264,54 @@ class SQLiteStore:
         pledges, raised = row if row else (0, 0)
         return Referral(code=code, campaign=campaign, pledges=pledges, raised=raised)
 
+    # -- mail -------------------------------------------------------------------------
+    def queue_mail(self, mail: Mail) -> bool:
+        """Queue a message not tied to a pledge change; False if that id was queued before."""
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                queued = _queue(db, mail)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return queued
+
+    def get_mail(self, mail_id: str) -> Mail | None:
+        row = self._db().execute("SELECT data FROM mails WHERE id = ?", (mail_id,)).fetchone()
+        return mail_from(json.loads(row[0])) if row else None
+
+    def due_mails(self, now: dt.datetime, limit: int = 50) -> list[Mail]:
+        """Rows to send: due, or claimed by a sender whose lease ran out."""
+        rows = self._db().execute("SELECT data FROM mails WHERE due_at IS NOT NULL ORDER BY due_at LIMIT ?",
+                                  (limit * 4,))
+        out = []
+        for (data,) in rows:
+            mail = mail_from(json.loads(data))
+            if mail.status == DUE or (mail.status == SENDING and mail.lease_until and mail.lease_until <= now):
+                out.append(mail)
+            if len(out) >= limit:
+                break
+        return out
+
+    def save_mail(self, before: Mail, after: Mail) -> bool:
+        """Replace a row if it is still ``before`` (same status and attempts): claim or finish it."""
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = db.execute(
+                    "UPDATE mails SET status = ?, attempts = ?, due_at = ?, data = ?"
+                    " WHERE id = ? AND status = ? AND attempts = ?",
+                    (after.status, after.attempts, _due_key(after), _mail_json(after), before.id, before.status,
+                     before.attempts))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return cursor.rowcount == 1
+
     def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
         rows = self._db().execute("SELECT code, pledges, raised FROM referrals WHERE campaign = ? AND pledges > 0"
                                   " ORDER BY raised DESC, pledges DESC, code LIMIT ?", (campaign, limit))
@@ -284,6 +345,24 @@ class SQLiteStore:
         rows = self._db().execute("SELECT data FROM pledges WHERE campaign = ? ORDER BY created_at, id",
                                   (campaign,))
         return [_load(data) for (data,) in rows]
+
+
+def _queue(db: sqlite3.Connection, mail: Mail) -> bool:
+    cursor = db.execute("INSERT INTO mails (id, status, attempts, due_at, data) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (id) DO NOTHING",
+                        (mail.id, mail.status, mail.attempts, _due_key(mail), _mail_json(mail)))
+    return cursor.rowcount == 1
+
+
+def _due_key(mail: Mail) -> str | None:
+    """Sort key of a row still to send (None once sent or given up)."""
+    if mail.status not in (DUE, SENDING):
+        return None
+    return f"{mail.created_at.isoformat() if mail.created_at else ''}#{mail.id}"
+
+
+def _mail_json(mail: Mail) -> str:
+    return json.dumps(mail_record(mail), sort_keys=True, separators=(",", ":"))
 
 
 def _dump(pledge: Pledge) -> str:

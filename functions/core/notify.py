@@ -1,0 +1,97 @@
+"""Which e-mail a pledge's change calls for (pure): decided with the change, written with it.
+
+:func:`mails_for` looks at a pledge before and after a change and returns the
+:class:`~functions.core.mail.Mail` rows to queue in the same transaction. Row
+ids are ``<kind>:<pledge id>`` for what a pledge receives once (a confirmation,
+a receipt…) and ``<kind>:<pledge id>:<version>`` for what may repeat (each
+change), so no replay can queue a message twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from . import tokens
+from .catalog import Catalog
+from .mail import ONCE, Mail
+from .pledge import CANCELLED, COLLECTED, PAID, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute links a message carries (signed where they grant access)."""
+
+    catalog: Catalog
+    api_base: str  # e.g. https://fund.example.org/api
+    secret: str | None  # CAGNOTTE_SECRET; without it no private link can be made
+
+    def manage(self, pledge: Pledge) -> str:
+        return f"{self.api_base}/manage/{tokens.make('manage', pledge.id, self.secret)}" if self.secret else ""
+
+    def fix(self, pledge: Pledge) -> str:
+        return f"{self.api_base}/fix/{tokens.make('fix', pledge.id, self.secret)}" if self.secret else ""
+
+    def referral(self, pledge: Pledge) -> str:
+        campaign = self.catalog.campaigns.get(pledge.campaign)
+        return f"{campaign.url}?ref={pledge.ref_code}" if campaign else ""
+
+
+def _kind(before: Pledge, after: Pledge) -> str | None:
+    if before.status == after.status:
+        if after.status == PLEDGED and (before.reward, before.amount) != (after.reward, after.amount):
+            return "changed"
+        return None
+    if after.status in (PLEDGED, PAID) and before.status not in (PLEDGED, PAID, COLLECTED):
+        return "confirmation"
+    if after.status == COLLECTED and before.status == PLEDGED:
+        return "receipt"
+    if after.status == COLLECTED and before.status == PAYMENT_FAILED:
+        return "receipt"
+    if after.status == PAYMENT_FAILED:
+        return "payment_failed"
+    if after.status == CANCELLED:
+        return "unfunded" if after.cancel_reason == UNFUNDED else "cancelled"
+    return None
+
+
+def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.datetime) -> tuple[Mail, ...]:
+    """The messages this change calls for (none without an address or links)."""
+    if links is None or not after.email:
+        return ()
+    kind = _kind(before, after)
+    if kind is None:
+        return ()
+    campaign = links.catalog.campaigns.get(after.campaign)
+    if campaign is None:
+        return ()
+    receipt_id = f"{kind}:{after.id}:{after.fix_attempts}" if kind == "receipt" and before.status == PAYMENT_FAILED \
+        else None
+    mail_id = receipt_id or (f"{kind}:{after.id}" if kind in ONCE else f"{kind}:{after.id}:{after.version}")
+    values = {
+        "pledge_id": after.id,
+        "amount_minor": str(after.amount - after.refunded),
+        "currency": after.currency,
+        "reward_id": after.reward or "",
+        "manage_url": links.manage(after),
+        "referral_url": links.referral(after),
+        "funding": campaign.funding,
+    }
+    if kind == "payment_failed" and after.fix_deadline:
+        values["fix_url"] = links.fix(after)
+        values["fix_deadline"] = after.fix_deadline.date().isoformat()
+    return (Mail(id=mail_id, kind=kind, campaign=after.campaign, lang=campaign.language, to=after.email,
+                 values=values, pledge_id=after.id, created_at=now),)
+
+
+def fix_reminder(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
+    """The one reminder before a failed payment's 7-day window closes."""
+    campaign = links.catalog.campaigns.get(pledge.campaign)
+    if pledge.status != PAYMENT_FAILED or not pledge.email or not pledge.fix_deadline or campaign is None:
+        return None
+    return Mail(id=f"fix_reminder:{pledge.id}", kind="fix_reminder", campaign=pledge.campaign,
+                lang=campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
+                values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount - pledge.refunded),
+                        "currency": pledge.currency, "reward_id": pledge.reward or "", "fix_url": links.fix(pledge),
+                        "fix_deadline": pledge.fix_deadline.date().isoformat(), "manage_url": links.manage(pledge),
+                        "funding": campaign.funding, "referral_url": links.referral(pledge)})
