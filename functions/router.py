@@ -15,6 +15,7 @@ ROUTES = (
     ("/referrals/", "functions.handlers.referrals"),
     ("/manage/", "functions.handlers.manage"),
     ("/fix/", "functions.handlers.manage"),
+    ("/reminders", "functions.handlers.reminders"),
 )
 
 

@@ -166,3 +166,30 @@ def referral_view(code: str, *, campaign: str | None, catalog: Catalog, store: S
     if found is None or found.campaign not in catalog.campaigns:
         raise NotFound(f"no referral code '{code}'")
     return stats.referral(found, catalog.campaigns[found.campaign])
+
+
+FIX_REMINDER_BEFORE = dt.timedelta(days=2)
+
+
+def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datetime) -> int:
+    """What the clock decides: launch messages for campaigns now open, and the one reminder
+    before a failed payment's window closes. Idempotent (row ids are fixed)."""
+    from . import notify, reminders
+
+    if links is None or not links.secret:
+        return 0
+    queued = 0
+    for campaign in catalog.campaigns.values():
+        if campaign.starts is not None and campaign.starts <= now < campaign.ends:
+            for reminder in store.reminders(campaign.slug):
+                if reminder.status == reminders.CONFIRMED:
+                    queued += store.queue_mail(reminders.launch_mail(reminder, campaign, links.api_base,
+                                                                     links.secret, now))
+        if campaign.funding == "all_or_nothing" and now >= campaign.ends:
+            for pledge in store.pledges(campaign.slug):
+                if pledge.status == "payment_failed" and pledge.fix_deadline and \
+                        pledge.fix_deadline - FIX_REMINDER_BEFORE <= now < pledge.fix_deadline:
+                    mail = notify.fix_reminder(pledge, links, now)
+                    if mail is not None:
+                        queued += store.queue_mail(mail)
+    return queued

@@ -33,3 +33,22 @@ def check(purpose: str, token: str, secret: str) -> str | None:
 def _signature(purpose: str, pledge_id: str, secret: str) -> str:
     digest = hmac.new(secret.encode(), f"cagnotte:{purpose}:{pledge_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+_SUBJECT = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}:[a-f0-9]{20}$")
+
+
+def make_for(purpose: str, subject: str, secret: str) -> str:
+    """A token for something other than a pledge: ``campaign:reminder-id`` (URL-safe)."""
+    return f"{subject.replace(':', '.')}.{_signature(purpose, subject, secret)}"
+
+
+def check_for(purpose: str, token: str, secret: str) -> str | None:
+    """The subject a genuine :func:`make_for` token names, or None."""
+    head, _, signature = token.rpartition(".")
+    subject = head.replace(".", ":", 1)
+    if not _SUBJECT.match(subject) or not signature:
+        return None
+    if not hmac.compare_digest(signature.encode(), _signature(purpose, subject, secret).encode()):
+        return None
+    return subject

@@ -124,6 +124,7 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
         return show(pledge, campaign, runtime, token, f"{t['error']}: {t['sold_out']}", 409)
     except ApiError as error:
         return show(pledge, campaign, runtime, token, f"{t['error']}: {error.message}", error.status)
+    runtime.send_due_mail()
     return show(runtime.store.get_pledge(pledge.id), campaign, runtime, token, done)
 
 

@@ -1,4 +1,5 @@
-"""The scheduled settlement (EventBridge, a few times a day): ``cagnotte settle`` for every
+"""The scheduled run (EventBridge, every few minutes): queued mail sent, launch and
+fix-your-payment reminders queued, and ``cagnotte settle`` for every
 ended all-or-nothing campaign with pledges left to charge or failed payments whose
 7-day window has closed. Resumable: a run cut short by Lambda's time limit is
 finished by the next one, charging nobody twice.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from functions.core.flows import queue_scheduled_mail
 from functions.core.settle import settle_due
+from functions.core.errors import Unavailable
 from functions.runtime import current
 
 log = logging.getLogger("cagnotte.settle")
@@ -16,9 +19,14 @@ log = logging.getLogger("cagnotte.settle")
 
 def handler(event: dict | None = None, context=None) -> dict:
     runtime = current()
+    try:
+        payments = runtime.payments
+    except Unavailable:
+        payments = None  # nothing can be charged; settle says so if a campaign needs it
     summaries = settle_due(list(runtime.catalog.campaigns.values()), store=runtime.store,
-                           payments=runtime.payments, now=runtime.now(), links=runtime.links)
-    runtime.send_due_mail()
+                           payments=payments, now=runtime.now(), links=runtime.links)
+    queue_scheduled_mail(catalog=runtime.catalog, store=runtime.store, links=runtime.links, now=runtime.now())
+    runtime.send_due_mail(limit=500)
     report = [{"campaign": s.campaign, "outcome": s.outcome, "charged": s.charged, "failed": s.failed,
                "cancelled": s.cancelled, "dropped": s.dropped, "retry": s.retry} for s in summaries]
     for line in report:

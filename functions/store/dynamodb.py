@@ -82,6 +82,7 @@ from botocore.exceptions import ClientError
 from functions.core.events import Change
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
+from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
 
 INDEX = "by_campaign"
@@ -221,7 +222,7 @@ class DynamoDBStore:
             ExpressionAttributeValues={":pk": _s(partition)})]
         ops = [{"Put": {"TableName": self.table, "Item": item}} for item in wanted]
         ops += [{"Delete": {"TableName": self.table, "Key": _key(partition, sk)}}
-                for sk in existing if sk not in keep]
+                for sk in existing if sk not in keep and sk.startswith(("COUNTERS", "CLAIM#", "DAY#", "REF#"))]
         for start in range(0, len(ops), MAX_ITEMS):
             if self._transact(ops[start:start + MAX_ITEMS]) is not None:
                 raise AssertionError("an unconditional write failed a condition")
@@ -307,6 +308,39 @@ class DynamoDBStore:
             "ConditionExpression": "#s = :s AND #a = :a", "ExpressionAttributeNames": {"#s": "status", "#a": "attempts"},
             "ExpressionAttributeValues": {":s": _s(before.status), ":a": _n(before.attempts)}}}])
         return reasons is None
+
+    # -- launch reminders and suppressed addresses ----------------------------------------
+    def add_reminder(self, reminder: Reminder) -> Reminder:
+        """Store a sign-up unless that address already signed up; the stored one."""
+        self._transact([{"Put": self._new(_reminder_item(reminder))}])
+        return self.get_reminder(reminder.campaign, reminder.id)
+
+    def get_reminder(self, campaign: str, reminder_id: str) -> Reminder | None:
+        item = self._get(f"CAMPAIGN#{campaign}", f"REMIND#{reminder_id}")
+        return reminder_from(json.loads(item["data"]["S"])) if item else None
+
+    def save_reminder(self, reminder: Reminder) -> None:
+        self._transact([{"Put": {"TableName": self.table, "Item": _reminder_item(reminder),
+                                 "ConditionExpression": "attribute_exists(pk)"}}])
+
+    def delete_reminder(self, campaign: str, reminder_id: str) -> bool:
+        reasons = self._transact([{"Delete": {"TableName": self.table,
+                                              "Key": _key(f"CAMPAIGN#{campaign}", f"REMIND#{reminder_id}"),
+                                              "ConditionExpression": "attribute_exists(pk)"}}])
+        return reasons is None
+
+    def reminders(self, campaign: str) -> list[Reminder]:
+        items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :r)", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": _s(f"CAMPAIGN#{campaign}"), ":r": _s("REMIND#")})
+        found = [reminder_from(json.loads(item["data"]["S"])) for item in items]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    def suppress(self, address_hash: str, reason: str, now: dt.datetime) -> None:
+        self._transact([{"Put": {"TableName": self.table, "Item": {
+            **_key(f"SUPPRESSED#{address_hash}", "SUPPRESSED"), "reason": _s(reason), "at": _s(now.isoformat())}}}])
+
+    def is_suppressed(self, address_hash: str) -> bool:
+        return self._get(f"SUPPRESSED#{address_hash}", "SUPPRESSED") is not None
 
     def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
         items = self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :ref)", ConsistentRead=True,
@@ -480,6 +514,11 @@ def _mail_item(mail: Mail) -> dict:
         stamp = mail.created_at.isoformat() if mail.created_at else ""
         item["campaign"], item["created"] = _s(MAIL_QUEUE), _s(f"{stamp}#{mail.id}")
     return item
+
+
+def _reminder_item(reminder: Reminder) -> dict:
+    return {**_key(f"CAMPAIGN#{reminder.campaign}", f"REMIND#{reminder.id}"),
+            "data": _s(json.dumps(reminder_record(reminder), sort_keys=True, separators=(",", ":")))}
 
 
 def _load(item: dict) -> Pledge:

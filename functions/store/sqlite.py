@@ -17,6 +17,7 @@ from pathlib import Path
 from functions.core.events import Change
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
+from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
 
 # Each entry takes the schema from its index to the next; never edit a shipped one.
@@ -69,6 +70,8 @@ MIGRATIONS = (
         data TEXT NOT NULL
     );
     CREATE INDEX mails_due ON mails (due_at) WHERE due_at IS NOT NULL;
+    CREATE TABLE reminders (campaign TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (campaign, id));
+    CREATE TABLE suppressed (address_hash TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL);
     """,
 )
 
@@ -312,6 +315,43 @@ class SQLiteStore:
                 raise
             return cursor.rowcount == 1
 
+    # -- launch reminders and suppressed addresses ----------------------------------------
+    def add_reminder(self, reminder: Reminder) -> Reminder:
+        """Store a sign-up unless that address already signed up; the stored one."""
+        with self._write:
+            db = self._db()
+            db.execute("INSERT INTO reminders VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       (reminder.campaign, reminder.id, _reminder_json(reminder)))
+        return self.get_reminder(reminder.campaign, reminder.id)
+
+    def get_reminder(self, campaign: str, reminder_id: str) -> Reminder | None:
+        row = self._db().execute("SELECT data FROM reminders WHERE campaign = ? AND id = ?",
+                                 (campaign, reminder_id)).fetchone()
+        return _reminder(row[0]) if row else None
+
+    def save_reminder(self, reminder: Reminder) -> None:
+        with self._write:
+            self._db().execute("UPDATE reminders SET data = ? WHERE campaign = ? AND id = ?",
+                               (_reminder_json(reminder), reminder.campaign, reminder.id))
+
+    def delete_reminder(self, campaign: str, reminder_id: str) -> bool:
+        with self._write:
+            cursor = self._db().execute("DELETE FROM reminders WHERE campaign = ? AND id = ?", (campaign, reminder_id))
+        return cursor.rowcount == 1
+
+    def reminders(self, campaign: str) -> list[Reminder]:
+        rows = self._db().execute("SELECT data FROM reminders WHERE campaign = ? ORDER BY id", (campaign,))
+        return sorted((_reminder(data) for (data,) in rows), key=lambda r: (r.created_at, r.id))
+
+    def suppress(self, address_hash: str, reason: str, now: dt.datetime) -> None:
+        with self._write:
+            self._db().execute("INSERT INTO suppressed VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                               (address_hash, reason, now.isoformat()))
+
+    def is_suppressed(self, address_hash: str) -> bool:
+        return self._db().execute("SELECT 1 FROM suppressed WHERE address_hash = ?",
+                                  (address_hash,)).fetchone() is not None
+
     def top_referrals(self, campaign: str, limit: int) -> list[Referral]:
         rows = self._db().execute("SELECT code, pledges, raised FROM referrals WHERE campaign = ? AND pledges > 0"
                                   " ORDER BY raised DESC, pledges DESC, code LIMIT ?", (campaign, limit))
@@ -363,6 +403,14 @@ def _due_key(mail: Mail) -> str | None:
 
 def _mail_json(mail: Mail) -> str:
     return json.dumps(mail_record(mail), sort_keys=True, separators=(",", ":"))
+
+
+def _reminder_json(reminder: Reminder) -> str:
+    return json.dumps(reminder_record(reminder), sort_keys=True, separators=(",", ":"))
+
+
+def _reminder(data: str) -> Reminder:
+    return reminder_from(json.loads(data))
 
 
 def _dump(pledge: Pledge) -> str:

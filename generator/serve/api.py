@@ -50,7 +50,10 @@ class Api:
         self.runtime = Runtime(catalog_path=out / "catalog.json", store_url=store, stripe_key=self.stripe_key,
                                webhook_secret=secret, secret=env.get("CAGNOTTE_SECRET") or local_secret(root), stripe_api_base=env.get("STRIPE_API_BASE") or None,
                                origin=origin, payments_factory=(lambda: self.local) if self.local else None,
-                               clock=now_from_environment)
+                               clock=now_from_environment,
+                               mail_url=env.get("CAGNOTTE_MAIL") or f"outbox:///{(root / '.cagnotte' / 'outbox').resolve()}",
+                               mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
+                               ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None)
         install(self.runtime)
         self._stop = threading.Event()
 
@@ -114,9 +117,7 @@ class Api:
 
     # -- expiry ------------------------------------------------------------------------------
     def start_sweeper(self) -> None:
-        """Expire abandoned local sessions (Stripe does it after ``expires_at``)."""
-        if not self.local:
-            return
+        """Every 30 s: expire abandoned local sessions (Stripe does it after ``expires_at``) and send mail."""
 
         def sweep() -> None:
             while not self._stop.wait(SWEEP_SECONDS):
@@ -125,10 +126,20 @@ class Api:
         threading.Thread(target=sweep, daemon=True, name="checkout-expiry").start()
 
     def sweep(self) -> int:
+        """Expire abandoned local sessions, queue what the clock decides, send queued mail."""
+        from functions.core.flows import queue_scheduled_mail
+
         count = 0
-        for event in self.local.expire_due(self.runtime.now()):
-            self.deliver(event)
-            count += 1
+        if self.local:
+            for event in self.local.expire_due(self.runtime.now()):
+                self.deliver(event)
+                count += 1
+        try:
+            queue_scheduled_mail(catalog=self.runtime.catalog, store=self.runtime.store, links=self.runtime.links,
+                                 now=self.runtime.now())
+        except Exception as error:  # the site may not be built yet; the next sweep tries again
+            log(f"mail sweep: {error}")
+        self.runtime.send_due_mail()
         return count
 
     def close(self) -> None:

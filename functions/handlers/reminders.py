@@ -1,0 +1,78 @@
+"""Launch reminders: ``POST /api/reminders`` (the "Notify me" form), its confirm link, and the
+unsubscribe link (also one-click, RFC 8058, for ``List-Unsubscribe-Post``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html import escape
+
+from functions import http, pages
+from functions.core import reminders, tokens
+from functions.core.errors import MethodNotAllowed, NotFound, Unavailable
+from functions.runtime import current
+
+LINK = re.compile(r"^/(?:api/)?reminders/(confirm|unsubscribe)/([A-Za-z0-9_.-]{1,200})$")
+
+
+def handler(event: dict, context=None) -> dict:
+    return http.guarded(route, event)
+
+
+def route(request: http.Request) -> dict:
+    path = request.path.rstrip("/")
+    runtime = current()
+    if path in ("/api/reminders", "/reminders"):
+        if request.method != "POST":
+            raise MethodNotAllowed("use POST to sign up")
+        return sign_up(request, runtime)
+    match = LINK.match(path)
+    if not match:
+        raise NotFound(f"no route {request.path}")
+    if not runtime.secret:
+        raise Unavailable("reminder links are not configured (CAGNOTTE_SECRET)")
+    action, token = match.groups()
+    subject = tokens.check_for("remind-confirm" if action == "confirm" else "unsubscribe", token, runtime.secret)
+    if subject is None:
+        raise NotFound("this link is not valid")
+    slug, reminder_id = subject.split(":", 1)
+    campaign = runtime.catalog.campaigns.get(slug)
+    lang = campaign.language if campaign else "en"
+    t = pages.texts(lang)
+    if action == "confirm":
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowed("open the link")
+        found = runtime.store.get_reminder(slug, reminder_id)
+        if found is None:
+            raise NotFound("this reminder no longer exists")
+        if found.status != reminders.CONFIRMED:
+            runtime.store.save_reminder(dataclasses.replace(found, status=reminders.CONFIRMED,
+                                                            confirmed_at=runtime.now()))
+        return pages.page(200, lang, t["remind_confirmed"], f"<p>{escape(t['remind_confirmed'])}</p>")
+    if request.method == "POST":  # one click from the mail client, or the button below
+        runtime.store.delete_reminder(slug, reminder_id)
+        return pages.page(200, lang, t["unsubscribed"], f"<p>{escape(t['unsubscribed'])}</p>")
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed("open the link")
+    # A GET changes nothing (mail scanners follow links): the page asks for one click.
+    return pages.page(200, lang, t["unsubscribe_button"],
+                      f'<form method="post"><button type="submit">{escape(t["unsubscribe_button"])}</button></form>')
+
+
+def sign_up(request: http.Request, runtime) -> dict:
+    fields = request.fields()
+    slug = str(fields.get("campaign") or "")
+    now = runtime.now()
+    reminder = reminders.sign_up(runtime.catalog.campaigns.get(slug), slug, fields.get("email"), now)
+    if not runtime.secret:
+        raise Unavailable("reminders are not configured (CAGNOTTE_SECRET)")
+    stored = runtime.store.add_reminder(reminder)
+    campaign = runtime.catalog.campaigns[slug]
+    if stored.status != reminders.CONFIRMED:
+        runtime.store.queue_mail(reminders.confirm_mail(stored, campaign, runtime.api_base, runtime.secret, now))
+        runtime.send_due_mail()
+    if request.is_form:
+        t = pages.texts(campaign.language)
+        return pages.page(202, campaign.language, t["remind_sent"], f"<p>{escape(t['remind_sent'])}</p>")
+    return http.respond(202, {"campaign": slug, "status": "check your inbox"})
