@@ -140,6 +140,9 @@ class _OneAtATime:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == SES_SENT_PATH:
+            with self.lock:
+                return _ses_sent(start_response)
         with self.lock:
             result = self.app(environ, start_response)
             try:
@@ -147,6 +150,26 @@ class _OneAtATime:
             finally:
                 if hasattr(result, "close"):
                     result.close()
+
+
+SES_SENT_PATH = "/_test/ses/sent"  # what SES "sent", for tests to inspect (moto keeps it in memory only)
+
+
+def _ses_sent(start_response):
+    import json
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses import ses_backends
+
+    sent = []
+    for region, backend in ses_backends[DEFAULT_ACCOUNT_ID].items():
+        for message in backend.sent_messages:
+            sent.append({"region": region, "id": message.id, "source": getattr(message, "source", None),
+                         "destinations": getattr(message, "destinations", None),
+                         "raw": getattr(message, "raw_data", None)})
+    body = json.dumps(sent).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _snapshot_each_table_once() -> None:

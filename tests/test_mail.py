@@ -1,0 +1,205 @@
+"""E-mail: queued exactly once with the change that causes it, sent once, retried, never duplicated;
+launch reminders with double opt-in; the SES adapter against moto's server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from email import policy
+
+import pytest
+
+from functions.core.mail import Mail, MailError, Message
+from functions.core.sending import send_due
+from functions.mailers.outbox import Outbox
+from test_api import NOW, SECRET, api, catalog_path, store_url  # noqa: F401 - fixtures
+
+BEFORE_LAUNCH = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.timezone.utc)  # premier-album opens on 1 November
+
+
+def plain(mail: Mail) -> Message:
+    """A stand-in renderer (the real templates are tested in test_mail_templates.py)."""
+    return Message(to=mail.to, subject=f"{mail.kind} {mail.campaign}", text=json.dumps(mail.values, sort_keys=True),
+                   html="<p>" + mail.kind + "</p>", headers={"X-Cagnotte-Kind": mail.kind})
+
+
+@pytest.fixture
+def mailbox(api, tmp_path):  # noqa: F811
+    api.runtime.secret = "site-secret"
+    outbox = Outbox(tmp_path / "outbox", sender="Cagnotte <fund@example.org>")
+    api.runtime._mailer = outbox
+    api.runtime.mail_templates = lambda: None  # handlers leave mail queued; the test sends it
+    return api, outbox
+
+
+def sent(outbox: Outbox) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted(outbox.folder.glob("*.eml"))] if outbox.folder.exists() else []
+
+
+def test_a_confirmation_is_queued_once_however_often_the_webhook_arrives(mailbox):
+    api, outbox = mailbox
+    opened = api.pledge(campaign="premier-album", reward="vinyl")
+    event = api.complete(opened["checkout_url"], email="ana@example.org")
+    # the same event delivered 12 times, 6 at once
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: api.webhook(event)[2]["result"], range(12)))
+    assert results.count("applied") == 1
+    store = api.runtime.store
+    row = store.get_mail(f"confirmation:{opened['pledge_id']}")
+    assert (row.kind, row.to, row.lang, row.status) == ("confirmation", "ana@example.org", "fr", "due")
+    assert row.values["amount_minor"] == "3750" and row.values["manage_url"].startswith("http://127.0.0.1:8000/api/manage/")
+    assert row.values["referral_url"].endswith(f"/campaigns/premier-album/?ref={api.call('GET', '/api/pledges/' + api.session_of(opened['checkout_url']))[2]['ref_code']}")
+    # two senders at once: one message
+    barrier = threading.Barrier(2)
+
+    def drain(_):
+        barrier.wait()
+        return send_due(store, outbox, plain, NOW).sent
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert sum(pool.map(drain, range(2))) == 1
+    assert send_due(store, outbox, plain, NOW).sent == 0
+    messages = sent(outbox)
+    assert [m["To"] for m in messages] == ["ana@example.org"]
+    assert messages[0]["From"] == "Cagnotte <fund@example.org>"
+    assert store.get_mail(row.id).to == ""  # the address is forgotten once sent
+
+
+def test_a_failed_send_is_retried_and_never_duplicated(mailbox):
+    api, outbox = mailbox
+    opened = api.pledge(campaign="premier-album", amount="20")
+    api.webhook(api.complete(opened["checkout_url"], email="b@example.org"))
+
+    class Flaky:
+        calls = 0
+
+        def send(self, message):
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise MailError("SES throttled")
+            return outbox.send(message)
+
+    store = api.runtime.store
+    first = send_due(store, Flaky(), plain, NOW)
+    assert (first.sent, first.retry) == (0, 1)
+    assert sent(outbox) == []
+    second = send_due(store, Flaky(), plain, NOW)
+    assert second.sent == 1
+    assert send_due(store, Flaky(), plain, NOW).sent == 0
+    assert len(sent(outbox)) == 1
+
+
+def test_each_change_of_a_pledge_has_its_message(mailbox):
+    api, outbox = mailbox
+    from functions.core import tokens
+
+    opened = api.pledge(campaign="premier-album", reward="vinyl")
+    api.webhook(api.complete(opened["checkout_url"], email="c@example.org"))
+    manage = f"/api/manage/{tokens.make('manage', opened['pledge_id'], 'site-secret')}"
+    api.call("POST", manage, {"action": "change", "reward": "digital"}, content_type="application/x-www-form-urlencoded")
+    api.call("POST", manage, {"action": "change", "reward": "vinyl"}, content_type="application/x-www-form-urlencoded")
+    api.call("POST", manage, {"action": "cancel"}, content_type="application/x-www-form-urlencoded")
+    send_due(api.runtime.store, outbox, plain, NOW)
+    kinds = sorted(m["X-Cagnotte-Kind"] for m in sent(outbox))
+    assert kinds == ["cancelled", "changed", "changed", "confirmation"]
+
+
+def test_no_address_no_message_and_no_leak(mailbox):
+    api, outbox = mailbox
+    opened = api.pledge(campaign="premier-album", amount="20")
+    event = api.complete(opened["checkout_url"], email="secret.person@example.org")
+    api.webhook(event)
+    stats = json.dumps(api.stats("premier-album"))
+    view = json.dumps(api.call("GET", f"/api/pledges/{api.session_of(opened['checkout_url'])}")[2])
+    assert "secret.person" not in stats + view
+
+
+# -- launch reminders ---------------------------------------------------------------------------
+
+def test_launch_reminder_double_opt_in_launch_and_unsubscribe(mailbox):
+    api, outbox = mailbox
+    from functions.core.flows import queue_scheduled_mail
+
+    api.runtime.clock = lambda: BEFORE_LAUNCH
+    status, _, body = api.call("POST", "/api/reminders", {"campaign": "premier-album", "email": "d@example.org"})
+    assert status == 202 and "d@example.org" not in json.dumps(body)
+    # signing up again sends no second confirmation
+    assert api.call("POST", "/api/reminders", {"campaign": "premier-album", "email": "D@example.org "})[0] == 202
+    send_due(api.runtime.store, outbox, plain, BEFORE_LAUNCH)
+    [confirm] = sent(outbox)
+    assert confirm["X-Cagnotte-Kind"] == "reminder_confirm"
+    values = json.loads(confirm.get_body(("plain",)).get_content())
+    confirm_path = values["confirm_url"].replace("http://127.0.0.1:8000", "")
+    # not confirmed yet: the launch sends nothing
+    launch = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    assert queue_scheduled_mail(catalog=api.runtime.catalog, store=api.runtime.store, links=api.runtime.links,
+                                now=launch) == 0
+    status, _, page = api.call("GET", confirm_path)
+    assert status == 200 and "confirm" in page.lower()
+    forged = confirm_path[:-2] + ("AA" if not confirm_path.endswith("AA") else "BB")
+    assert api.call("GET", forged)[0] == 404
+    # the campaign opens: one launch message, however often the clock looks
+    for _ in range(3):
+        queue_scheduled_mail(catalog=api.runtime.catalog, store=api.runtime.store, links=api.runtime.links,
+                             now=launch)
+    send_due(api.runtime.store, outbox, plain, launch)
+    launches = [m for m in sent(outbox) if m["X-Cagnotte-Kind"] == "launch"]
+    assert len(launches) == 1
+    unsubscribe = json.loads(launches[0].get_body(("plain",)).get_content())["unsubscribe_url"]
+    path = unsubscribe.replace("http://127.0.0.1:8000", "")
+    assert api.call("GET", path)[0] == 200  # a GET (a mail scanner) changes nothing
+    assert len(api.runtime.store.reminders("premier-album")) == 1
+    assert api.call("POST", path, b"List-Unsubscribe=One-Click",
+                    content_type="application/x-www-form-urlencoded")[0] == 200
+    assert api.runtime.store.reminders("premier-album") == []
+
+
+@pytest.mark.parametrize("fields, status", [
+    ({"campaign": "premier-album", "email": "not an address"}, 400),
+    ({"campaign": "premier-album", "email": "a@b"}, 400),
+    ({"campaign": "premier-album"}, 400),
+    ({"campaign": "nope", "email": "e@example.org"}, 404),
+])
+def test_bad_sign_ups_store_nothing(mailbox, fields, status):
+    api, outbox = mailbox
+    api.runtime.clock = lambda: BEFORE_LAUNCH
+    got, _, body = api.call("POST", "/api/reminders", fields)
+    assert got == status
+    assert "e@example.org" not in json.dumps(body) and "not an address" not in json.dumps(body)
+    assert api.runtime.store.reminders("premier-album") == []
+
+
+def test_a_live_campaign_needs_no_reminder(mailbox):
+    api, outbox = mailbox
+    status, _, body = api.call("POST", "/api/reminders", {"campaign": "premier-album", "email": "f@example.org"})
+    assert (status, body["error"]["code"]) == (409, "already_live")
+
+
+# -- SES ----------------------------------------------------------------------------------------
+
+def test_the_ses_adapter_sends_the_raw_message_to_ses(moto_server):
+    import boto3
+
+    from functions.mailers.ses import SES
+
+    boto3.client("sesv2").create_email_identity(EmailIdentity="fund@example.org")
+    ses = SES(sender="Cagnotte <fund@example.org>")
+    message = Message(to="backer@example.org", subject="Votre contribution", text="Merci !",
+                      html="<p>Merci !</p>", headers={"List-Unsubscribe": "<https://fund.example.org/u/x>",
+                                                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    message_id = ses.send(message)
+    with urllib.request.urlopen(moto_server + "/_test/ses/sent", timeout=10) as response:
+        received = [m for m in json.load(response) if m["id"] == message_id]
+    assert len(received) == 1
+    raw = email.message_from_string(received[0]["raw"], policy=policy.default)
+    assert (raw["To"], raw["Subject"], raw["List-Unsubscribe-Post"]) == (
+        "backer@example.org", "Votre contribution", "List-Unsubscribe=One-Click")
+    assert raw.get_body(("plain",)).get_content().strip() == "Merci !"
+    assert raw.get_body(("html",)).get_content().strip() == "<p>Merci !</p>"
+    with pytest.raises(MailError):
+        SES(sender="Nobody <nobody@unverified.example>").send(message)
