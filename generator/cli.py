@@ -154,3 +154,15 @@ def reconcile(root: Path, slug: str, fix: bool) -> None:
     from generator.ledger import run_reconcile
 
     sys.exit(run_reconcile(root, slug, fix))
+
+
+@main.command()
+@click.argument("slug", required=False)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--erase", metavar="ADDRESS", help="Remove this e-mail address from every reminder list.")
+@click.pass_obj
+def reminders(root: Path, slug: str | None, fmt: str, erase: str | None) -> None:
+    """Export a campaign's launch-reminder list, or erase an address from all of them."""
+    from generator.ledger import run_reminders
+
+    click.echo(run_reminders(root, slug, fmt, erase), nl=False)

@@ -164,3 +164,36 @@ def run_reconcile(root: Path, slug: str, fix: bool) -> int:
         return 1
     finally:
         store.close()
+
+
+def run_reminders(root: Path, slug: str | None, fmt: str, erase: str | None) -> str:
+    """Export a campaign's launch-reminder list, or erase one address from every list."""
+    import csv
+    import io
+    import json
+
+    from functions.core.reminders import reminder_id
+
+    catalog = catalog_of(root)
+    store = open_store(root)
+    try:
+        if erase:
+            rid = reminder_id(erase)
+            gone = [c for c in sorted(catalog.campaigns) if store.delete_reminder(c, rid)]
+            return (f"erased from {len(gone)} list(s): {', '.join(gone)}\n" if gone
+                    else "that address is on no reminder list\n")
+        if slug is None:
+            raise LedgerError("name a campaign (cagnotte reminders SLUG) or --erase ADDRESS")
+        campaign_of(catalog, slug)
+        rows = [{"email": r.email, "status": r.status, "created_at": r.created_at.isoformat(),
+                 "confirmed_at": r.confirmed_at.isoformat() if r.confirmed_at else ""}
+                for r in store.reminders(slug)]
+    finally:
+        store.close()
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["email", "status", "created_at", "confirmed_at"], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

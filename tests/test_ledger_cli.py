@@ -156,3 +156,25 @@ def test_reconcile_finds_and_fixes_corrupted_counters(creator, store_url):
     stats = json.loads(router.dispatch(http.event_from("GET", "/api/campaigns/premier-album/stats", {}, b""))["body"])
     assert (stats["raised"], stats["backers"], stats["rewards"][1]["claimed"]) == (4950, 2, 1)
     assert runtime.store.referral("newsletter", "premier-album").raised == 3750
+
+
+def test_reminder_lists_are_exported_and_an_address_erased(creator):
+    pledge, run, runtime, stripe = creator
+    import dataclasses
+
+    from functions.core import reminders
+
+    before = dt.datetime(2026, 10, 20, tzinfo=dt.timezone.utc)
+    campaign = runtime.catalog.campaigns["premier-album"]
+    for address in ("g@example.org", "h@example.org"):
+        runtime.store.add_reminder(reminders.sign_up(campaign, "premier-album", address, before))
+    stored = runtime.store.get_reminder("premier-album", reminders.reminder_id("h@example.org"))
+    runtime.store.save_reminder(dataclasses.replace(stored, status="confirmed", confirmed_at=before))
+    listed = run("reminders", "premier-album", at=before)
+    rows = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert sorted((r["email"], r["status"]) for r in rows) == [("g@example.org", "pending"),
+                                                               ("h@example.org", "confirmed")]
+    erased = run("reminders", "--erase", "H@example.org", at=before)
+    assert erased.stdout == "erased from 1 list(s): premier-album\n"
+    assert [r.email for r in runtime.store.reminders("premier-album")] == ["g@example.org"]
+    assert run("reminders", "--erase", "nobody@example.org", at=before).stdout == "that address is on no reminder list\n"
