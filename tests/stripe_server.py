@@ -226,7 +226,7 @@ class StripeServer:
 
     def complete(self, session_id: str, *, email: str = "backer@example.org", name: str = "A Backer",
                  country: str = "FR", payment_status: str | None = None, async_payment: bool = False,
-                 card: str = "visa") -> dict:
+                 card: str = "visa", expires: tuple[int, int] = (12, 2034)) -> dict:
         """The backer finishes Checkout: the session completes; returns ``checkout.session.completed``.
 
         Payment mode is ``paid`` with a succeeded PaymentIntent (``unpaid`` and
@@ -253,7 +253,7 @@ class StripeServer:
                 session["payment_status"] = payment_status or ("unpaid" if async_payment else "paid")
                 session["payment_intent"] = self._checkout_intent(session)
             else:
-                session["setup_intent"] = self._save_card(session, email, name, card)
+                session["setup_intent"] = self._save_card(session, email, name, card, expires)
                 session["payment_status"] = payment_status or "no_payment_required"
             return self._event("checkout.session.completed", session)
 
@@ -346,13 +346,15 @@ class StripeServer:
         )
         return pi
 
-    def _save_card(self, session: dict, email: str, name: str, card: str) -> str:
+    def _save_card(self, session: dict, email: str, name: str, card: str,
+                   expires: tuple[int, int] = (12, 2034)) -> str:
         pm = self._id("pm_")
         self.payment_methods[pm] = {
             "id": pm, "object": "payment_method", "livemode": False, "created": self.now(), "type": "card",
             "customer": session["customer"],  # attached: it can be charged off-session later
             "billing_details": {"email": email, "name": name, "address": session["customer_details"]["address"]},
-            "card": {"brand": "visa", "last4": CARDS[card][0], "exp_month": 12, "exp_year": 2034, "country": "FR"},
+            "card": {"brand": "visa", "last4": CARDS[card][0], "exp_month": expires[0], "exp_year": expires[1],
+                     "country": "FR"},
             "metadata": {},
         }
         self._cards[pm] = card

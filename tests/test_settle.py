@@ -290,3 +290,25 @@ def test_the_manage_page_links_a_failed_payment_to_its_fix(world):
     status, _, page = world.call("GET", f"/api/manage/{tokens.make('manage', failed, 'manage-secret')}")
     assert status == 200
     assert re.search(r'href="[^"]*/api/fix/' + re.escape(failed), page)
+
+
+def test_a_week_before_the_deadline_backers_with_expiring_cards_are_warned(world):
+    from functions.core.flows import queue_scheduled_mail
+
+    world.runtime.secret = "manage-secret"
+    ok = world.pledge("100")
+    opened = world.call("POST", "/api/pledges", json.dumps({"campaign": "premier-album", "amount": "50"}).encode(),
+                        {"Content-Type": "application/json"})
+    session = json.loads(opened[2])["checkout_url"].rsplit("/", 1)[1]
+    world.deliver(world.stripe.complete(session, expires=(11, 2026)))
+    expiring = world.store.pledge_by_session(session)
+    links = world.runtime.links
+    assert queue_scheduled_mail(catalog=world.runtime.catalog, store=world.store, links=links,
+                                now=NOW, payments=world.payments) == 0  # three weeks before: not yet
+    week_before = dt.datetime(2026, 12, 9, 12, 0, tzinfo=dt.timezone.utc)
+    world.now = week_before
+    for _ in range(2):
+        queue_scheduled_mail(catalog=world.runtime.catalog, store=world.store, links=links, now=week_before,
+                             payments=world.payments)
+    assert world.store.get_mail(f"card_expiring:{expiring.id}").values["card_expires"] == "2026-11"
+    assert world.store.get_mail(f"card_expiring:{ok}") is None

@@ -171,7 +171,11 @@ def referral_view(code: str, *, campaign: str | None, catalog: Catalog, store: S
 FIX_REMINDER_BEFORE = dt.timedelta(days=2)
 
 
-def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datetime) -> int:
+CARD_WARNING_BEFORE = dt.timedelta(days=7)
+
+
+def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datetime,
+                         payments: Payments | None = None) -> int:
     """What the clock decides: launch messages for campaigns now open, and the one reminder
     before a failed payment's window closes. Idempotent (row ids are fixed)."""
     from . import notify, reminders
@@ -185,6 +189,19 @@ def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datet
                 if reminder.status == reminders.CONFIRMED:
                     queued += store.queue_mail(reminders.launch_mail(reminder, campaign, links.api_base,
                                                                      links.secret, now))
+        if payments is not None and campaign.funding == "all_or_nothing" and \
+                campaign.ends - CARD_WARNING_BEFORE <= now < campaign.ends:
+            for pledge in store.pledges(campaign.slug):
+                if pledge.status != "pledged" or not pledge.customer_id or not pledge.email or \
+                        store.get_mail(f"card_expiring:{pledge.id}") is not None:
+                    continue
+                try:
+                    expires = payments.card_expiry(pledge.customer_id, pledge.setup_intent_id)
+                except PaymentsError:
+                    continue  # the next run asks again
+                mail = notify.card_expiring(pledge, links, expires, now) if expires else None
+                if mail is not None:
+                    queued += store.queue_mail(mail)
         if campaign.funding == "all_or_nothing" and now >= campaign.ends:
             for pledge in store.pledges(campaign.slug):
                 if pledge.status == "payment_failed" and pledge.fix_deadline and \

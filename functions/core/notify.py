@@ -95,3 +95,19 @@ def fix_reminder(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
                         "currency": pledge.currency, "reward_id": pledge.reward or "", "fix_url": links.fix(pledge),
                         "fix_deadline": pledge.fix_deadline.date().isoformat(), "manage_url": links.manage(pledge),
                         "funding": campaign.funding, "referral_url": links.referral(pledge)})
+
+
+def card_expiring(pledge: Pledge, links: Links, expires: tuple[int, int], now: dt.datetime) -> Mail | None:
+    """A warning when the saved card expires before the deadline (it would be declined)."""
+    campaign = links.catalog.campaigns.get(pledge.campaign)
+    if campaign is None or not pledge.email:
+        return None
+    month, year = expires
+    if (year, month) >= (campaign.ends.year, campaign.ends.month):
+        return None  # a card is valid to the end of its expiry month
+    return Mail(id=f"card_expiring:{pledge.id}", kind="card_expiring", campaign=pledge.campaign,
+                lang=campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
+                values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount), "currency": pledge.currency,
+                        "reward_id": pledge.reward or "", "manage_url": links.manage(pledge),
+                        "referral_url": links.referral(pledge), "funding": campaign.funding,
+                        "card_expires": f"{year:04d}-{month:02d}"})

@@ -123,6 +123,10 @@ class Payments(Protocol):
         """The settlement PaymentIntent already made for a pledge, if any (Stripe's search)."""
         ...
 
+    def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
+        """(month, year) the saved card expires (to warn its backer before the deadline)."""
+        ...
+
 
 # -- storage ----------------------------------------------------------------------
 

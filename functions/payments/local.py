@@ -88,6 +88,9 @@ class LocalCheckout:
     def find_charge(self, pledge_id: str) -> ChargeResult | None:
         return None
 
+    def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
+        return None  # the test checkout saves no real card
+
     def url(self, session_id: str) -> str:
         return f"{self.origin}{CHECKOUT_PATH}{session_id}"
 

@@ -118,6 +118,22 @@ class StripePayments:
         intent = settlement(list(found.data))
         return None if intent is None else intent_result(intent)
 
+    def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
+        """(month, year) the saved card expires, or None (no card, or not a card)."""
+        request = ChargeRequest(pledge_id="pl_expiry", campaign="", amount=0, currency="EUR",
+                                customer_id=customer_id, setup_intent_id=setup_intent_id)
+        try:
+            method_id = self._payment_method(request)
+            if not method_id:
+                return None
+            method = self._call(lambda: self._api.payment_methods.retrieve(method_id))
+        except stripe.StripeError as exc:
+            raise PaymentsError(self._describe(exc)) from None
+        card = method.get("card") if hasattr(method, "get") else None
+        if not card:
+            return None
+        return int(card["exp_month"]), int(card["exp_year"])
+
     def _payment_method(self, request: ChargeRequest) -> str | None:
         if request.payment_method_id:
             return request.payment_method_id
