@@ -3,6 +3,11 @@
 This is the edge where ``os.environ`` is read (DESIGN §7). Everything is built
 lazily, so the stats function never imports ``stripe`` and a cold start only
 pays for what its route uses.
+
+Secrets: ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` and ``CAGNOTTE_SECRET`` are
+read from the environment, or, on AWS, from the SSM Parameter Store SecureString
+parameter that ``<NAME>_PARAM`` names (template.yaml sets those): one
+``GetParameters`` call when the process's runtime is built, so once per cold start.
 """
 
 from __future__ import annotations
@@ -50,11 +55,12 @@ class Runtime:
     def from_environment(cls) -> "Runtime":
         env = os.environ
         default_catalog = Path(__file__).resolve().parent / FILENAME  # shipped beside the code by the deploy
+        secrets = environment_secrets(env)
         return cls(catalog_path=Path(env.get("CAGNOTTE_CATALOG") or default_catalog),
                    store_url=env.get("CAGNOTTE_STORE") or None,
-                   stripe_key=env.get("STRIPE_SECRET_KEY") or None,
-                   webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
-                   secret=env.get("CAGNOTTE_SECRET") or None,
+                   stripe_key=secrets["STRIPE_SECRET_KEY"],
+                   webhook_secret=secrets["STRIPE_WEBHOOK_SECRET"],
+                   secret=secrets["CAGNOTTE_SECRET"],
                    mail_url=env.get("CAGNOTTE_MAIL") or None, mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
                    ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None,
                    stripe_api_base=env.get("STRIPE_API_BASE") or None)
@@ -158,6 +164,34 @@ class Runtime:
                     else:
                         raise Unavailable("payments are not configured (STRIPE_SECRET_KEY is not set)")
         return self._payments
+
+
+SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "CAGNOTTE_SECRET")
+
+
+def environment_secrets(env) -> dict[str, str | None]:
+    """Each secret from its variable, else from the Parameter Store parameter ``<NAME>_PARAM`` names."""
+    values = {name: env.get(name) or None for name in SECRETS}
+    wanted = {name: env[f"{name}_PARAM"] for name in SECRETS if values[name] is None and env.get(f"{name}_PARAM")}
+    if wanted:
+        found = read_parameters(sorted(set(wanted.values())))
+        values.update({name: found[parameter] for name, parameter in wanted.items()})
+    return values
+
+
+def read_parameters(names: list[str]) -> dict[str, str]:
+    """SecureString parameters, decrypted, in one call (boto3 imported only here)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = boto3.client("ssm").get_parameters(Names=names, WithDecryption=True)
+    except (BotoCoreError, ClientError) as error:
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        raise Unavailable(f"the secrets could not be read from Parameter Store ({code})") from None
+    if answer.get("InvalidParameters"):
+        raise Unavailable(f"Parameter Store has no parameter {', '.join(sorted(answer['InvalidParameters']))}")
+    return {p["Name"]: p["Value"] for p in answer["Parameters"]}
 
 
 _current: Runtime | None = None
