@@ -41,6 +41,7 @@ class Runtime:
     origin: str | None = None  # serve's own address: pages are linked there, not at base_url
     clock: Callable[[], dt.datetime] = utcnow
     payments_factory: Callable[[], Payments] | None = None
+    private_path: Path | None = None  # CAGNOTTE_PRIVATE: the build's private.json (creators' digest addresses)
     mail_url: str | None = None  # CAGNOTTE_MAIL: outbox:///path (default) or ses
     mail_from: str | None = None  # CAGNOTTE_MAIL_FROM
     ses_configuration_set: str | None = None
@@ -61,6 +62,8 @@ class Runtime:
                    stripe_key=secrets["STRIPE_SECRET_KEY"],
                    webhook_secret=secrets["STRIPE_WEBHOOK_SECRET"],
                    secret=secrets["CAGNOTTE_SECRET"],
+                   private_path=Path(env["CAGNOTTE_PRIVATE"]) if env.get("CAGNOTTE_PRIVATE")
+                   else Path(__file__).resolve().parent / "private.json",
                    mail_url=env.get("CAGNOTTE_MAIL") or None, mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
                    ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None,
                    stripe_api_base=env.get("STRIPE_API_BASE") or None)
@@ -98,6 +101,18 @@ class Runtime:
             return None
         base = f"{self.origin}/api" if self.origin else catalog.api
         return Links(catalog=catalog, api_base=base, secret=self.secret)
+
+    @property
+    def creators(self) -> dict[str, str]:
+        """Campaign → the creator's digest address (empty when none is configured)."""
+        import json
+
+        if self.private_path is None:
+            return {}
+        try:
+            return json.loads(self.private_path.read_text(encoding="utf-8")).get("creators", {})
+        except (OSError, ValueError):
+            return {}
 
     @property
     def mailer(self):

@@ -180,6 +180,7 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress)
         timings.mark("load")
         report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings)
+        write_private(root, site)
         start, end = site.window()
         state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total)
         timings.mark("save")
@@ -191,6 +192,32 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         state.close()
         if gc_was_enabled:
             gc.enable()
+
+
+PRIVATE = Path(".cagnotte") / "private.json"
+
+
+def write_private(root: Path, site) -> None:
+    """What the functions need but the public site must not show (creators' digest addresses).
+
+    Kept outside the output (``.cagnotte/private.json``); the deploy ships it
+    with the functions, never to the bucket.
+    """
+    import json
+
+    creators = {e.slug: site.campaigns[e.language][e.slug].creator.email for e in site.entries
+                if site.campaigns[e.language][e.slug].creator.email}
+    data = (json.dumps({"format": 1, "creators": dict(sorted(creators.items()))}, sort_keys=True) + "\n").encode()
+    path = root / PRIVATE
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -203,3 +203,37 @@ def test_the_ses_adapter_sends_the_raw_message_to_ses(moto_server):
     assert raw.get_body(("html",)).get_content().strip() == "<p>Merci !</p>"
     with pytest.raises(MailError):
         SES(sender="Nobody <nobody@unverified.example>").send(message)
+
+
+def test_the_creator_gets_one_digest_a_day_with_milestones(mailbox):
+    api, outbox = mailbox
+    from functions.core.flows import queue_scheduled_mail
+
+    opened = api.pledge(campaign="tokyo-zine", amount="500000")  # 55% of the 900,000 yen goal
+    api.webhook(api.complete(opened["checkout_url"]))
+    next_day = NOW + dt.timedelta(days=1)
+    creators = {"tokyo-zine": "aiko@example.org"}
+    for _ in range(3):
+        queue_scheduled_mail(catalog=api.runtime.catalog, store=api.runtime.store, links=api.runtime.links,
+                             now=next_day, creators=creators)
+    row = api.runtime.store.get_mail("digest:tokyo-zine:2026-11-26")
+    assert (row.to, row.values["new_pledges"], row.values["raised_minor"], row.values["milestones"]) == (
+        "aiko@example.org", "1", "500000", "first_backer,half")
+    # a day without pledges: no digest
+    queue_scheduled_mail(catalog=api.runtime.catalog, store=api.runtime.store, links=api.runtime.links,
+                         now=next_day + dt.timedelta(days=1), creators=creators)
+    assert api.runtime.store.get_mail("digest:tokyo-zine:2026-11-27") is None
+
+
+def test_the_creator_address_stays_out_of_the_public_site(site):
+    from generator.build import build
+
+    index = site / "content" / "campaigns" / "tokyo-zine" / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        'creator: { name: "Aiko & Tom" }', 'creator: { name: "Aiko & Tom", email: "aiko@example.org" }'),
+        encoding="utf-8")
+    build(site, now=NOW)
+    private = json.loads((site / ".cagnotte" / "private.json").read_text())
+    assert private["creators"] == {"tokyo-zine": "aiko@example.org"}
+    leaked = [p for p in (site / "_site").rglob("*") if p.is_file() and b"aiko@example.org" in p.read_bytes()]
+    assert leaked == []

@@ -175,7 +175,7 @@ CARD_WARNING_BEFORE = dt.timedelta(days=7)
 
 
 def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datetime,
-                         payments: Payments | None = None) -> int:
+                         payments: Payments | None = None, creators: dict[str, str] | None = None) -> int:
     """What the clock decides: launch messages for campaigns now open, and the one reminder
     before a failed payment's window closes. Idempotent (row ids are fixed)."""
     from . import notify, reminders
@@ -183,7 +183,14 @@ def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datet
     if links is None or not links.secret:
         return 0
     queued = 0
+    yesterday = (now.astimezone(dt.timezone.utc) - dt.timedelta(days=1)).date()
     for campaign in catalog.campaigns.values():
+        address = (creators or {}).get(campaign.slug)
+        if address and (campaign.starts is None or campaign.starts.date() <= yesterday) and \
+                yesterday <= campaign.ends.astimezone(dt.timezone.utc).date():
+            mail = notify.digest(campaign, address, store.counters(campaign.slug), yesterday, now)
+            if mail is not None:
+                queued += store.queue_mail(mail)
         if campaign.starts is not None and campaign.starts <= now < campaign.ends:
             for reminder in store.reminders(campaign.slug):
                 if reminder.status == reminders.CONFIRMED:

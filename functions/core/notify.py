@@ -111,3 +111,29 @@ def card_expiring(pledge: Pledge, links: Links, expires: tuple[int, int], now: d
                         "reward_id": pledge.reward or "", "manage_url": links.manage(pledge),
                         "referral_url": links.referral(pledge), "funding": campaign.funding,
                         "card_expires": f"{year:04d}-{month:02d}"})
+
+
+def digest(campaign, email: str, counters, day: dt.date, now: dt.datetime) -> Mail | None:
+    """The creator's daily digest for ``day`` (UTC): new pledges and the milestones crossed.
+
+    None when nothing happened that day. One per campaign and day (the row id).
+    """
+    key = day.isoformat()
+    added = counters.days.get(key)
+    if not added or added == (0, 0):
+        return None
+    before_raised = sum(r for d, (r, _) in counters.days.items() if d < key)
+    before_backers = sum(b for d, (_, b) in counters.days.items() if d < key)
+    raised, backers = before_raised + added[0], before_backers + added[1]
+    milestones = []
+    if before_backers == 0 < backers:
+        milestones.append("first_backer")
+    for share, name in ((50, "half"), (100, "goal")):
+        line = campaign.goal * share // 100
+        if before_raised < line <= raised:
+            milestones.append(name)
+    return Mail(id=f"digest:{campaign.slug}:{key}", kind="digest", campaign=campaign.slug, lang=campaign.language,
+                to=email, created_at=now,
+                values={"day": key, "new_pledges": str(max(added[1], 0)), "raised_minor": str(raised),
+                        "backers": str(backers), "currency": campaign.currency, "goal_minor": str(campaign.goal),
+                        "milestones": ",".join(milestones), "funding": campaign.funding})

@@ -26,7 +26,7 @@ def handler(event: dict | None = None, context=None) -> dict:
     summaries = settle_due(list(runtime.catalog.campaigns.values()), store=runtime.store,
                            payments=payments, now=runtime.now(), links=runtime.links)
     queue_scheduled_mail(catalog=runtime.catalog, store=runtime.store, links=runtime.links, now=runtime.now(),
-                         payments=payments)
+                         payments=payments, creators=runtime.creators)
     runtime.send_due_mail(limit=500)
     report = [{"campaign": s.campaign, "outcome": s.outcome, "charged": s.charged, "failed": s.failed,
                "cancelled": s.cancelled, "dropped": s.dropped, "retry": s.retry} for s in summaries]

@@ -20,7 +20,7 @@ from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Re
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-2"
+VERSION = "docs-3"
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -255,8 +255,13 @@ def _creator(f: Fields, required: bool) -> Creator | None:
     c = f.mapping("creator", required=required)
     if c is None:
         return None
-    c.allow(("name", "bio", "url"))
-    return Creator(name=c.text("name", required=True, one_line=True), bio=c.text("bio"), url=c.url("url"))
+    c.allow(("name", "bio", "url", "email"))
+    email = c.text("email", one_line=True) or None
+    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        c.error(c.at("email"), f"'creator.email' must be an e-mail address, not '{email}'")
+        email = None
+    return Creator(name=c.text("name", required=True, one_line=True), bio=c.text("bio"), url=c.url("url"),
+                   email=email)
 
 
 def _image(f: Fields) -> str | None:

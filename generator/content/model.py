@@ -20,6 +20,7 @@ class Creator:
     name: str
     bio: str = ""
     url: str | None = None
+    email: str | None = None  # private: the daily digest's address, never rendered in a page
 
 
 @dataclass(frozen=True)

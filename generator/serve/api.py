@@ -50,7 +50,7 @@ class Api:
         self.runtime = Runtime(catalog_path=out / "catalog.json", store_url=store, stripe_key=self.stripe_key,
                                webhook_secret=secret, secret=env.get("CAGNOTTE_SECRET") or local_secret(root), stripe_api_base=env.get("STRIPE_API_BASE") or None,
                                origin=origin, payments_factory=(lambda: self.local) if self.local else None,
-                               clock=now_from_environment,
+                               clock=now_from_environment, private_path=root / ".cagnotte" / "private.json",
                                mail_url=env.get("CAGNOTTE_MAIL") or f"outbox:///{(root / '.cagnotte' / 'outbox').resolve()}",
                                mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
                                ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None)
@@ -136,7 +136,7 @@ class Api:
                 count += 1
         try:
             queue_scheduled_mail(catalog=self.runtime.catalog, store=self.runtime.store, links=self.runtime.links,
-                                 now=self.runtime.now())
+                                 now=self.runtime.now(), creators=self.runtime.creators)
         except Exception as error:  # the site may not be built yet; the next sweep tries again
             log(f"mail sweep: {error}")
         self.runtime.send_due_mail()
