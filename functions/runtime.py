@@ -149,8 +149,10 @@ class Runtime:
             if templates is None:
                 logging.getLogger("cagnotte.mail").warning("no mail.json beside the catalog: mail stays queued")
                 return None
+            from functions.core.reminders import address_hash
+
             return send_due(self.store, self.mailer, lambda mail: mailtext.render(mail, templates), self.now(),
-                            limit=limit)
+                            limit=limit, suppressed=lambda to: self.store.is_suppressed(address_hash(to)))
         except Exception:  # the queue keeps the rows: the next call or the schedule sends them
             logging.getLogger("cagnotte.mail").exception("sending queued mail failed")
             return None

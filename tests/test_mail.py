@@ -237,3 +237,31 @@ def test_the_creator_address_stays_out_of_the_public_site(site):
     assert private["creators"] == {"tokyo-zine": "aiko@example.org"}
     leaked = [p for p in (site / "_site").rglob("*") if p.is_file() and b"aiko@example.org" in p.read_bytes()]
     assert leaked == []
+
+
+def test_a_bounced_or_complaining_address_is_never_mailed_again(mailbox):
+    api, outbox = mailbox
+    from functions.core.reminders import address_hash
+    from functions.handlers import ses_events
+
+    def sns(notification):
+        return {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notification)}}]}
+
+    soft = {"eventType": "Bounce", "bounce": {"bounceType": "Transient",
+                                              "bouncedRecipients": [{"emailAddress": "soft@example.org"}]}}
+    hard = {"eventType": "Bounce", "bounce": {"bounceType": "Permanent",
+                                              "bouncedRecipients": [{"emailAddress": "Gone@example.org"}]}}
+    complaint = {"notificationType": "Complaint",
+                 "complaint": {"complainedRecipients": [{"emailAddress": "angry@example.org"}]}}
+    assert ses_events.handler(sns(soft)) == {"suppressed": 0}
+    assert ses_events.handler(sns(hard)) == {"suppressed": 1}
+    assert ses_events.handler(sns(complaint)) == {"suppressed": 1}
+    store = api.runtime.store
+    assert store.is_suppressed(address_hash("gone@example.org"))
+    assert not store.is_suppressed(address_hash("soft@example.org"))
+    opened = api.pledge(campaign="premier-album", amount="20")
+    api.webhook(api.complete(opened["checkout_url"], email="gone@example.org"))
+    tally = send_due(store, outbox, plain, NOW,
+                     suppressed=lambda to: store.is_suppressed(address_hash(to)))
+    assert (tally.sent, tally.failed) == (0, 1)
+    assert sent(outbox) == []
