@@ -1,5 +1,6 @@
-/* Cagnotte: carry ?ref= into pledge forms; show the pledge on the thanks page.
-   Plain JavaScript, no dependency; every page works without it. */
+/* Cagnotte: carry ?ref= into pledge forms; on the thanks page, show the pledge, the
+   backer's own share link (in the share links too) and what it has brought.
+   Plain JavaScript, no dependency (js/format.js on the thanks page); every page works without it. */
 (function () {
   "use strict";
   var CODE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -25,35 +26,42 @@
 
   var box = document.querySelector("[data-pledge]");
   var session = params.get("session_id");
-  if (!box || !session || !/^[A-Za-z0-9_]{1,255}$/.test(session) || !window.fetch) return;
+  var C = window.Cagnotte;  // js/format.js, loaded before this file on the thanks page
+  if (!box || !C || !session || !/^[A-Za-z0-9_]{1,255}$/.test(session) || !window.fetch) return;
 
-  function decimal(minor, digits) {
-    // Integer minor units to a decimal string ("1250", 2 → "12.50"): no float on the way.
-    var s = String(minor), sign = "";
-    if (s.charAt(0) === "-") { sign = "-"; s = s.slice(1); }
-    if (!digits) return sign + s;
-    while (s.length <= digits) s = "0" + s;
-    return sign + s.slice(0, -digits) + "." + s.slice(-digits);
+  // What the backer's own link has brought, refreshed while the page is visible.
+  function referrals(code) {
+    var total = box.querySelector("[data-referral-total]");
+    if (!total) return;
+    C.every(30000, function () {
+      return C.getJSON("/referrals/" + encodeURIComponent(code)).then(function (found) {
+        if (!found) return;
+        total.setAttribute("data-pledges", found.pledges);
+        total.setAttribute("data-raised", found.raised);
+        C.setText(total, found.pledges > 0
+          ? C.plural(total, "", found.pledges, { raised: C.money(found.raised, found.currency) })
+          : total.getAttribute("data-none"));
+        total.hidden = false;
+      });
+    });
   }
 
-  function money(minor, currency) {
-    var lang = document.documentElement.lang || "en";
-    try {
-      var format = new Intl.NumberFormat(lang, { style: "currency", currency: currency });
-      return format.format(decimal(minor, format.resolvedOptions().maximumFractionDigits));
-    } catch (e) {
-      return decimal(minor, 2) + " " + currency;
-    }
+  // The share links of the page carry the backer's link instead of the campaign's.
+  function personalise(url) {
+    var encoded = encodeURIComponent(url);
+    document.querySelectorAll("[data-share-links]").forEach(function (list) {
+      var old = list.getAttribute("data-share-url");
+      list.querySelectorAll("a[href]").forEach(function (a) {
+        a.href = a.getAttribute("href").split(old).join(encoded);
+      });
+      list.setAttribute("data-share-url", encoded);
+    });
   }
 
-  fetch(box.getAttribute("data-api") + "/pledges/" + encodeURIComponent(session), {
-    headers: { Accept: "application/json" }
-  }).then(function (response) {
-    return response.ok ? response.json() : null;
-  }).then(function (pledge) {
+  C.getJSON("/pledges/" + encodeURIComponent(session)).then(function (pledge) {
     if (!pledge) return;
     var facts = box.querySelector("[data-pledge-facts]");
-    facts.querySelector('[data-field="amount"]').textContent = money(pledge.amount, pledge.currency);
+    facts.querySelector('[data-field="amount"]').textContent = C.money(pledge.amount, pledge.currency);
     facts.querySelector('[data-field="status"]').textContent =
       box.getAttribute("data-status-" + pledge.status) || pledge.status;
     facts.hidden = false;
@@ -63,12 +71,19 @@
       manage.hidden = false;
     }
     var share = box.querySelector("[data-share]");
-    if (share && pledge.ref_code) {
+    if (share && pledge.ref_code && CODE.test(pledge.ref_code)) {
       var link = share.querySelector("a");
       var url = box.getAttribute("data-campaign-url") + "?ref=" + encodeURIComponent(pledge.ref_code);
       link.href = url;
       link.textContent = url;
+      var copy = share.querySelector("button[data-copy]");
+      if (copy) {
+        copy.setAttribute("data-copy", url);
+        copy.hidden = false;
+      }
       share.hidden = false;
+      personalise(url);
+      referrals(pledge.ref_code);
     }
   }).catch(function () { /* the page still says the pledge was received */ });
 })();
