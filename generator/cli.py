@@ -166,3 +166,38 @@ def reminders(root: Path, slug: str | None, fmt: str, erase: str | None) -> None
     from generator.ledger import run_reminders
 
     click.echo(run_reminders(root, slug, fmt, erase), nl=False)
+
+
+@main.command()
+@click.option("--stack", default="cagnotte", show_default=True, help="The CloudFormation stack's name.")
+@click.option("--dry-run", is_flag=True, help="Print what would change (stack, files, CDN) and change nothing.")
+@click.option("--site-only", is_flag=True,
+              help="Upload the site without touching the stack (refused when the catalog changed).")
+@click.option("--parameter", "-p", "parameters", multiple=True, metavar="KEY=VALUE",
+              help="A template parameter (DomainName, AlertEmail, …); kept for later deploys.")
+@click.option("--template", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Another SAM template (default: template.yaml beside site.yml, else cagnotte's).")
+@click.pass_obj
+def deploy(root: Path, stack: str, dry_run: bool, site_only: bool, parameters: tuple[str, ...],
+           template: Path | None) -> None:
+    """Deploy to AWS: the function package and template.yaml's stack, then the built site, then the CDN."""
+    from generator.config import load_config
+    from generator.deploy import DeployError, Options, deploy as run
+
+    values = {}
+    for item in parameters:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.ClickException(f"--parameter {item!r}: expected KEY=VALUE")
+        values[key] = value
+    try:
+        config = load_config(root)
+    except ContentError as error:
+        report_problems(root, error)
+        sys.exit(1)
+    options = Options(root=root, out=root / config.output, stack=stack, template=template, dry_run=dry_run,
+                      site_only=site_only, parameters=values)
+    try:
+        run(options, click.echo)
+    except DeployError as error:
+        raise click.ClickException(str(error))
