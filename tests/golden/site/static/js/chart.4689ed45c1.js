@@ -131,8 +131,10 @@
     var summary = figure.querySelector("[data-chart-summary]");
     var legend = figure.querySelector("[data-chart-legend]");
     var canvas = figure.querySelector("[data-chart-canvas]");
+    var method = section.querySelector("[data-chart-method]");
     var history = s.history || [];
     section.hidden = false;
+    if (method) method.hidden = true;
     if (!history.length) {
       canvas.hidden = true;
       legend.hidden = true;
@@ -153,6 +155,7 @@
     canvas.hidden = false;
     legend.hidden = false;
     legend.classList.toggle("no-trend", !guess);
+    if (method) method.hidden = !guess;
     draw(figure, s, points, start, now, ends, guess);
   }
 
