@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
-PARAMETERS = {"CodeBucket": "cagnotte-artifacts-123456789012-eu-west-3", "CodeKey": "cagnotte/functions-0123.zip",
+PARAMETERS = {"MailFrom": "hello@fund.example.org", "CodeBucket": "cagnotte-artifacts-123456789012-eu-west-3", "CodeKey": "cagnotte/functions-0123.zip",
               "CatalogDigest": "0" * 64, "ApiStyleHash": "'sha256-abc='"}
 
 
@@ -104,7 +104,8 @@ def test_functions_python_arm64_small_and_their_handlers_exist(cfn):
         assert callable(getattr(importlib.import_module(module), attr)), props["Handler"]
         handlers[name] = props["Handler"]
     assert sorted(handlers.values()) == sorted(f"functions.handlers.{m}.handler" for m in
-                                               ("pledges", "webhook", "stats", "referrals", "manage", "reminders", "settle"))
+                                               ("pledges", "webhook", "stats", "referrals", "manage", "reminders", "settle",
+                                                "ses_events"))
 
 
 def test_every_route_of_the_router_reaches_its_handler(cfn):
