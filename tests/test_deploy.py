@@ -105,6 +105,7 @@ def test_deploy_uploads_the_site_with_its_headers_then_nothing_then_only_changes
     assert first.exit_code == 0, first.output
     lines = first.stdout.splitlines()
     assert lines[0].startswith("function package: ") and " MB zipped" in lines[0]
+    assert lines[1] == f"account 123456789012, region us-east-1, stack {deployable.stack}"
     assert any(line.startswith(f"stack {deployable.stack}: update, ") for line in lines)
     built = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert f"site: {len(built)} files, {len(built)} to upload" in first.stdout

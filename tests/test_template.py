@@ -53,8 +53,11 @@ def test_cfn_lint_does_fail_a_broken_template():
     """The lint test can fail: a misspelt property is reported."""
     from cfnlint.api import ManualArgs, lint
 
-    broken = TEMPLATE.read_text(encoding="utf-8").replace("BillingMode: PAY_PER_REQUEST", "BillingMod: PAY_PER_REQUEST")
-    assert lint(broken, config=ManualArgs(regions=["us-east-1"]))
+    table = ("Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      {billing}: PAY_PER_REQUEST\n"
+             "      KeySchema: [{{AttributeName: pk, KeyType: HASH}}]\n"
+             "      AttributeDefinitions: [{{AttributeName: pk, AttributeType: S}}]\n")
+    assert lint(table.format(billing="BillingMode"), config=ManualArgs(regions=["us-east-1"])) == []
+    assert lint(table.format(billing="BillingMod"), config=ManualArgs(regions=["us-east-1"]))
 
 
 def test_the_table_is_exactly_the_one_the_store_creates(cfn):

@@ -110,12 +110,11 @@ def _deploy(options: Options, say: Callable[[str], None], session: Any) -> None:
         raise DeployError(f"{options.out} has no built site (catalog.json): run `cagnotte build` first")
     dry = "(dry run) " if options.dry_run else ""
 
+    account = session.client("sts").get_caller_identity()["Account"]  # fails fast without credentials
     package = None
     if not options.site_only:
         package = build_package(options.out, options.root / ".cagnotte" / "deploy" / "functions.zip")
         say(package.summary())
-
-    account = session.client("sts").get_caller_identity()["Account"]  # fails fast without credentials
     artifacts = ARTIFACTS.format(account=account, region=region)
     s3 = session.client("s3")
     stack = Stack(session.client("cloudformation"), options.stack, say, poll=options.poll)

@@ -20,6 +20,7 @@ catalog give the same bytes and hash: the stack sees no change and redeploys not
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata as metadata
 import io
@@ -94,11 +95,9 @@ def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None) -
         files[f"functions/{rel.as_posix()}"] = path.read_bytes()
     parts["functions"] = sum(len(b) for b in files.values())
 
-    distributions = []
     before = sum(len(b) for b in files.values())
-    for dist in _requirements(RUNTIME):
-        distributions.append(f"{dist.metadata['Name']} {dist.version}")
-        files.update(_distribution_files(dist))
+    distributions, dependency_files = _runtime_files()
+    files.update(dependency_files)
     parts[f"{' + '.join(RUNTIME)} and {len(distributions) - len(RUNTIME)} dependencies"] = \
         sum(len(b) for b in files.values()) - before
 
@@ -116,7 +115,17 @@ def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None) -
     dest.write_bytes(data)
     return Package(path=dest, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                    catalog_sha256=hashlib.sha256(catalog.read_bytes()).hexdigest(), parts=parts,
-                   distributions=distributions)
+                   distributions=list(distributions))
+
+
+@functools.lru_cache(maxsize=1)
+def _runtime_files() -> tuple[list[str], dict[str, bytes]]:
+    """The installed runtime dependencies' files (read once per process)."""
+    names, files = [], {}
+    for dist in _requirements(RUNTIME):
+        names.append(f"{dist.metadata['Name']} {dist.version}")
+        files.update(_distribution_files(dist))
+    return names, files
 
 
 def _requirements(names: tuple[str, ...]) -> list[metadata.Distribution]:
