@@ -103,3 +103,18 @@ print(json.dumps(out))
     assert out["unknown stats"] == [404, "not_found"]
     assert out["unsigned event"] == [400, "bad_signature"]
     assert out["stripe"] is True and out["boto3 loaded"] is False
+
+
+def test_private_data_goes_with_the_functions_only(tmp_path):
+    import json
+
+    from generator.deploy.package import build_package as make
+
+    site_out = tmp_path / "_site"
+    site_out.mkdir()
+    (site_out / "catalog.json").write_text('{"format":1,"base_url":"https://x","campaigns":{}}\n')
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps({"format": 1, "creators": {"a": "creator@example.org"}}))
+    built = make(site_out, tmp_path / "f.zip", compile_pyc=False, private=private)
+    assert json.loads(zipfile.ZipFile(built.path).read("functions/private.json"))["creators"] == {
+        "a": "creator@example.org"}

@@ -113,7 +113,8 @@ def _deploy(options: Options, say: Callable[[str], None], session: Any) -> None:
     account = session.client("sts").get_caller_identity()["Account"]  # fails fast without credentials
     package = None
     if not options.site_only:
-        package = build_package(options.out, options.root / ".cagnotte" / "deploy" / "functions.zip")
+        package = build_package(options.out, options.root / ".cagnotte" / "deploy" / "functions.zip",
+                                private=options.root / ".cagnotte" / "private.json")
         say(package.summary())
     artifacts = ARTIFACTS.format(account=account, region=region)
     s3 = session.client("s3")

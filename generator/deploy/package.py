@@ -77,8 +77,14 @@ def human(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None) -> Package:
-    """Write the zip to ``dest`` and describe it."""
+def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None,
+                  private: Path | None = None) -> Package:
+    """Write the zip to ``dest`` and describe it.
+
+    ``private`` is the build's ``.cagnotte/private.json`` (the creators' digest
+    addresses): shipped with the code as ``functions/private.json``, never to
+    the public bucket.
+    """
     catalog = site_out / SITE_FILES[0]
     if not catalog.is_file():
         raise PackageError(f"{catalog} is missing: run `cagnotte build` first")
@@ -90,7 +96,8 @@ def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None) -
     source = Path(functions.__file__).resolve().parent
     for path in sorted(source.rglob("*")):
         rel = path.relative_to(source)
-        if path.is_dir() or "__pycache__" in rel.parts or path.suffix == ".pyc" or rel.as_posix() in SITE_FILES:
+        if path.is_dir() or "__pycache__" in rel.parts or path.suffix == ".pyc" or \
+                rel.as_posix() in SITE_FILES + ("private.json",):
             continue
         files[f"functions/{rel.as_posix()}"] = path.read_bytes()
     parts["functions"] = sum(len(b) for b in files.values())
@@ -106,6 +113,10 @@ def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None) -
         if path.is_file():
             files[f"functions/{name}"] = path.read_bytes()
             parts[name] = path.stat().st_size
+
+    if private is not None and private.is_file():
+        files["functions/private.json"] = private.read_bytes()
+        parts["private.json"] = private.stat().st_size
 
     if compile_pyc:
         files.update(_compiled(files))
