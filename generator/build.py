@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from functions.core.catalog import FILENAME as CATALOG
+from functions.core.mailtext import FILENAME as MAIL
 from generator.config import SiteConfig, load_config
 from generator.content import loader
 from generator.content.documents import Context
@@ -228,6 +229,7 @@ def _iso(moment: dt.datetime) -> str:
 def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs: int,
            progress: bool, parsed: int, started: float, timings: Timings) -> BuildReport:
     from generator.catalog import make_catalog
+    from generator.mail import compile_mail
 
     pages = plan(site)
     timings.mark("plan")
@@ -246,8 +248,10 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
             copies[f"campaigns/{entry.slug}/{rel}"] = config.root / entry.folder / rel
             wanted[f"campaigns/{entry.slug}/{rel}"] = "copy:" + site.digests[f"{entry.folder}/{rel}"]
     timings.mark("fingerprint")
-    catalog = make_catalog(site).to_json().encode()
-    wanted[CATALOG] = "data:" + digest(catalog)
+    # What the functions read, side by side: the catalog and the compiled e-mail templates.
+    data = {CATALOG: make_catalog(site).to_json().encode(), MAIL: compile_mail(config, theme, site)}
+    for rel, content in data.items():
+        wanted[rel] = "data:" + digest(content)
     timings.mark("catalog")
     previous = state.outputs()
     report = BuildReport(rendered=0, reused=0, total=len(wanted), out=out, removed=0, parsed=parsed,
@@ -264,6 +268,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         for rel in copies:
             staging.claim(rel, str(copies[rel]))
         staging.claim(CATALOG, "the pledge catalog")
+        staging.claim(MAIL, "the e-mail templates")
         digests: dict[str, str] = {}
         todo: list[int] = []
 
@@ -284,11 +289,12 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
             else:
                 staging.copy(rel, source)
             digests[rel] = wanted[rel]
-        if unchanged(CATALOG):
-            report.reused += 1
-        else:
-            staging.write(CATALOG, catalog)
-        digests[CATALOG] = wanted[CATALOG]
+        for rel, content in data.items():
+            if unchanged(rel):
+                report.reused += 1
+            else:
+                staging.write(rel, content)
+            digests[rel] = wanted[rel]
         timings.mark("compare")
         global _JOB
         _JOB = (config, theme, site, pages, staging)

@@ -25,6 +25,12 @@ def site(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _outbox_in_tmp(tmp_path, monkeypatch):
+    """Mail the functions send during a test goes to the test's own outbox, never to ./.cagnotte/outbox."""
+    monkeypatch.setattr("functions.mailers.DEFAULT", f"outbox:///{tmp_path / 'outbox'}")
+
+
 @pytest.fixture
 def cli(monkeypatch):
     """Run `cagnotte ARGS…` in-process; returns click's Result (exit code, stdout, stderr)."""

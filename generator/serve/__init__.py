@@ -22,6 +22,8 @@ from pathlib import Path
 from functions.payments.local import CHECKOUT_PATH
 from generator.problems import ContentError
 from generator.serve.api import Api
+from generator.serve.outbox import OUTBOX_PATH, is_outbox, outbox_folder
+from generator.serve.outbox import answer as outbox_answer
 
 RELOAD_PATH = "/_cagnotte/livereload"
 RELOAD_SCRIPT = (
@@ -99,6 +101,8 @@ class Handler(SimpleHTTPRequestHandler):
             return self._script()
         if self._is_api(path):
             return self._api("GET")
+        if is_outbox(path):
+            return self._outbox(path)
         return super().do_GET()
 
     def do_POST(self) -> None:  # noqa: N802
@@ -130,6 +134,11 @@ class Handler(SimpleHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         answer = self.api.handle(method, path, query, dict(self.headers.items()), body)
         self._send(answer.status, answer.headers, answer.body)
+
+    def _outbox(self, path: str) -> None:
+        """The local outbox: the messages the functions sent, to read as a backer would."""
+        url = self.api.runtime.mail_url
+        self._send(*outbox_answer(path, self.path.partition("?")[2], outbox_folder(url), url))
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.send_response(status)
@@ -243,6 +252,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
     thread.start()
     print(f"Serving {root.name or root} at {address} (Ctrl-C to stop)", file=sys.stderr)
     print(api.describe(), file=sys.stderr)
+    if outbox_folder(api.runtime.mail_url) is not None:
+        print(f"e-mail: {address.rstrip('/')}{OUTBOX_PATH} (the local outbox)", file=sys.stderr)
     if ready is not None:
         ready.port = server.server_address[1]  # type: ignore[attr-defined]
         ready.set()

@@ -1,0 +1,376 @@
+"""The theme's e-mail templates, compiled into ``mail.json`` for the functions.
+
+Each template of ``themes/<theme>/mail/`` (``<kind>.subject.txt``, ``<kind>.txt``,
+``<kind>.html``, and ``phrases.txt``) is rendered with Jinja once per site
+language and funding model. What only the message knows (amounts, links, the
+campaign's title…) is rendered as a ``${name}`` placeholder that
+:func:`functions.core.mailtext.render` fills at send time, so neither Jinja nor
+Babel has to run in the functions. Babel formats a few probe values here, and
+the number and date patterns read from them travel in ``mail.json`` too.
+
+A template may branch on ``lang``, ``funding`` and ``kind`` only: testing a
+placeholder (``{% if reward %}``) is an error, since its value is not known yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from functions.core import mailtext, money
+from functions.core.mail import KINDS
+from generator.config import SiteConfig
+from generator.problems import ContentError, Problem
+from generator.render.theme import Theme
+
+VERSION = "mail-1"  # bump when the compiled shape changes
+OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters around a placeholder's name while Jinja renders
+_MARKED = re.compile(OPEN + r"([A-Za-z_][A-Za-z0-9_]*)" + CLOSE)
+_VOCABULARY = sorted({name for names in mailtext.PLACEHOLDERS.values() for name in names})
+
+
+class Placeholder(str):
+    """A value known only when the message is sent: printable, never testable."""
+
+    def __new__(cls, name: str) -> "Placeholder":
+        self = super().__new__(cls, OPEN + name + CLOSE)
+        self.name = name
+        return self
+
+    def __bool__(self) -> bool:
+        raise jinja2.TemplateRuntimeError(
+            f"'{self.name}' is only known when the e-mail is sent: a mail template can test "
+            "lang, funding and kind, not a message's values")
+
+
+def mail_dirs(theme: Theme) -> list[Path]:
+    """The theme chain's mail/ folders (the site's theme first)."""
+    return [d / "mail" for d in theme.dirs]
+
+
+def environment(theme: Theme, lang: str) -> jinja2.Environment:
+    """Jinja for mail templates in ``lang``: .html autoescaped, .txt as written."""
+    from generator.render.env import translations
+
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in mail_dirs(theme)]),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(translations(theme, lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def compile_mail(config: SiteConfig, theme: Theme, site) -> bytes:
+    """``mail.json``: every kind's texts per language and funding, formats, and each campaign's facts.
+
+    Raises ContentError (``template:line: message``) for a template mistake.
+    """
+    currencies = sorted({c.currency for c in site.campaigns[config.language].values()} | {config.currency})
+    languages = {lang: compile_language(config, theme, lang, currencies) for lang in config.languages}
+    data = {
+        "format": mailtext.FORMAT,
+        "default_language": config.language,
+        "site": {"title": config.title, "base_url": config.base_url},
+        "languages": languages,
+        "campaigns": {e.slug: campaign_facts(config, site, e.slug, e.language)
+                      for e in sorted(site.entries, key=lambda e: e.slug)},
+    }
+    return (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def compile_language(config: SiteConfig, theme: Theme, lang: str, currencies: list[str]) -> dict[str, Any]:
+    """The compiled texts and formats of one language (cached by what they depend on)."""
+    cache = config.root / ".cagnotte" / "build" / "mail" / f"{lang}-{_key(config, theme, lang, currencies)}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    kinds = compile_kinds(theme, lang)
+    spec = {"lang": lang, "prefix": config.prefix(lang), **formats(lang, currencies, config.timezone),
+            "phrases": compile_phrases(theme, lang), "kinds": kinds, "html_prefix": _take_html_prefix(kinds)}
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(".tmp")
+        temporary.write_text(json.dumps(spec, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(cache)
+    except OSError:
+        pass  # a cache only
+    return spec
+
+
+def _key(config: SiteConfig, theme: Theme, lang: str, currencies: list[str]) -> str:
+    """What one language's compiled texts depend on: the mail templates, its catalogs, settings, versions."""
+    import babel
+
+    hasher = hashlib.sha256("\0".join((VERSION, mailtext.VERSION, babel.__version__, jinja2.__version__,
+                                       config.fingerprint(), lang, ",".join(currencies))).encode())
+    for d in mail_dirs(theme):
+        for path in sorted(d.rglob("*")) if d.is_dir() else ():
+            if path.is_file():
+                hasher.update(f"{path}\0".encode() + path.read_bytes())
+    hasher.update(theme.locale_fingerprint(lang).encode())
+    return hasher.hexdigest()[:32]
+
+
+def _take_html_prefix(kinds: dict[str, dict[str, dict[str, str]]]) -> str:
+    """The start every HTML part shares (the layout's head), removed from each and returned.
+
+    Stored once per language, it keeps ``mail.json`` small; the functions put it back.
+    """
+    texts = [parts["html"] for variants in kinds.values() for parts in variants.values()]
+    if not texts:
+        return ""
+    first, last = min(texts), max(texts)
+    length = 0
+    while length < min(len(first), len(last)) and first[length] == last[length]:
+        length += 1
+    prefix = first[:first.rfind("\n", 0, length) + 1]  # whole lines only
+    for variants in kinds.values():
+        for parts in variants.values():
+            parts["html"] = parts["html"][len(prefix):]
+    return prefix
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+def compile_kinds(theme: Theme, lang: str) -> dict[str, dict[str, dict[str, str]]]:
+    """kind → funding (or ``*`` when both read the same) → subject, text, html with placeholders."""
+    env = environment(theme, lang)
+    problems: list[Problem] = []
+    kinds: dict[str, dict[str, dict[str, str]]] = {}
+    for kind in KINDS:
+        by_funding = {}
+        for funding in mailtext.FUNDINGS:
+            context = {name: Placeholder(name) for name in _VOCABULARY}
+            context.update(lang=lang, funding=funding, kind=kind)
+            parts = {}
+            for part, name in (("subject", f"{kind}.subject.txt"), ("text", f"{kind}.txt"), ("html", f"{kind}.html")):
+                try:
+                    rendered = env.get_template(name).render(context)
+                    parts[part] = finish(rendered, part, kind, name)
+                except _Unknown as error:
+                    problems.append(_problem_at(theme, name, error.name, str(error)))
+                except jinja2.TemplateNotFound as error:
+                    problems.append(Problem(f"themes/{theme.name}/mail/{error.name}", 1,
+                                            f"the mail template is missing (needed for '{kind}' e-mails)"))
+                except Exception as error:
+                    problems.append(_template_error(error, theme, name))
+            by_funding[funding] = parts
+        if len({json.dumps(parts, sort_keys=True) for parts in by_funding.values()}) == 1:
+            by_funding = {mailtext.ANY: by_funding[mailtext.FUNDINGS[0]]}
+        kinds[kind] = by_funding
+    if problems:
+        raise ContentError(_unique(problems))
+    return kinds
+
+
+def compile_phrases(theme: Theme, lang: str) -> dict[str, str]:
+    """The short phrases the functions assemble values from (``mail/phrases.txt``'s ``set``s)."""
+    env = environment(theme, lang)
+    name = "phrases.txt"
+    try:
+        module = env.get_template(name).make_module({n: Placeholder(n) for n in ("amount", "reward")})
+    except jinja2.TemplateNotFound:
+        raise ContentError([Problem(f"themes/{theme.name}/mail/{name}", 1, "the mail phrases are missing")])
+    except Exception as error:
+        raise ContentError([_template_error(error, theme, name)]) from None
+    problems, phrases = [], {}
+    for phrase, allowed in mailtext.PHRASES.items():
+        value = getattr(module, phrase, None)
+        if value is None:
+            problems.append(_problem_at(theme, name, None, f"phrases.txt sets no '{phrase}'"))
+            continue
+        try:
+            phrases[phrase] = finish(str(value), "subject", None, name, allowed)
+        except _Unknown as error:
+            problems.append(_problem_at(theme, name, error.name, str(error)))
+    if problems:
+        raise ContentError(problems)
+    return phrases
+
+
+class _Unknown(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+def finish(text: str, part: str, kind: str | None, template: str,
+           allowed: tuple[str, ...] | None = None) -> str:
+    """Rendered text → compiled text: ``$`` doubled, placeholders as ``${name}``, whitespace tidied."""
+    allowed = mailtext.PLACEHOLDERS[kind] if allowed is None else allowed
+    for name in _MARKED.findall(text):
+        if name not in allowed:
+            what = f"a '{kind}' e-mail" if kind else "this phrase"
+            raise _Unknown(name, f"{template} shows '{name}', which {what} does not carry "
+                                 f"(it can show: {', '.join(allowed) or 'nothing'})")
+    text = _MARKED.sub(lambda m: "${" + m.group(1) + "}", text.replace("$", "$$"))
+    if OPEN in text or CLOSE in text:
+        raise _Unknown("", f"{template}: a filter changed a placeholder (values are only known when sent)")
+    if part == "subject":
+        return " ".join(text.split())
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    if part == "html":  # indentation means nothing in HTML: drop it and the blank lines
+        return "\n".join(line.lstrip() for line in lines if line.strip()) + "\n"
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def _problem_at(theme: Theme, template: str, name: str | None, message: str) -> Problem:
+    """A problem at the first line of ``template`` that mentions ``name``."""
+    for d in mail_dirs(theme):
+        path = d / template
+        if path.is_file():
+            line = 1
+            if name:
+                for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                    if re.search(rf"\b{re.escape(name)}\b", text):
+                        line = number
+                        break
+            return Problem(_shown(theme, path), line, message)
+    return Problem(template, 1, message)
+
+
+def _template_error(error: Exception, theme: Theme, template: str) -> Problem:
+    from generator.build import _template_problem
+
+    problem = _template_problem(error, theme.dirs[0].parent.parent)
+    if problem is None or problem.path in ("<template>", "<unknown>"):
+        return _problem_at(theme, template, None, f"template error: {getattr(error, 'message', None) or error}")
+    path = Path(problem.path)
+    return Problem(_shown(theme, path) if path.is_absolute() else problem.path, problem.line, problem.message)
+
+
+def _shown(theme: Theme, path: Path) -> str:
+    for d in theme.dirs:
+        try:
+            return f"themes/{d.name}/" + path.resolve().relative_to(d).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen, kept = set(), []
+    for p in problems:
+        if (p.path, p.line, p.message) not in seen:
+            seen.add((p.path, p.line, p.message))
+            kept.append(p)
+    return kept
+
+
+# -- formats: what Babel would print, as patterns the functions can apply -----------------------
+
+_PROBE = 1234567  # digits 1…7: the grouping and the place of the currency symbol show
+
+
+def formats(lang: str, currencies: list[str], timezone: str) -> dict[str, Any]:
+    """Number, money and date patterns of ``lang``, checked against Babel on probe values."""
+    from babel.dates import get_month_names
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    from generator.render.env import Formatters, _locale
+
+    locale = _locale(lang)
+    fmt = Formatters(lang, timezone, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    number = {"decimal": get_decimal_symbol(locale), "group": get_group_symbol(locale)}
+    spec: dict[str, Any] = {
+        "number": number,
+        "months": [get_month_names("wide", "format", locale)[m] for m in range(1, 13)],
+        "months_standalone": [get_month_names("wide", "stand-alone", locale)[m] for m in range(1, 13)],
+    }
+    spec["money"] = {currency: _money_style(fmt, currency, number) for currency in currencies}
+    spec["date"] = _date_pattern(locale.date_formats["long"].pattern)
+    spec["month"] = _date_pattern("LLLL yyyy")
+    for key, babel_format in (("date", fmt.date), ("month", fmt.month)):
+        if not _same_dates(spec, key, babel_format):
+            spec[key] = "${yyyy}-${MM}-${dd}" if key == "date" else "${yyyy}-${MM}"  # ISO: never wrong
+    return spec
+
+
+def _money_style(fmt, currency: str, number: dict[str, str]) -> dict[str, str]:
+    """Prefix, suffix and symbols around the digits, read from Babel's own output."""
+    digits = money.exponent(currency)
+    whole = fmt.money(_PROBE * 10 ** digits, currency)
+    first, last = whole.find("1"), whole.rfind("7")
+    style = {"prefix": whole[:first], "suffix": whole[last + 1:], "group": whole[first + 1:whole.find("2")],
+             "decimal": number["decimal"]}
+    if digits:
+        fraction = "891"[:digits].ljust(digits, "1")
+        text = fmt.money(_PROBE * 10 ** digits + int(fraction), currency)
+        style["decimal"] = text[text.rfind("7") + 1:text.rfind(fraction)]
+    fallback = {"prefix": "", "suffix": "\u00a0" + currency, **number}
+    for probe in (_PROBE * 10 ** digits, 5 * 10 ** digits, 1234 * 10 ** digits + (7 if digits else 0),
+                  10 ** digits * 10 ** 9 + 5):
+        if mailtext.format_money(probe, currency, {"money": {currency: style}, "number": number}) != \
+                fmt.money(probe, currency):
+            return fallback  # a pattern this simple model cannot follow (another digit system, grouping)
+    return style
+
+
+def _date_pattern(cldr: str) -> str:
+    """A CLDR date pattern (``d MMMM y``) as a ``string.Template`` of :data:`mailtext.DATE_FIELDS`."""
+    from babel.dates import parse_pattern
+
+    format_string = parse_pattern(cldr).format  # "%(d)s %(MMMM)s %(y)s", literal % doubled
+    out, position = [], 0
+    for match in re.finditer(r"%\((\w+)\)s|%%", format_string):
+        out.append(format_string[position:match.start()].replace("$", "$$"))
+        out.append("%" if match.group(0) == "%%" else "${" + match.group(1) + "}")
+        position = match.end()
+    out.append(format_string[position:].replace("$", "$$"))
+    return "".join(out)
+
+
+def _same_dates(spec: dict[str, Any], key: str, babel_format) -> bool:
+    """The pattern gives Babel's text for a day of every month (else it is not used)."""
+    if mailtext.placeholders(spec[key]) - set(mailtext.DATE_FIELDS):
+        return False
+    for month in range(1, 13):
+        day = dt.date(2026, month, 22 if month % 2 else 3)
+        ours = mailtext.format_date(day.isoformat(), spec) if key == "date" else \
+            mailtext.format_month(day.isoformat()[:7], spec)
+        if ours != babel_format(day):
+            return False
+    return True
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+
+def campaign_facts(config: SiteConfig, site, slug: str, own: str) -> dict[str, Any]:
+    """Title, creator, rewards (own language; translations only where they differ), currency, deadline."""
+
+    def texts(campaign) -> dict[str, Any]:
+        found = {"title": campaign.title, "creator": campaign.creator.name}
+        if campaign.rewards:
+            found["rewards"] = {r.id: r.title for r in campaign.rewards}
+        return found
+
+    campaign = site.campaigns[own][slug]
+    facts: dict[str, Any] = {
+        **texts(campaign), "currency": campaign.currency, "funding": campaign.funding,
+        # The deadline's day where the site is (what the pages show).
+        "ends": campaign.ends.astimezone(config.tz).date().isoformat(),
+    }
+    translations = {}
+    for lang in config.languages:
+        other = site.campaigns.get(lang, {}).get(slug)
+        if lang == own or other is None:
+            continue
+        differing = {k: v for k, v in texts(other).items() if facts.get(k) != v}
+        if differing:
+            translations[lang] = differing
+    if translations:
+        facts["translations"] = translations
+    return facts
