@@ -29,7 +29,6 @@ from generator.config import SiteConfig
 from generator.problems import ContentError, Problem
 from generator.render.theme import Theme
 
-VERSION = "mail-1"  # bump when the compiled shape changes
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters around a placeholder's name while Jinja renders
 _MARKED = re.compile(OPEN + r"([A-Za-z_][A-Za-z0-9_]*)" + CLOSE)
 _VOCABULARY = sorted({name for names in mailtext.PLACEHOLDERS.values() for name in names})
@@ -102,6 +101,8 @@ def compile_language(config: SiteConfig, theme: Theme, lang: str, currencies: li
             "phrases": compile_phrases(theme, lang), "kinds": kinds, "html_prefix": _take_html_prefix(kinds)}
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
+        for old in cache.parent.glob(f"{lang}-*.json"):  # what earlier templates compiled to
+            old.unlink()
         temporary = cache.with_suffix(".tmp")
         temporary.write_text(json.dumps(spec, sort_keys=True, ensure_ascii=False), encoding="utf-8")
         temporary.replace(cache)
@@ -114,8 +115,10 @@ def _key(config: SiteConfig, theme: Theme, lang: str, currencies: list[str]) -> 
     """What one language's compiled texts depend on: the mail templates, its catalogs, settings, versions."""
     import babel
 
-    hasher = hashlib.sha256("\0".join((VERSION, mailtext.VERSION, babel.__version__, jinja2.__version__,
-                                       config.fingerprint(), lang, ",".join(currencies))).encode())
+    hasher = hashlib.sha256("\0".join((babel.__version__, jinja2.__version__, config.fingerprint(), lang,
+                                       ",".join(currencies))).encode())
+    for module in (__file__, mailtext.__file__):  # the compiler and the vocabulary it checks against
+        hasher.update(Path(module).read_bytes())
     for d in mail_dirs(theme):
         for path in sorted(d.rglob("*")) if d.is_dir() else ():
             if path.is_file():

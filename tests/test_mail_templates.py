@@ -360,6 +360,17 @@ def test_a_site_theme_overrides_one_template_and_keeps_dollars(site):
     assert "Lina's first album: the campaign is open" == message.subject  # the rest from the default theme
 
 
+def test_editing_a_mail_template_rewrites_mail_json_and_renders_no_page(site):
+    build(site, now=NOW, jobs=1)
+    catalog = (site / "_site" / "catalog.json").read_bytes()
+    write(site, "themes/default/mail/launch.subject.txt", "{{ title }} opens today\n")
+    report = build(site, now=NOW, jobs=1)
+    assert (report.rendered, report.changed) == (0, True)
+    templates = Templates.from_json((site / "_site" / "mail.json").read_text(encoding="utf-8"))
+    assert render(mail("launch", "fr"), templates).subject == "Premier album de Lina opens today"
+    assert (site / "_site" / "catalog.json").read_bytes() == catalog
+
+
 @pytest.mark.parametrize("template, expected", [
     ("{{ fix_url }}", "shows 'fix_url', which a 'confirmation' e-mail does not carry"),
     ("{% if reward %}x{% endif %}", "'reward' is only known when the e-mail is sent"),

@@ -25,7 +25,6 @@ from . import money
 from .mail import Mail, Message
 
 FORMAT = 1
-VERSION = "mailtext-1"  # part of the build's cache key: bump when what the build must record changes
 FILENAME = "mail.json"
 FUNDINGS = ("all_or_nothing", "flexible")
 ANY = "*"  # a kind whose text is the same for both funding models
