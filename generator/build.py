@@ -64,6 +64,7 @@ class BuildReport:
     seconds: float
     out: Path
     timings: Timings | None = None
+    encoded: int = 0  # image variants and share cards encoded this time (not from the cache)
 
     @property
     def changed(self) -> bool:
@@ -141,8 +142,9 @@ def _parse_one(args):
 def _inputs(config: SiteConfig, theme: Theme, tree: loader.Tree) -> str:
     """One hash of everything a build reads (files by content, settings, versions)."""
     from generator.content import documents, markdown
+    from generator.output import images
 
-    hasher = hashlib.sha256("\0".join((RENDER_VERSION, documents.VERSION, markdown.VERSION,
+    hasher = hashlib.sha256("\0".join((RENDER_VERSION, documents.VERSION, markdown.VERSION, images.VERSION,
                                        config.fingerprint(), theme.fingerprint())).encode())
     for path, (_, _, sha) in sorted(tree.stats.items()):  # type: ignore[attr-defined]
         hasher.update(f"{path}\0{sha}\0".encode())
@@ -180,7 +182,10 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
                                parsed=0, seconds=time.perf_counter() - started, out=out)
         config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress)
         timings.mark("load")
-        report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings)
+        images = make_images(root, theme, site, jobs)
+        timings.mark("images")
+        report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings, images)
+        report.encoded = images.encoded
         write_private(root, site)
         start, end = site.window()
         state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total)
@@ -221,13 +226,25 @@ def write_private(root: Path, site) -> None:
     os.replace(temporary, path)
 
 
+def make_images(root: Path, theme: Theme, site, jobs: int, encode: bool = True):
+    """Resize the images the pages show and draw the share cards (see generator.output.images).
+
+    Sets ``site.pictures`` for the renderer; raises ContentError for an unreadable image.
+    """
+    from generator.output.images import prepare
+
+    result = prepare(root, theme, site, jobs, encode)
+    site.pictures = result.pictures
+    return result
+
+
 def _iso(moment: dt.datetime) -> str:
     """A UTC timestamp that sorts as text (the window's bounds)."""
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs: int,
-           progress: bool, parsed: int, started: float, timings: Timings) -> BuildReport:
+           progress: bool, parsed: int, started: float, timings: Timings, images) -> BuildReport:
     from generator.catalog import make_catalog
     from generator.mail import compile_mail
 
@@ -247,6 +264,9 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         for rel in entry.files:
             copies[f"campaigns/{entry.slug}/{rel}"] = config.root / entry.folder / rel
             wanted[f"campaigns/{entry.slug}/{rel}"] = "copy:" + site.digests[f"{entry.folder}/{rel}"]
+    for rel, cached in images.files.items():  # variants and share cards, from the image cache
+        copies[rel] = cached
+        wanted[rel] = "copy:" + images.keys[rel]
     timings.mark("fingerprint")
     # What the functions read, side by side: the catalog and the compiled e-mail templates.
     data = {CATALOG: make_catalog(site).to_json().encode(), MAIL: compile_mail(config, theme, site)}
@@ -353,12 +373,13 @@ def _environment(lang: str):
         from generator.render.fragments import Store
 
         config, theme, site, _, _ = _JOB
-        env = environment(theme, config, lang, site.now)
+        env = environment(theme, config, lang, site.now, site.pictures)
 
         def identity(value):
             if isinstance(value, Campaign):
                 slug = value.slug
-                return ("campaign", slug, site.fingerprints[slug], site.status(slug), site.days_left(slug))
+                pictures = site.pictures.digest(slug) if site.pictures else ""
+                return ("campaign", slug, site.fingerprints[slug], site.status(slug), site.days_left(slug), pictures)
             return value
 
         salt = _fingerprint(RENDER_VERSION, lang, config.fingerprint(), repr(sorted(theme.assets.items())),

@@ -42,7 +42,7 @@ def main(ctx: click.Context, site: Path) -> None:
 @click.pass_obj
 def check(root: Path) -> None:
     """Validate site.yml and every campaign; print each problem as path:line: message."""
-    from generator.build import load_site, now_from_environment
+    from generator.build import load_site, make_images, now_from_environment
     from generator.output.state import State
 
     state = None
@@ -51,7 +51,9 @@ def check(root: Path) -> None:
 
         config = load_config(root)
         state = State(root, root / config.output)
-        _, _, site, _ = load_site(root, now_from_environment(), os.cpu_count() or 1, state)
+        jobs = os.cpu_count() or 1
+        _, theme, site, _ = load_site(root, now_from_environment(), jobs, state)
+        make_images(root, theme, site, jobs, encode=False)  # every image the pages show can be read
     except ContentError as error:
         report_problems(root, error)
         sys.exit(1)

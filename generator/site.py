@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from generator.config import SiteConfig
 from generator.content.model import Campaign
+
+if TYPE_CHECKING:
+    from generator.render.pictures import Pictures
 
 SECTIONS = ("live", "upcoming", "successful", "ended")
 
@@ -30,6 +34,7 @@ class Site:
     campaigns: dict[str, dict[str, Campaign]]  # lang → slug → campaign
     fingerprints: dict[str, str]  # slug → hash of every file of the campaign
     digests: dict[str, str]  # site-relative path of each source and asset → sha256
+    pictures: Pictures | None = None  # what the image stage made (set by the build before rendering)
 
     def status(self, slug: str) -> str:
         cache = self.__dict__.setdefault("_status", {})

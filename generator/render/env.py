@@ -22,12 +22,27 @@ from babel.support import NullTranslations, Translations
 
 from functions.core import money
 from generator.config import SiteConfig
+from generator.render.pictures import SIZES, Picture, Pictures, picture_html
 from generator.render.plan import image_url
 from generator.render.theme import Theme
 
 
+_CATALOGS: dict[tuple, NullTranslations] = {}
+
+
 def translations(theme: Theme, lang: str) -> NullTranslations:
-    """The theme's catalog for ``lang``, over the default theme's (read from .po directly)."""
+    """The theme's catalog for ``lang``, over the default theme's (read from .po directly).
+
+    Kept by the catalogs' content: the share cards and the pages of one build
+    read them once, and ``serve`` reads them again when they change.
+    """
+    key = (tuple(theme.catalogs(lang)), lang, theme.locale_fingerprint(lang))
+    if key not in _CATALOGS:
+        _CATALOGS[key] = _read_catalogs(theme, lang)
+    return _CATALOGS[key]
+
+
+def _read_catalogs(theme: Theme, lang: str) -> NullTranslations:
     result: NullTranslations = NullTranslations()
     for po in reversed(theme.catalogs(lang)):  # default theme first, the site's theme on top
         with po.open("rb") as handle:
@@ -108,8 +123,19 @@ def amount_step(currency: str) -> str:
     return "1" if digits == 0 else "0." + "0" * (digits - 1) + "1"
 
 
-def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -> jinja2.Environment:
-    """A Jinja2 environment for pages in ``lang``."""
+def picture(image: Picture | None, alt: str = "", sizes: str = "100vw", loading: str = "lazy"):
+    """``picture(hero(campaign), campaign.image_alt, "hero", "high")``: a responsive ``<picture>``.
+
+    ``sizes`` is a CSS sizes list or the name of one of the theme's places
+    (``hero``, ``card``, ``embed``, ``story``, ``update``); ``loading`` is
+    ``lazy``, ``eager`` or ``high`` (eager, fetched first: the page's main image).
+    """
+    return picture_html(image, alt, SIZES.get(sizes, sizes), loading)
+
+
+def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime,
+                pictures: Pictures | None = None) -> jinja2.Environment:
+    """A Jinja2 environment for pages in ``lang`` (``pictures``: what the image stage made)."""
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -138,6 +164,7 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime) -
         days_left=fmt.days_left, language_name=fmt.language_name, lang=lang,
         site=config, asset=asset, image_url=image_url, amount_step=amount_step,
         url=lambda path: prefix + path, absolute=lambda path: config.base_url + path,
+        hero=(pictures or Pictures()).hero, picture=picture,
     )
     return env
 

@@ -42,7 +42,15 @@ def plan(site: Site) -> list[Page]:
     config = site.config
     pages: list[Page] = []
     slugs = sorted(site.fingerprints)
-    every = _h(*(f"{s}:{site.fingerprints[s]}:{site.status(s)}:{site.days_left(s)}" for s in slugs))
+    pictures = site.pictures
+
+    def images(slug: str, lang: str | None = None) -> tuple[str, ...]:
+        """The part of a page's deps that the image stage adds (nothing without images)."""
+        found = pictures.digest(slug, lang) if pictures else ""
+        return (found,) if found else ()
+
+    every = _h(*(":".join((s, site.fingerprints[s], site.status(s), str(site.days_left(s)), *images(s)))
+                 for s in slugs))
     texts = _h(*(f"{s}:{site.fingerprints[s]}:{site.status(s)}" for s in slugs))
     for lang in config.languages:
         p = config.prefix(lang)
@@ -56,7 +64,7 @@ def plan(site: Site) -> list[Page]:
         add("/feed.xml", "feed.xml", "feed", texts)
         for slug in slugs:
             campaign = site.campaigns[lang][slug]
-            deps = _h(site.fingerprints[slug], site.status(slug), site.days_left(slug))
+            deps = _h(site.fingerprints[slug], site.status(slug), site.days_left(slug), *images(slug, lang))
             base = f"/campaigns/{slug}/"
             add(base, "campaign.html", "campaign", deps, slug)
             add(base + "thanks/", "thanks.html", "thanks", deps, slug)
@@ -91,15 +99,23 @@ def context(site: Site, page: Page, pages: list[Page]) -> dict:
     config = site.config
     base = config.base_url
     meta = SimpleNamespace(url=page.url, canonical=base + page.url, alternates=alternates(site, page),
-                           title=config.title, description=config.description, image=None, kind=page.kind)
+                           title=config.title, description=config.description, image=None,
+                           image_width=None, image_height=None, image_alt="", kind=page.kind)
     ctx: dict = {"page": meta}
     campaigns = site.campaigns[page.lang]
+    pictures = site.pictures
     if page.slug is not None:
         campaign = campaigns[page.slug]
+        if pictures is not None:
+            campaign = pictures.shown(campaign, page.kind)  # story images as <picture>
         ctx.update(campaign=campaign, status=campaign.status(site.now))
         meta.title, meta.description = campaign.title, campaign.summary
-        if campaign.image:
-            meta.image = base + image_url(campaign)
+        share = pictures.share.get((page.slug, page.lang)) if pictures is not None else None
+        if share is not None:
+            meta.image, meta.image_width, meta.image_height = base + share.url, share.width, share.height
+            meta.image_alt = share.alt
+        elif campaign.image:
+            meta.image, meta.image_alt = base + image_url(campaign), campaign.image_alt
         if page.update is not None:
             update = next(u for u in campaign.updates if u.id == page.update)
             ctx["update"] = update

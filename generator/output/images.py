@@ -1,0 +1,470 @@
+"""The image stage: responsive variants and share cards, encoded once per content.
+
+Every campaign image the pages show (the hero ``image``, and the images of the
+Markdown story, updates, FAQ, risks and rewards) is resized to a few widths
+(never above its own) and encoded as WebP plus a fallback in the source's
+format (JPEG, or PNG for images with transparency). Each campaign with a hero
+also gets a 1200×630 share card per language (see :mod:`generator.output.share`).
+
+Encoded files are kept in ``.cagnotte/build/images/``, named by a hash of the
+source's bytes and of the recipe (width, format, quality, encoder versions): an
+unchanged image is never decoded or encoded again, whatever the output folder.
+The output names carry the start of that hash (``cover-800.1a2b3c4d5e.webp``),
+so they can be cached forever, and the pages that show them change when they do.
+
+The work runs in worker processes; the result is a
+:class:`~generator.render.pictures.Pictures` manifest for the renderer and the
+list of files for the writer. A file that cannot be read as an image is a
+content problem (``path:1: message``), found before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from generator.render.pictures import Pictures
+
+# Part of every cache key and output name: bump when a recipe below changes. (The
+# build reads it on every run, even a no-op one: this module imports little at the
+# top, and Pillow only when there is an image to read.)
+VERSION = "images-1"
+WIDTHS = (480, 800, 1200, 1600)
+WEBP = {"quality": 80, "method": 4}
+JPEG = {"quality": 82, "optimize": True, "progressive": True}
+PNG = {"optimize": True}
+RESIZED = (".jpg", ".jpeg", ".png", ".webp", ".gif")  # what the stage looks at (by name)
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+# From this many tasks on, a pool of worker processes pays (each task decodes an image).
+_PARALLEL_MIN = 2
+
+
+class Meta(NamedTuple):
+    """What the stage needs to know of a source image (after EXIF orientation)."""
+
+    width: int
+    height: int
+    fallback: str  # jpeg | png | "" (kept as it is: a GIF or an animation)
+
+
+class Recipe(NamedTuple):
+    """One output file to make from a source."""
+
+    width: int
+    height: int
+    format: str  # webp | jpeg | png
+    key: str  # the cache key (a sha256)
+
+
+class Result:
+    """What the stage made: the manifest, the files to put in the output, the work done."""
+
+    def __init__(self, pictures: Pictures):
+        self.pictures = pictures
+        self.files: dict[str, Path] = {}  # output path → cached file
+        self.keys: dict[str, str] = {}  # output path → its cache key
+        self.encoded = 0  # files encoded this time (0 when everything came from the cache)
+
+
+_ENCODERS: str | None = None
+
+
+def encoders() -> str:
+    """The versions of everything whose bytes end in an output (part of every key)."""
+    global _ENCODERS
+    if _ENCODERS is None:
+        import PIL
+        from PIL import features
+
+        parts = [f"Pillow {PIL.__version__}"]
+        for name in ("webp", "jpg", "zlib", "littlecms2", "freetype2"):
+            parts.append(f"{name} {features.version(name) if features.check(name) else '-'}")
+        _ENCODERS = ", ".join(parts)
+    return _ENCODERS
+
+
+def _h(*parts: object) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
+
+
+# -- what the pages show -----------------------------------------------------
+
+def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, ...]]]:
+    """What the pages show: ``(site path → source file relative to the site,
+    slug → its hero's site path, slug → the site paths its pages show)``.
+
+    Only files of campaign folders count; a Markdown image that points elsewhere
+    (another site, a file that is not there) is left to the browser.
+    """
+    from generator.render.pictures import image_sources
+
+    files: dict[str, str] = {}
+    by_path: dict[str, str] = {}
+    for entry in site.entries:
+        for rel in entry.files:
+            if rel.lower().endswith(RESIZED):
+                by_path[f"/campaigns/{entry.slug}/{rel}"] = f"{entry.folder}/{rel}"
+    heroes: dict[str, str] = {}
+    uses: dict[str, set[str]] = {}
+    if not by_path:
+        return files, heroes, {}
+    default = site.config.language
+    for slug, campaign in site.campaigns[default].items():
+        if campaign.image:
+            path = f"/campaigns/{slug}/{campaign.image}"
+            if path in by_path:
+                heroes[slug] = path
+                files[path] = by_path[path]
+                uses.setdefault(slug, set()).add(path)
+    for campaigns in site.campaigns.values():
+        for slug, campaign in campaigns.items():
+            for html in _html_of(campaign):
+                for path in image_sources(html):  # a story may show another campaign's image
+                    if path in by_path:
+                        files[path] = by_path[path]
+                        uses.setdefault(slug, set()).add(path)
+    return dict(sorted(files.items())), heroes, {slug: tuple(sorted(paths)) for slug, paths in uses.items()}
+
+
+def _html_of(campaign):
+    yield campaign.story_html
+    yield campaign.risks_html
+    for question in campaign.faq:
+        yield question.answer_html
+    for reward in campaign.rewards:
+        yield reward.description_html
+    for update in campaign.updates:
+        yield update.body_html
+
+
+# -- recipes -------------------------------------------------------------------
+
+def recipes(meta: Meta, digest: str) -> list[Recipe]:
+    """The files made from a source: each width up to its own, in WebP and the fallback."""
+    if not meta.fallback:
+        return []
+    widths = [w for w in WIDTHS if w < meta.width]
+    if meta.width <= WIDTHS[-1]:
+        widths.append(meta.width)
+    made = []
+    for width in widths:
+        height = max(1, round(meta.height * width / meta.width))
+        for fmt in ("webp", meta.fallback):
+            recipe = {"webp": WEBP, "jpeg": JPEG, "png": PNG}[fmt]
+            key = _h(VERSION, encoders(), digest, width, height, fmt, sorted(recipe.items()))
+            made.append(Recipe(width, height, fmt, key))
+    return made
+
+
+def output_name(source: str, recipe: Recipe) -> str:
+    """``/campaigns/x/cover.jpg`` → ``/campaigns/x/cover-800.1a2b3c4d5e.webp``."""
+    folder, name = posixpath.split(source)
+    stem = name.rsplit(".", 1)[0]
+    return f"{folder}/{stem}-{recipe.width}.{recipe.key[:10]}.{EXTENSIONS[recipe.format]}"
+
+
+# -- the stage ---------------------------------------------------------------------
+
+def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
+    """Make (or find in the cache) every variant and share card of ``site``.
+
+    With ``encode=False`` (``cagnotte check``) the sources are only read and
+    checked. Raises ContentError listing every image that cannot be read.
+    """
+    from generator.problems import ContentError, Problem
+    from generator.render.pictures import Picture, Pictures, ShareImage, Variant
+
+    files, heroes, uses = shown_images(site)
+    result = Result(Pictures(heroes=heroes, uses=uses))
+    if not files:
+        return result
+    cache = Cache(root / ".cagnotte" / "build" / "images")
+    digests = {path: site.digests[source] for path, source in files.items()}
+    sources = {source: path for path, source in files.items()}
+    metas: dict[str, Meta] = {}
+    tasks: list[tuple] = []
+    for path, source in files.items():
+        meta = cache.meta(digests[path])
+        if meta is not None:
+            metas[path] = meta
+            if not encode or all(cache.has(r.key, r.format) for r in recipes(meta, digests[path])):
+                continue
+        tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode))
+    shares: dict[tuple[str, str], tuple[str, dict]] = {}
+    if encode and heroes:
+        from generator.output.share import FORMAT, card_alt, card_texts, fonts
+
+        faces = fonts(theme)
+        for lang in site.config.languages:
+            for slug, path in sorted(heroes.items()):
+                texts = card_texts(site, theme, slug, lang)
+                key = _h(VERSION, encoders(), digests[path], sorted(texts.items()),
+                         *(f"{name}:{digest}" for name, (_, digest) in sorted(faces.items())))
+                shares[(slug, lang)] = (key, card_alt(texts, site.campaigns[lang][slug].image_alt))
+                if not cache.has(key, FORMAT):
+                    tasks.append(("share", str(root / files[path]), files[path], key, str(cache.folder), texts,
+                                  {name: file for name, (file, _) in faces.items()}))
+    tasks = _unique(tasks)
+    problems: list[Problem] = []
+    for outcome in _run(tasks, jobs):
+        kind, source, value, count = outcome
+        result.encoded += count
+        if kind == "problem":
+            problems.append(Problem(source, 1, value))
+        elif kind == "meta":
+            meta = Meta(*value)
+            cache.save_meta(site.digests[source], meta)
+            metas[sources[source]] = meta
+    if problems:
+        raise ContentError(problems)
+    for path in files:
+        meta = metas[path]
+        made = {"webp": [], "fallback": []}
+        for recipe in recipes(meta, digests[path]):
+            name = output_name(path, recipe)
+            result.files[name.lstrip("/")] = cache.file(recipe.key, recipe.format)
+            result.keys[name.lstrip("/")] = recipe.key
+            made["webp" if recipe.format == "webp" else "fallback"].append(Variant(recipe.width, recipe.height, name))
+        largest = made["fallback"][-1] if made["fallback"] else None
+        result.pictures.pictures[path] = Picture(
+            source=path, width=largest.width if largest else meta.width,
+            height=largest.height if largest else meta.height, fallback=meta.fallback or "",
+            webp=tuple(made["webp"]), variants=tuple(made["fallback"]))
+    if encode:
+        from generator.output.share import FORMAT, HEIGHT, WIDTH
+
+        for (slug, lang), (key, alt) in sorted(shares.items()):
+            name = f"campaigns/{slug}/share.{key[:10]}.{EXTENSIONS[FORMAT]}"
+            result.files[name] = cache.file(key, FORMAT)
+            result.keys[name] = key
+            result.pictures.share[(slug, lang)] = ShareImage("/" + name, WIDTH, HEIGHT, alt)
+        cache.prune(set(result.keys.values()) | {cache.meta_name(d) for d in digests.values()})
+    return result
+
+
+def _unique(tasks: list[tuple]) -> list[tuple]:
+    """One task per source (variants) and per card (shares), in a stable order."""
+    seen, kept = set(), []
+    for task in tasks:
+        key = task[:4]
+        if key not in seen:
+            seen.add(key)
+            kept.append(task)
+    return kept
+
+
+def _run(tasks: list[tuple], jobs: int):
+    """Each task's outcomes, from worker processes when there is more than one task."""
+    if not tasks:
+        return []
+    if jobs <= 1 or len(tasks) < _PARALLEL_MIN or sys.platform == "win32":
+        return [outcome for task in tasks for outcome in _task(task)]
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+        return [outcome for outcomes in pool.imap_unordered(_task, tasks) for outcome in outcomes]
+
+
+def _task(task: tuple) -> list[tuple]:
+    """Run one task in a worker: ``[(kind, source, value, encoded files)]``."""
+    kind, path, source = task[0], task[1], task[2]
+    try:
+        if kind == "variants":
+            _, _, _, digest, folder, encode = task
+            return _variants(path, source, digest, Cache(Path(folder)), encode)
+        _, _, _, key, folder, texts, faces = task
+        from generator.output.share import FORMAT, draw
+
+        data = draw(open_image(path), texts, faces)
+        Cache(Path(folder)).write(key, FORMAT, data)
+        return [("share", source, key, 1)]
+    except UnreadableImage as error:
+        return [("problem", source, str(error), 0)]
+
+
+def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool) -> list[tuple]:
+    image = open_image(path)
+    meta = describe(image)
+    encoded = 0
+    if encode:
+        for recipe in recipes(meta, digest):
+            if not cache.file(recipe.key, recipe.format).is_file():  # (a worker: no folder listing)
+                cache.write(recipe.key, recipe.format, encode_variant(image, recipe))
+                encoded += 1
+    return [("meta", source, (meta.width, meta.height, meta.fallback), encoded)]
+
+
+# -- Pillow ------------------------------------------------------------------------
+
+class UnreadableImage(Exception):
+    """The message says what is wrong with the file, for a ``path:1: message`` problem."""
+
+
+def open_image(path: str):
+    """Decode an image whole (a truncated file fails here), upright, in sRGB."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        image = Image.open(path)
+        frames = getattr(image, "n_frames", 1)
+        image.load()
+    except UnidentifiedImageError:
+        raise UnreadableImage("not an image, or in a format that cannot be read: save it as JPEG, PNG or WebP") from None
+    except Image.DecompressionBombError as error:
+        raise UnreadableImage(f"too large to resize ({error}); a page needs at most 1600 pixels wide") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UnreadableImage(f"cannot read this image: {error}; export it again as JPEG, PNG or WebP") from None
+    source_format = image.format or ""
+    image = ImageOps.exif_transpose(image) or image
+    image.info["cagnotte_format"] = source_format
+    image.info["cagnotte_frames"] = frames
+    return _srgb(image)
+
+
+def _srgb(image):
+    """Colours converted to sRGB by the embedded ICC profile; modes made RGB(A) or L; no tags left."""
+    fmt, frames = image.info.get("cagnotte_format", ""), image.info.get("cagnotte_frames", 1)
+    alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    icc = image.info.get("icc_profile")
+    if icc and image.mode in ("RGB", "RGBA", "CMYK"):
+        try:
+            from io import BytesIO
+
+            from PIL import ImageCms
+
+            image = ImageCms.profileToProfile(
+                image, ImageCms.ImageCmsProfile(BytesIO(icc)), ImageCms.createProfile("sRGB"),
+                outputMode="RGBA" if image.mode == "RGBA" else "RGB") or image
+        except Exception:  # noqa: BLE001 - a profile that cannot be read: keep the colours as they are
+            pass
+    if image.mode.startswith("I;16") or image.mode == "I":  # 16-bit grey: scaled to 8 bits, not clipped
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if alpha and image.mode != "RGBA":
+        image = image.convert("RGBA")  # P, LA, PA, or a transparent colour
+    elif image.mode == "1":
+        image = image.convert("L")
+    elif image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGB")  # CMYK without a profile, YCbCr, P without transparency…
+    image.info = {"cagnotte_format": fmt, "cagnotte_frames": frames, "alpha": alpha}
+    return image
+
+
+def describe(image) -> Meta:
+    fmt, frames = image.info["cagnotte_format"], image.info["cagnotte_frames"]
+    if fmt == "GIF" or frames > 1:
+        fallback = ""  # an animation (or a GIF) is shown as it is
+    elif fmt in ("JPEG", "MPO") and not image.info["alpha"]:
+        fallback = "jpeg"
+    elif image.info["alpha"] or fmt == "PNG":
+        fallback = "png"
+    else:
+        fallback = "jpeg"
+    return Meta(image.width, image.height, fallback)
+
+
+def encode_variant(image, recipe: Recipe) -> bytes:
+    """One variant's bytes: resized with Lanczos, no metadata, the same bytes every time."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    if recipe.width != image.width:
+        resized = image.resize((recipe.width, recipe.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    else:
+        resized = image.copy()
+    if recipe.format == "jpeg" and resized.mode not in ("RGB", "L"):
+        resized = resized.convert("RGB")
+    resized.info = {}  # no EXIF, XMP, ICC or comment reaches the output
+    buffer = BytesIO()
+    params = {"webp": WEBP, "jpeg": JPEG, "png": PNG}[recipe.format]
+    resized.save(buffer, recipe.format.upper(), **params)
+    return buffer.getvalue()
+
+
+# -- the cache -------------------------------------------------------------------
+
+class Cache:
+    """``.cagnotte/build/images/``: encoded files by key, and what each source is."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._names: set[str] | None = None
+
+    def _listing(self) -> set[str]:
+        if self._names is None:
+            self._names = {entry.name for entry in os.scandir(self.folder)}
+        return self._names
+
+    def file(self, key: str, fmt: str) -> Path:
+        return self.folder / f"{key}.{EXTENSIONS[fmt]}"
+
+    def has(self, key: str, fmt: str) -> bool:
+        return f"{key}.{EXTENSIONS[fmt]}" in self._listing()
+
+    def write(self, key: str, fmt: str, data: bytes) -> None:
+        _atomic_write(self.file(key, fmt), data)
+        if self._names is not None:
+            self._names.add(f"{key}.{EXTENSIONS[fmt]}")
+
+    def meta_name(self, digest: str) -> str:
+        return f"{_h(VERSION, digest)}.json"
+
+    def meta(self, digest: str) -> Meta | None:
+        import json
+
+        name = self.meta_name(digest)
+        if name not in self._listing():
+            return None
+        try:
+            value = json.loads((self.folder / name).read_text())
+            return Meta(int(value["width"]), int(value["height"]), str(value["fallback"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save_meta(self, digest: str, meta: Meta) -> None:
+        import json
+
+        data = json.dumps({"width": meta.width, "height": meta.height, "fallback": meta.fallback}).encode()
+        name = self.meta_name(digest)
+        _atomic_write(self.folder / name, data)
+        self._listing().add(name)
+
+    def prune(self, used: set[str]) -> None:
+        """When unused files pile up (edited images), keep those this build used.
+
+        Another output folder built from the same site may still use some: it
+        only pays for re-encoding them.
+        """
+        names = self._listing()
+        encoded = {n for n in names if not n.startswith(".")}
+        kept = {n for n in encoded if n in used or n.split(".", 1)[0] in used}
+        if len(encoded) <= 2 * len(kept) + 32:
+            return
+        for name in sorted(encoded - kept):
+            try:
+                os.unlink(self.folder / name)
+            except FileNotFoundError:
+                pass
+            names.discard(name)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
