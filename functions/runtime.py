@@ -151,7 +151,8 @@ class Runtime:
                 return None
             from functions.core.reminders import address_hash
 
-            return send_due(self.store, self.mailer, lambda mail: mailtext.render(mail, templates), self.now(),
+            return send_due(self.store, self.mailer,
+                            lambda mail: mailtext.render(mail, templates, base_url=self.origin), self.now(),
                             limit=limit, suppressed=lambda to: self.store.is_suppressed(address_hash(to)))
         except Exception:  # the queue keeps the rows: the next call or the schedule sends them
             logging.getLogger("cagnotte.mail").exception("sending queued mail failed")

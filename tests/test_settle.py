@@ -312,3 +312,26 @@ def test_a_week_before_the_deadline_backers_with_expiring_cards_are_warned(world
                              payments=world.payments)
     assert world.store.get_mail(f"card_expiring:{expiring.id}").values["card_expires"] == "2026-11"
     assert world.store.get_mail(f"card_expiring:{ok}") is None
+
+
+def test_a_backer_saves_a_new_card_before_the_deadline_and_it_is_the_one_charged(world):
+    from functions.core import tokens
+
+    pledge_id = world.pledge("9000", card="declined")
+    before = world.store.get_pledge(pledge_id)
+    manage = f"/api/manage/{tokens.make('manage', pledge_id, 'manage-secret')}"
+    status, _, page = world.call("GET", manage)
+    assert status == 200 and 'value="card"' in page
+    status, headers, body = world.call("POST", manage, b"action=card",
+                                       {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 303, body
+    session = headers["Location"].rsplit("/", 1)[1]
+    params = world.stripe.session_params[session]
+    assert (params["mode"], params["customer"], params["metadata"]["kind"]) == ("setup", before.customer_id, "card")
+    assert world.deliver(world.stripe.complete(session, card="visa")) == "applied"
+    after = world.store.get_pledge(pledge_id)
+    assert after.setup_intent_id != before.setup_intent_id and after.status == "pledged"
+    world.now = AFTER
+    summary = world.settle()
+    assert (summary.charged, summary.failed) == (1, 0)
+    assert world.stripe.charges_for(pledge_id) == 1

@@ -107,6 +107,11 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
     obj = (event.get("data") or {}).get("object") or {}
     if (obj.get("metadata") or {}).get("kind") == "fix":
         return _fixed(pledge, kind, obj)
+    if (obj.get("metadata") or {}).get("kind") == "card":
+        # A new card saved before the deadline: settlement charges it instead.
+        if kind != "checkout.session.completed" or pledge.status != PLEDGED or not obj.get("setup_intent"):
+            return None
+        return pledge.replace(setup_intent_id=_id(obj.get("setup_intent")))
     if kind == "checkout.session.completed":
         if pledge.status != PENDING:
             return None  # already completed, expired or failed: a late or replayed event

@@ -44,8 +44,10 @@ def send_due(store, mailer: Mailer, render: Callable[[Mail], Message], now: dt.d
             message = render(claimed)
         except Exception:  # a template or data problem: the operator must look; retry later
             log.exception("mail %s could not be rendered", claimed.id)
-            store.save_mail(claimed, replace(claimed, status=DUE, lease_until=None))
-            tally.retry += 1
+            final = claimed.attempts >= MAX_ATTEMPTS
+            store.save_mail(claimed, replace(claimed, status=FAILED if final else DUE, lease_until=None))
+            tally.failed += final
+            tally.retry += not final
             continue
         try:
             message_id = mailer.send(message)

@@ -87,6 +87,9 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
             f'<label>{escape(t["amount_label"])}<input type="text" inputmode="decimal" name="amount"></label>'
             f'<input type="hidden" name="action" value="change"><button type="submit">{escape(t["save"])}</button>'
             f"</fieldset></form>"
+            f'<form method="post"><fieldset><legend>{escape(t["card"])}</legend>'
+            f'<p class="note">{escape(t["card_help"])}</p><input type="hidden" name="action" value="card">'
+            f'<button type="submit">{escape(t["card"])}</button></fieldset></form>'
             f'<form method="post"><fieldset><legend>{escape(t["cancel"])}</legend>'
             f'<p class="note">{escape(t["cancel_help"])}</p><input type="hidden" name="action" value="cancel">'
             f'<button class="danger" type="submit">{escape(t["cancel"])}</button></fieldset></form>')
@@ -102,6 +105,8 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
     fields = request.fields()
     now = runtime.now()
     action = fields.get("action")
+    if action == "card":
+        return new_card(pledge, campaign, runtime, token)
     try:
         for _ in range(8):
             if action == "cancel":
@@ -126,6 +131,25 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
         return show(pledge, campaign, runtime, token, f"{t['error']}: {error.message}", error.status)
     runtime.send_due_mail()
     return show(runtime.store.get_pledge(pledge.id), campaign, runtime, token, done)
+
+
+def new_card(pledge, campaign, runtime, token: str) -> dict:
+    """A Checkout session in setup mode on the pledge's Customer: the new card replaces the old one."""
+    t = pages.texts(campaign.language)
+    now = runtime.now()
+    if not manage.changeable(pledge, campaign, now) or not pledge.customer_id:
+        return show(pledge, campaign, runtime, token, t["not_changeable"], 409)
+    manage_url = f"{runtime.api_base}/manage/{token}"
+    request = CheckoutRequest(
+        pledge_id=pledge.id, campaign=campaign.slug, campaign_title=campaign.title, reward=pledge.reward,
+        description=campaign.title, amount=pledge.amount, currency=pledge.currency, mode="setup",
+        success_url=manage_url, cancel_url=manage_url, expires_at=now + CHECKOUT_TTL, locale=campaign.language,
+        kind="card", customer_id=pledge.customer_id, attempt=pledge.version)
+    try:
+        checkout = runtime.payments.create_checkout(request)
+    except PaymentsError as error:
+        raise PaymentProviderError(f"the payment provider is unavailable ({error})") from None
+    return http.redirect(checkout.url)
 
 
 def fix(pledge, campaign, runtime) -> dict:

@@ -75,7 +75,7 @@ class LocalCheckout:
                 if session.request.idempotency_key == request.idempotency_key:
                     return Checkout(session.id, self.url(session.id), session.customer)
             session_id = "cs_local_" + secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
-            customer = ("cus_local_" + secrets.token_hex(8)) if request.mode == "setup" else None
+            customer = request.customer_id or (("cus_local_" + secrets.token_hex(8)) if request.mode == "setup" else None)
             self._sessions[session_id] = LocalSession(session_id, request, int(dt.datetime.now().timestamp()),
                                                       customer)
         return Checkout(session_id, self.url(session_id), customer)

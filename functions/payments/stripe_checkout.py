@@ -62,12 +62,16 @@ class StripePayments:
         """
         if request.mode not in ("payment", "setup"):
             raise ValueError(f"unknown checkout mode {request.mode!r}")
-        if request.kind not in ("pledge", "fix"):
+        if request.kind not in ("pledge", "fix", "card"):
             raise ValueError(f"unknown checkout kind {request.kind!r}")
         if request.kind == "fix" and (request.mode != "payment" or not request.customer_id):
             raise ValueError("a fix checkout is mode=payment on the pledge's existing customer_id")
+        if request.kind == "card" and (request.mode != "setup" or not request.customer_id):
+            raise ValueError("a card checkout is mode=setup on the pledge's existing customer_id")
         try:
-            if request.mode == "setup":
+            if request.kind == "card":  # a new card for the deadline, saved on the same Customer
+                customer_id = request.customer_id
+            elif request.mode == "setup":
                 customer_id = self._create_customer(request)
             else:  # a fix session pays on the pledge's Customer; a flexible pledge needs none
                 customer_id = request.customer_id if request.kind == "fix" else None
