@@ -43,6 +43,8 @@
     var pct = percent(s.raised, s.goal);
     each(stat("raised"), function (el) { C.setText(el, C.money(s.raised, s.currency)); });
     each(stat("backers"), function (el) { C.setText(el, C.integer(s.backers)); });
+    // "1 contributeur", "2 contributeurs": the label follows the number (French counts 0 as one).
+    each(document.querySelectorAll('[data-stat-label="backers"]'), function (el) { C.setText(el, C.plural(el, "label-", s.backers)); });
     each(stat("percent"), function (el) {
       C.setText(el, C.fill(el.getAttribute("data-format") || "{n}%", { n: C.integer(pct) }));
     });
