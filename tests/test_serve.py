@@ -60,3 +60,20 @@ def test_the_pledge_api_answers_on_the_same_origin(server):
     status, headers, body = get(server + "/api/nothing")
     assert status == 404
     assert '"code":"not_found"' in body
+
+
+def test_text_is_gzipped_for_browsers_that_ask(server):
+    import gzip
+
+    request = urllib.request.Request(server + "/campaigns/premier-album/", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        page = gzip.decompress(response.read()).decode()
+    assert "Premier album de Lina" in page and "livereload.js" in page
+    css = next(part.split('"')[0] for part in page.split('href="') if part.split('"')[0].endswith(".css"))
+    request = urllib.request.Request(server + css, headers={"Accept-Encoding": "gzip, br"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert b"{" in gzip.decompress(response.read())
+    with urllib.request.urlopen(server + css, timeout=10) as response:  # no Accept-Encoding: plain
+        assert response.headers["Content-Encoding"] is None
