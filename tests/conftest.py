@@ -42,6 +42,15 @@ def cli(monkeypatch):
     return run
 
 
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store_url(request, tmp_path):
+    """Each store the functions run on: SQLite in a file, DynamoDB on moto's server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pledges.sqlite3'}"
+    request.getfixturevalue("moto_server")
+    return "dynamodb://" + request.getfixturevalue("dynamodb_table")
+
+
 def write(root: Path, rel: str, text: str) -> Path:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -86,14 +86,6 @@ class Api:
         return body
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'pledges.sqlite3'}"
-    request.getfixturevalue("moto_server")
-    return "dynamodb://" + request.getfixturevalue("dynamodb_table")
-
-
 @pytest.fixture
 def api(catalog_path, store_url):
     local = LocalCheckout("http://127.0.0.1:8000", SECRET)

@@ -16,7 +16,7 @@ import pytest
 from functions.core.mail import Mail, MailError, Message
 from functions.core.sending import send_due
 from functions.mailers.outbox import Outbox
-from test_api import NOW, SECRET, api, catalog_path, store_url  # noqa: F401 - fixtures
+from test_api import NOW, SECRET, api, catalog_path  # noqa: F401 - fixtures
 
 BEFORE_LAUNCH = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.timezone.utc)  # premier-album opens on 1 November
 

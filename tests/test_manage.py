@@ -7,7 +7,7 @@ import re
 import pytest
 
 from functions.core import tokens
-from test_api import NOW, api, catalog_path, store_url  # noqa: F401 - fixtures
+from test_api import NOW, api, catalog_path  # noqa: F401 - fixtures
 
 SECRET = "site-secret-for-tests"
 

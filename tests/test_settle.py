@@ -36,14 +36,6 @@ def catalog_path(tmp_path_factory):
     return root / "_site" / "catalog.json"
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'pledges.sqlite3'}"
-    request.getfixturevalue("moto_server")
-    return "dynamodb://" + request.getfixturevalue("dynamodb_table")
-
-
 class World:
     """The handlers, the stand-in and a clock the test moves."""
 

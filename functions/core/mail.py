@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from . import records
+
 # Kinds, and whether one pledge can receive a kind more than once (then the
 # row's key carries the pledge's version).
 ONCE = ("confirmation", "receipt", "payment_failed", "unfunded", "cancelled")
@@ -87,25 +89,8 @@ _TIMES = ("created_at", "lease_until", "sent_at")
 
 
 def to_record(mail: Mail) -> dict:
-    import dataclasses
-
-    data = {}
-    for f in dataclasses.fields(mail):
-        value = getattr(mail, f.name)
-        if value is None:
-            continue
-        data[f.name] = value.isoformat() if f.name in _TIMES else value
-    return data
+    return records.to_record(mail, _TIMES)
 
 
 def from_record(data: dict) -> Mail:
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(Mail)}
-    values = {k: v for k, v in data.items() if k in names}
-    for name in _TIMES:
-        if values.get(name) is not None:
-            values[name] = dt.datetime.fromisoformat(values[name])
-    if "attempts" in values:
-        values["attempts"] = int(values["attempts"])
-    return Mail(**values)
+    return records.from_record(Mail, data, _TIMES, ("attempts",))

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from . import money
+from . import money, records
 from .catalog import CatalogCampaign
 from .errors import Invalid, NotFound, NotLive
 from .ports import CheckoutRequest
@@ -211,24 +211,10 @@ _TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_
 
 def to_record(pledge: Pledge) -> dict:
     """A JSON-friendly dict of a pledge (ISO dates; None fields left out)."""
-    data = {}
-    for f in dataclasses.fields(pledge):
-        value = getattr(pledge, f.name)
-        if value is None:
-            continue
-        data[f.name] = value.isoformat() if f.name in _TIMES else value
-    return data
+    return records.to_record(pledge, _TIMES)
 
 
 def from_record(data: dict) -> Pledge:
-    """The inverse of :func:`to_record` (unknown keys are ignored: newer writers)."""
-    names = {f.name for f in dataclasses.fields(Pledge)}
-    values = {k: v for k, v in data.items() if k in names}
-    values.setdefault("reward", None)  # the one required field that may be None (left out)
-    for name in _TIMES:
-        if values.get(name) is not None:
-            values[name] = dt.datetime.fromisoformat(values[name])
-    for name in ("amount", "version", "refunded", "fix_attempts"):
-        if name in values:
-            values[name] = int(values[name])  # DynamoDB hands back Decimal
-    return Pledge(**values)
+    """The inverse of :func:`to_record`; ``reward`` is the one required field that may be left out."""
+    return records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts"),
+                               defaults={"reward": None})
