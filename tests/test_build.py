@@ -58,7 +58,21 @@ def test_editing_one_campaign_renders_its_pages_and_the_shared_ones(site):
         for page in ("index.html", "thanks/index.html", "embed/index.html", "updates/feed.xml",
                      "updates/2026-11-20-studio/index.html")
     }
-    assert others == {"index.html", "en/index.html", "feed.xml", "en/feed.xml", "sitemap.xml"}
+    # the sitemap holds addresses and update dates only: an edited story leaves it alone
+    assert others == {"index.html", "en/index.html", "feed.xml", "en/feed.xml"}
+
+
+def test_the_sitemap_follows_new_pages_and_update_dates(site):
+    build(site, now=NOW)
+    update = site / ALBUM / "updates" / "2026-11-20-studio.md"
+    update.write_text(update.read_text().replace("2026-11-20T18:00:00+01:00", "2026-11-21T09:00:00+01:00"))
+    _, fresh = rendered_paths(site)
+    assert "sitemap.xml" in fresh
+    assert "<lastmod>2026-11-21T09:00:00+01:00</lastmod>" in (site / "_site" / "sitemap.xml").read_text()
+    write(site, f"{ALBUM}/updates/2026-11-25-mix.md", "---\ntitle: Mixage\ndate: 2026-11-25\n---\nLe mixage commence.\n")
+    _, fresh = rendered_paths(site)
+    assert "sitemap.xml" in fresh
+    assert "/campaigns/premier-album/updates/2026-11-25-mix/" in (site / "_site" / "sitemap.xml").read_text()
 
 
 def test_a_template_change_renders_only_the_pages_that_use_it(site):

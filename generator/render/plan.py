@@ -73,8 +73,11 @@ def plan(site: Site) -> list[Page]:
             for update in campaign.updates:
                 add(f"{base}updates/{update.id}/", "update.html", "update", deps, slug, update.id)
     # The sitemap is a protocol file, written without a template (see render.sitemap).
+    # It holds addresses and the updates' dates only: editing a story leaves it as it is.
+    dated = (f"{slug}:{u.id}:{u.published.isoformat()}" for slug in slugs
+             for u in site.campaigns[config.language][slug].updates)
     pages.append(Page("sitemap.xml", "/sitemap.xml", "", config.language, "sitemap",
-                      deps=_h(texts, *(pg.url for pg in pages))))
+                      deps=_h(*(pg.url for pg in pages), *dated)))
     pages.append(Page("robots.txt", "/robots.txt", "robots.txt", config.language, "robots"))
     return pages
 
