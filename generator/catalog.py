@@ -17,7 +17,7 @@ def make_catalog(site: Site) -> Catalog:
         campaigns[c.slug] = CatalogCampaign(
             slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
             ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
-            leaderboard=c.leaderboard,
+            leaderboard=c.leaderboard, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
             rewards=tuple(
                 CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                               shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)

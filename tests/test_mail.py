@@ -265,3 +265,15 @@ def test_a_bounced_or_complaining_address_is_never_mailed_again(mailbox):
                      suppressed=lambda to: store.is_suppressed(address_hash(to)))
     assert (tally.sent, tally.failed) == (0, 1)
     assert sent(outbox) == []
+
+
+def test_the_digest_names_each_stretch_goal_reached(mailbox):
+    api, outbox = mailbox
+    from functions.core.flows import queue_scheduled_mail
+
+    opened = api.pledge(campaign="premier-album", amount="12500")  # past the 8,500.50 goal and the 12,000 stretch
+    api.webhook(api.complete(opened["checkout_url"]))
+    queue_scheduled_mail(catalog=api.runtime.catalog, store=api.runtime.store, links=api.runtime.links,
+                         now=NOW + dt.timedelta(days=1), creators={"premier-album": "lina@example.org"})
+    row = api.runtime.store.get_mail("digest:premier-album:2026-11-26")
+    assert row.values["milestones"] == "first_backer,half,goal,stretch:1200000"

@@ -44,6 +44,7 @@ class CatalogCampaign:
     starts: dt.datetime | None = None
     rewards: tuple[CatalogReward, ...] = field(default=())
     leaderboard: bool = False  # the creator shows the public board of referral codes
+    stretch_goals: tuple[int, ...] = ()  # amounts (minor units), for the creator's milestones
 
     def reward(self, reward_id: str) -> CatalogReward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
@@ -86,6 +87,7 @@ def _campaign_data(c: CatalogCampaign) -> dict:
         "slug": c.slug, "title": c.title, "currency": c.currency, "goal": c.goal, "funding": c.funding,
         "ends": c.ends.isoformat(), "starts": c.starts.isoformat() if c.starts else None,
         "language": c.language, "url": c.url, "thanks_url": c.thanks_url, "leaderboard": c.leaderboard,
+        "stretch_goals": list(c.stretch_goals),
         "rewards": [
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit,
              "shipping": {"countries": list(r.shipping.countries), "cost": r.shipping.cost} if r.shipping else None}
@@ -104,4 +106,4 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         ends=dt.datetime.fromisoformat(d["ends"]), language=d["language"], url=d["url"],
         thanks_url=d["thanks_url"],
         starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards,
-        leaderboard=bool(d.get("leaderboard", False)))
+        leaderboard=bool(d.get("leaderboard", False)), stretch_goals=tuple(d.get("stretch_goals", ())))

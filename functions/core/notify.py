@@ -132,6 +132,7 @@ def digest(campaign, email: str, counters, day: dt.date, now: dt.datetime) -> Ma
         line = campaign.goal * share // 100
         if before_raised < line <= raised:
             milestones.append(name)
+    milestones += [f"stretch:{amount}" for amount in campaign.stretch_goals if before_raised < amount <= raised]
     return Mail(id=f"digest:{campaign.slug}:{key}", kind="digest", campaign=campaign.slug, lang=campaign.language,
                 to=email, created_at=now,
                 values={"day": key, "new_pledges": str(max(added[1], 0)), "raised_minor": str(raised),
