@@ -36,3 +36,13 @@ def test_readme_quick_start_is_the_two_commands():
     start = README.index("## Quick start")
     block = README[start:README.index("```", README.index("```", start) + 3)]
     assert "make demo" in block and "make test" in block
+
+
+def test_every_environment_variable_read_is_documented():
+    import re
+
+    code = "\n".join(p.read_text(encoding="utf-8") for top in ("functions", "generator")
+                     for p in (ROOT / top).rglob("*.py"))
+    names = set(re.findall(r"\b((?:CAGNOTTE|STRIPE)_[A-Z_]+[A-Z])\b", code))
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
+    assert names and sorted(n for n in names if f"`{n}`" not in docs) == []
