@@ -212,6 +212,10 @@ def measure(work: Path, campaigns: int, jobs: int | None, log) -> dict:
                 shutil.rmtree(work / name, ignore_errors=True)
         if phase == "edit":
             figures["edited"] = edit_one(work, campaigns)
+        # Every phase starts with the disk quiet: the full build leaves some 200 MB of
+        # output for the kernel to write back, which would otherwise land on the next phase.
+        os.sync()
+        time.sleep(1)
         log(f"{label} …")
         result = run_child(work, phase, jobs)
         result["label"] = label
