@@ -123,15 +123,13 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
 def error_page(error: ApiError, back: str | None, headers: dict[str, str]) -> dict:
     from html import escape
 
+    from functions import pages
+
     link = ""
     if back and back.startswith(("https://", "http://")):
         link = f'<p><a href="{escape(back)}">← Back to the campaign</a></p>'
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta name="robots" content="noindex"><title>Your pledge was not taken</title></head>'
-            '<body style="font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem">'
-            f'<h1>Your pledge was not taken</h1><p>{escape(error.message)}</p>'
-            f'<p>Nothing was charged.</p>{link}</body></html>')
-    return {"statusCode": error.status,
-            "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", **headers},
-            "body": body, "isBase64Encoded": False}
+    title = "Your pledge was not taken"
+    response = pages.page(error.status, "en", title,
+                          f"<h1>{title}</h1><p>{escape(error.message)}</p><p>Nothing was charged.</p>{link}")
+    response["headers"].update(headers)
+    return response

@@ -20,6 +20,7 @@ from typing import Callable
 
 from functions.core.catalog import FILENAME as CATALOG
 from functions.core.mailtext import FILENAME as MAIL
+from generator.catalog import write_private
 from generator.config import SiteConfig, load_config
 from generator.content import loader
 from generator.content.documents import Context
@@ -198,32 +199,6 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         state.close()
         if gc_was_enabled:
             gc.enable()
-
-
-PRIVATE = Path(".cagnotte") / "private.json"
-
-
-def write_private(root: Path, site) -> None:
-    """What the functions need but the public site must not show (creators' digest addresses).
-
-    Kept outside the output (``.cagnotte/private.json``); the deploy ships it
-    with the functions, never to the bucket.
-    """
-    import json
-
-    creators = {e.slug: site.campaigns[e.language][e.slug].creator.email for e in site.entries
-                if site.campaigns[e.language][e.slug].creator.email}
-    data = (json.dumps({"format": 1, "creators": dict(sorted(creators.items()))}, sort_keys=True) + "\n").encode()
-    path = root / PRIVATE
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def make_images(root: Path, theme: Theme, site, jobs: int, encode: bool = True):

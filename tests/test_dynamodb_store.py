@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 from functions.core import events
 from functions.core.pledge import EXPIRED, FAILED, PAID, PENDING, PLEDGED, PROCESSING, REFUNDED, Pledge
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
-from functions.store import dynamodb
+from functions.store import dynamodb, dynamodb_table  # noqa: F401 - the module the tests reach into
 from functions.store.dynamodb import DynamoDBStore
 from functions.store.sqlite import SQLiteStore
 
@@ -303,7 +303,7 @@ def reasons(*codes: str) -> dict:
 @pytest.fixture
 def stubbed(monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr(dynamodb, "_sleep", slept.append)
+    monkeypatch.setattr(dynamodb_table, "_sleep", slept.append)
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
     with Stubber(client) as stubber:
@@ -336,12 +336,12 @@ def test_throttling_is_retried_and_a_lasting_conflict_is_an_error(stubbed):
     stubber.add_client_error("transact_write_items", "ThrottlingException")
     stubber.add_client_error("transact_write_items", "TransactionCanceledException",
                              modeled_fields=reasons("None", "ThrottlingError", "None"))
-    for _ in range(dynamodb.ATTEMPTS - 2):
+    for _ in range(dynamodb_table.ATTEMPTS - 2):
         stubber.add_client_error("transact_write_items", "TransactionCanceledException",
                                  modeled_fields=reasons("TransactionConflict", "None", "None"))
     with pytest.raises(ClientError, match="TransactionCanceled"):
         store.open_pledge(pledge(), limit=20)
-    assert len(slept) == dynamodb.ATTEMPTS - 1
+    assert len(slept) == dynamodb_table.ATTEMPTS - 1
 
 
 def test_an_unexpected_cancellation_is_not_retried(stubbed):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .notify import mails_for
 from .pledge import (COLLECTED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED, PROCESSING, REFUNDED,
                      Pledge)
 
@@ -82,8 +83,6 @@ def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datet
         deltas[after.reward] = deltas.get(after.reward, 0) + 1
     claims = tuple(Claim(reward, delta, limit if delta > 0 else None)
                    for reward, delta in sorted(deltas.items()) if delta)
-    from .notify import mails_for
-
     return Change(before=before, after=after, event_id=event_id, mails=mails_for(before, after, links, now),
                   day=day, raised=after.net - before.net, backers=int(after.counts) - int(before.counts),
                   collected=after.collected - before.collected, claims=claims)

@@ -15,7 +15,7 @@ from typing import Callable
 from . import events, pledge as pledges, stats, tokens
 from .catalog import Catalog
 from .errors import Invalid, NotFound, PaymentProviderError, SoldOutError, Unavailable
-from .pledge import FAILED, PENDING, PledgeRequest
+from .pledge import FAILED, PENDING, Pledge, PledgeRequest
 from .ports import Checkout, Conflict, Duplicate, Payments, PaymentsError, SoldOut, Store
 
 MAX_CONFLICT_RETRIES = 8
@@ -61,9 +61,9 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
     try:
         checkout: Checkout = payments.create_checkout(checkout_request)
     except PaymentsError as error:
-        _settle(store, pledge, lambda p: p.replace(status=FAILED) if p.status == PENDING else None, now)
+        update(store, pledge, lambda p: p.replace(status=FAILED) if p.status == PENDING else None, now)
         raise PaymentProviderError(f"the payment provider is unavailable ({error}); nothing was charged") from None
-    _settle(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
+    update(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
                                                 customer_id=checkout.customer_id or p.customer_id), now)
     return Opened(pledge_id=pledge.id, checkout_url=checkout.url)
 
@@ -81,22 +81,30 @@ def _rebase(url: str, base: str, origin: str) -> str:
     return origin.rstrip("/") + url[len(base):] if url.startswith(base) else url
 
 
-def _settle(store: Store, pledge, decide, now: dt.datetime, event_id: str | None = None, links=None) -> str:
-    """Apply ``decide`` to the stored pledge, retrying on version conflicts."""
-    current = pledge
+def update(store: Store, pledge: Pledge, decide: Callable[[Pledge], Pledge | None], now: dt.datetime, *,
+           event_id: str | None = None, links=None, limit: int | None = None) -> tuple[str, Pledge | None]:
+    """Apply ``decide`` to the stored pledge, reading it again after a version conflict.
+
+    The one way a pledge changes (events, settlement, the backer's own changes):
+    ``("applied", after)``, ``("duplicate", current)`` (that event was applied
+    before) or ``("ignored", current)`` (``decide`` had nothing to do). Errors
+    from ``decide`` and :class:`SoldOut` (``limit``) reach the caller.
+    """
+    current: Pledge | None = pledge
     for _ in range(MAX_CONFLICT_RETRIES):
         after = decide(current)
         if after is None:
-            return "ignored"
+            return "ignored", current
+        change = events.change(current, after, event_id=event_id, now=now, links=links, limit=limit)
         try:
-            store.apply(events.change(current, after, event_id=event_id, now=now, links=links))
-            return "applied"
+            store.apply(change)
+            return "applied", change.after
         except Duplicate:
-            return "duplicate"
+            return "duplicate", current
         except Conflict:
             current = store.get_pledge(pledge.id)
             if current is None:
-                return "ignored"
+                return "ignored", None
     raise Unavailable("the pledge is changing too fast; try again")
 
 
@@ -116,7 +124,7 @@ def apply_event(event: dict, *, store: Store, now: dt.datetime, links=None) -> s
         return "ignored"  # not one of ours (another integration on the same Stripe account)
     if store.has_event(event["id"]):
         return "duplicate"
-    return _settle(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"], links=links)
+    return update(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"], links=links)[0]
 
 
 def campaign_stats(slug: str, *, catalog: Catalog, store: Store, now: dt.datetime) -> dict:

@@ -12,7 +12,7 @@ import datetime as dt
 from . import money
 from .catalog import CatalogCampaign
 from .errors import ApiError, Invalid, NotFound, NotLive
-from .pledge import CANCELLED, PAYMENT_FAILED, PLEDGED, Pledge
+from .pledge import CANCELLED, PLEDGED, Pledge
 
 
 class NotChangeable(ApiError):
@@ -63,5 +63,3 @@ def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amoun
     after = pledge.replace(reward=reward.id if reward else None, amount=value)
     return after, reward.limit if reward else None
 
-
-__all__ = ["NotChangeable", "cancel", "changeable", "move", "PAYMENT_FAILED"]

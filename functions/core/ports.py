@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # the core's records, named in the Store protocol, without an import cycle
+    from .events import Change
+    from .pledge import Pledge
 
 
 # -- payments -------------------------------------------------------------------
@@ -218,7 +222,3 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-
-if False:  # for type checkers only: the core's records, without an import cycle
-    from .events import Change
-    from .pledge import Pledge

@@ -23,10 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import events
+from . import flows
 from .catalog import CatalogCampaign
+from .errors import Unavailable
 from .pledge import CANCELLED, COLLECTED, DROPPED, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
-from .ports import ChargeRequest, ChargeResult, Conflict, Payments, PaymentsError, Store
+from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, Store
 
 FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed card has a week to be fixed
 IDEMPOTENCY_WINDOW = dt.timedelta(hours=23)  # Stripe keeps keys 24 h; stay inside it
@@ -159,39 +160,22 @@ def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.dat
 
 
 def _mark(store: Store, pledge: Pledge, now: dt.datetime) -> Pledge | None:
-    """Record that a charge is about to be attempted (before Stripe is called)."""
-    current = pledge
-    for _ in range(8):
-        if current.status != PLEDGED:
-            return current
-        if current.charge_attempted_at is not None:
-            return current
-        change = events.change(current, current.replace(charge_attempted_at=now), event_id=None, now=now)
-        try:
-            store.apply(change)
-            return change.after
-        except Conflict:
-            current = store.get_pledge(pledge.id)
-            if current is None:
-                return None
-    return None
+    """Record that a charge is about to be attempted (before Stripe is called); the pledge as stored."""
+    def attempt(p: Pledge) -> Pledge | None:
+        return p.replace(charge_attempted_at=now) if p.status == PLEDGED and p.charge_attempted_at is None else None
+
+    try:
+        return flows.update(store, pledge, attempt, now)[1]
+    except Unavailable:
+        return None
 
 
 def _write(store: Store, pledge: Pledge, decide, now: dt.datetime, links=None) -> bool:
-    """Apply ``decide`` with retries on version conflicts; True if it changed the pledge."""
-    current = pledge
-    for _ in range(8):
-        after = decide(current)
-        if after is None:
-            return False
-        try:
-            store.apply(events.change(current, after, event_id=None, now=now, links=links))
-            return True
-        except Conflict:
-            current = store.get_pledge(pledge.id)
-            if current is None:
-                return False
-    return False
+    """Apply ``decide``; True if it changed the pledge (a busy pledge is left for the next run)."""
+    try:
+        return flows.update(store, pledge, decide, now, links=links)[0] == "applied"
+    except Unavailable:
+        return False
 
 
 def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Payments | None,

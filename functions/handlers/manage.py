@@ -11,10 +11,10 @@ import re
 from html import escape
 
 from functions import http, pages
-from functions.core import events, flows, manage, money, tokens
+from functions.core import flows, manage, money, tokens
 from functions.core.errors import ApiError, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
 from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED
-from functions.core.ports import CheckoutRequest, Conflict, PaymentsError, SoldOut
+from functions.core.ports import CheckoutRequest, PaymentsError, SoldOut
 from functions.runtime import current
 
 ROUTE = re.compile(r"^/(?:api/)?(manage|fix)/([A-Za-z0-9_.-]{1,200})$")
@@ -107,24 +107,18 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
     action = fields.get("action")
     if action == "card":
         return new_card(pledge, campaign, runtime, token)
+    if action == "cancel":
+        decide, limit, done = (lambda p: manage.cancel(p, campaign, now)), None, t["cancelled"]
+    elif action == "change":
+        reward_id = fields.get("reward") or None
+        amount = (fields.get("amount") or "").strip() or None
+        target = campaign.reward(reward_id) if reward_id else None
+        decide = lambda p: manage.move(p, campaign, reward_id, amount, now)[0]  # noqa: E731
+        limit, done = (target.limit if target else None), t["changed"]
+    else:
+        return show(pledge, campaign, runtime, token, t["error"], 400)
     try:
-        for _ in range(8):
-            if action == "cancel":
-                after, limit, done = manage.cancel(pledge, campaign, now), None, t["cancelled"]
-            elif action == "change":
-                after, limit = manage.move(pledge, campaign, fields.get("reward") or None,
-                                           (fields.get("amount") or "").strip() or None, now)
-                done = t["changed"]
-            else:
-                return show(pledge, campaign, runtime, token, t["error"], 400)
-            try:
-                runtime.store.apply(events.change(pledge, after, event_id=None, now=now, limit=limit,
-                                                  links=runtime.links))
-                break
-            except Conflict:
-                pledge = runtime.store.get_pledge(pledge.id)
-        else:
-            raise Unavailable("the pledge is changing too fast; try again")
+        flows.update(runtime.store, pledge, decide, now, links=runtime.links, limit=limit)
     except SoldOut:
         return show(pledge, campaign, runtime, token, f"{t['error']}: {t['sold_out']}", 409)
     except ApiError as error:
@@ -163,11 +157,10 @@ def fix(pledge, campaign, runtime) -> dict:
         status = t["statuses"].get(pledge.status, pledge.status)
         return pages.page(200, campaign.language, t["manage"], f"<p>{escape(t['fixed'].format(status=status))}</p>")
     # Count the attempt first: each visit gets its own session (and idempotency key).
-    after = pledge.replace(fix_attempts=pledge.fix_attempts + 1)
-    try:
-        runtime.store.apply(events.change(pledge, after, event_id=None, now=now))
-    except Conflict:
-        raise Unavailable("the pledge is changing; open the link again") from None
+    result, after = flows.update(runtime.store, pledge, lambda p: p.replace(fix_attempts=p.fix_attempts + 1)
+                                 if p.status == PAYMENT_FAILED else None, now)
+    if result != "applied":  # paid meanwhile (another tab): nothing left to fix
+        return fix(after, campaign, runtime) if after else pages.page(404, campaign.language, t["manage"], "")
     thanks = campaign.thanks_url
     request = CheckoutRequest(
         pledge_id=pledge.id, campaign=campaign.slug, campaign_title=campaign.title, reward=pledge.reward,

@@ -70,52 +70,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
-import threading
 import time
-from typing import Any, Callable
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from typing import Any
 
 from functions.core.events import Change
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
+from functions.store.dynamodb_table import CONDITION_FAILED as _FAILED, INDEX, TableClient
+from functions.store.dynamodb_table import integer as _int, key as _key, n as _n, s as _s
 
-INDEX = "by_campaign"
 EVENT_TTL = dt.timedelta(days=90)  # Stripe retries for 3 days; keep ids far longer
 MAX_ITEMS = 100  # in one TransactWriteItems
-ATTEMPTS = 10  # for transactions cancelled by a concurrent one (nothing was written)
-_TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-# (TransactionInProgressException is botocore's to retry, with the same token.)
-_TRANSIENT_ERRORS = frozenset({"TransactionConflictException", "ThrottlingException", "RequestLimitExceeded",
-                               "ProvisionedThroughputExceededException"})
-_FAILED = "ConditionalCheckFailed"
-
-_sleep: Callable[[float], None] = time.sleep  # tests replace it
 
 
-class DynamoDBStore:
+class DynamoDBStore(TableClient):
     """The ledger and counters in one DynamoDB table (the client is thread-safe)."""
-
-    def __init__(self, table: str, client: Any = None):
-        self.table = table
-        self._owns_client = client is None
-        if client is None:
-            session = boto3.session.Session()
-            # Endpoint: boto3's own AWS_ENDPOINT_URL(_DYNAMODB); room for many threads.
-            client = session.client("dynamodb", region_name=session.region_name or "us-east-1",
-                                    config=Config(max_pool_connections=64))
-        self.client = client
-        self._create_lock = threading.Lock()
-        self._created = False
-
-    def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
 
     # -- writes --------------------------------------------------------------------
     def open_pledge(self, pledge: Pledge, limit: int | None) -> None:
@@ -376,108 +347,6 @@ class DynamoDBStore:
             claim["ExpressionAttributeValues"][":max"] = _n(limit - delta)
         return claim
 
-    def _new(self, item: dict) -> dict:
-        """A Put that only creates."""
-        return {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
-
-    # -- calls -----------------------------------------------------------------------
-    def _transact(self, items: list[dict]) -> list[str] | None:
-        """Run one transaction: None when it committed, else each item's failure code.
-
-        Cancellations that wrote nothing and may pass next time (a concurrent
-        transaction on one of the items, throttling) are retried with backoff.
-        """
-        for attempt in range(ATTEMPTS):
-            try:
-                self._call("transact_write_items", TransactItems=items)
-                return None
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code")
-                if code == "TransactionCanceledException":
-                    reasons = [r.get("Code") or "None" for r in error.response.get("CancellationReasons", [])]
-                    if _FAILED in reasons:
-                        return reasons
-                    if not _TRANSIENT_REASONS.intersection(reasons):
-                        raise
-                elif code not in _TRANSIENT_ERRORS:
-                    raise
-                if attempt == ATTEMPTS - 1:
-                    raise
-            # Full jitter: 10 ms, 20 ms, … up to 1 s.
-            _sleep(random.uniform(0, min(1.0, 0.01 * 2 ** attempt)))
-        raise AssertionError("unreachable")
-
-    def _get(self, pk: str, sk: str) -> dict | None:
-        return self._call("get_item", Key=_key(pk, sk), ConsistentRead=True).get("Item")
-
-    def _query(self, **query) -> list[dict]:
-        items: list[dict] = []
-        while True:
-            page = self._call("query", **query)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _call(self, operation: str, **params) -> dict:
-        """Call the client on this table; create the table if it is missing, once."""
-        if operation != "transact_write_items":
-            params["TableName"] = self.table
-        try:
-            return getattr(self.client, operation)(**params)
-        except ClientError as error:
-            if self._created or not _missing_table(error):
-                raise
-        self._create_table()
-        return getattr(self.client, operation)(**params)
-
-    def _create_table(self) -> None:
-        with self._create_lock:
-            if self._created:
-                return
-            try:
-                self.client.create_table(
-                    TableName=self.table, BillingMode="PAY_PER_REQUEST",
-                    AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
-                                          for name in ("pk", "sk", "campaign", "created")],
-                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                               {"AttributeName": "sk", "KeyType": "RANGE"}],
-                    GlobalSecondaryIndexes=[{
-                        "IndexName": INDEX, "Projection": {"ProjectionType": "ALL"},
-                        "KeySchema": [{"AttributeName": "campaign", "KeyType": "HASH"},
-                                      {"AttributeName": "created", "KeyType": "RANGE"}]}])
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
-                    raise  # else another process is creating it: wait for it below
-            self._wait_active()
-            try:
-                self.client.update_time_to_live(
-                    TableName=self.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
-            except ClientError:
-                pass  # already enabled, or an emulator without TTL: event ids just stay
-            self._created = True
-
-    def _wait_active(self, timeout: float = 300.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            table = self.client.describe_table(TableName=self.table)["Table"]
-            statuses = [table["TableStatus"]] + [i.get("IndexStatus", "ACTIVE")
-                                                 for i in table.get("GlobalSecondaryIndexes", [])]
-            if all(status == "ACTIVE" for status in statuses):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"DynamoDB table {self.table} is still {statuses} after {timeout:.0f} s")
-            time.sleep(1.0)
-
-
-def _missing_table(error: ClientError) -> bool:
-    response = error.response
-    if response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-        return True
-    # moto reports a transaction on a missing table as a cancellation with that reason.
-    return any(r.get("Code") == "ResourceNotFoundException" for r in response.get("CancellationReasons", []))
-
-
 def _lookups(pledge: Pledge) -> list[tuple[str, str]]:
     """The ids a pledge is found by, besides its own: (kind, value)."""
     found = [("SESSION", pledge.checkout_session_id), ("INTENT", pledge.payment_intent_id)]
@@ -486,22 +355,6 @@ def _lookups(pledge: Pledge) -> list[tuple[str, str]]:
 
 def _lookup_item(kind: str, value: str, pledge_id: str) -> dict:
     return {**_key(f"{kind}#{value}", kind), "pledge_id": _s(pledge_id)}
-
-
-def _key(pk: str, sk: str) -> dict:
-    return {"pk": _s(pk), "sk": _s(sk)}
-
-
-def _s(value: str) -> dict:
-    return {"S": value}
-
-
-def _n(value: int) -> dict:
-    return {"N": str(int(value))}
-
-
-def _int(item: dict, name: str) -> int:
-    return int(item[name]["N"]) if name in item else 0
 
 
 MAIL_QUEUE = "MAILQ"  # never a campaign slug (slugs are lower case): the queue shares the by_campaign index
