@@ -12,7 +12,15 @@ from functools import lru_cache
 
 import markdown
 from markdown.extensions import Extension
-from markdown.extensions.toc import slugify
+from markdown.extensions.abbr import AbbrExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension, slugify
 from markdown.treeprocessors import Treeprocessor
 
 EXTENSIONS = ("extra", "sane_lists", "toc")
@@ -51,14 +59,21 @@ class _RebaseExtension(Extension):
 
 @lru_cache(maxsize=1)
 def _converter() -> markdown.Markdown:
+    # Instances rather than names (and "extra" spelled out, in its own order): a
+    # name is looked up among the installed packages' entry points, which costs
+    # more than converting a whole story.
     return markdown.Markdown(
-        extensions=[*EXTENSIONS, _RebaseExtension()],
-        extension_configs={
-            # Story headings sit under the page's own <h2> sections: "#" becomes <h2>, "##" <h3>.
-            "toc": {"permalink": False, "baselevel": 2, "slugify": _slugify},
+        extensions=[
+            # "extra":
+            FencedCodeExtension(), FootnoteExtension(), AttrListExtension(), DefListExtension(),
             # align="…" rather than style="…": pages must work under a CSP without unsafe-inline.
-            "extra": {"tables": {"use_align_attribute": True}},
-        },
+            TableExtension(use_align_attribute=True),
+            AbbrExtension(), MarkdownInHtmlExtension(),
+            SaneListExtension(),
+            # Story headings sit under the page's own <h2> sections: "#" becomes <h2>, "##" <h3>.
+            TocExtension(permalink=False, baselevel=2, slugify=_slugify),
+            _RebaseExtension(),
+        ],
         output_format="html",
     )
 
