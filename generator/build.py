@@ -20,12 +20,12 @@ from typing import Callable
 
 from functions.core.catalog import FILENAME as CATALOG
 from functions.core.mailtext import FILENAME as MAIL
-from generator.catalog import write_private
+from generator.catalog import pieces, write_private
 from generator.config import SiteConfig, load_config
 from generator.content import loader
 from generator.content.documents import Context
 from generator.output.state import State, digest
-from generator.output.writer import Staging
+from generator.output.writer import Conflict, Staging
 from generator.problems import ContentError, Problem
 from generator.render.plan import Page, plan
 from generator.render.theme import Theme
@@ -131,7 +131,7 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
         state.save_campaigns({slug: (keys[slug], value) for slug, value in fresh.items()}, set(keys))
         if state.doc_count() > 2 * len(tree.sources) + 16:  # edits pile up old versions: prune
             state.forget_docs({source.key(ctx) for source in tree.sources})
-    site = assemble(config, entries, campaigns, now, digests)
+    site = assemble(config, entries, campaigns, now, digests, fingerprints)
     return config, theme, site, parsed
 
 
@@ -185,9 +185,11 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         timings.mark("load")
         images = make_images(root, theme, site, jobs)
         timings.mark("images")
-        report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings, images)
+        found = pieces(site, state)
+        timings.mark("pieces")
+        report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings, images, found)
         report.encoded = images.encoded
-        write_private(root, site)
+        write_private(root, found)
         start, end = site.window()
         state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total)
         timings.mark("save")
@@ -219,8 +221,8 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs: int,
-           progress: bool, parsed: int, started: float, timings: Timings, images) -> BuildReport:
-    from generator.catalog import make_catalog
+           progress: bool, parsed: int, started: float, timings: Timings, images, found) -> BuildReport:
+    from generator.catalog import catalog_json
     from generator.mail import compile_mail
 
     pages = plan(site)
@@ -228,9 +230,14 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     common = hashlib.sha256("\0".join((
         RENDER_VERSION, config.fingerprint(), repr(sorted(theme.assets.items())))).encode()).hexdigest()
     wanted: dict[str, str] = {}  # output path → fingerprint
+    # A page's fingerprint: what every page of its template and language shares, then its own data.
+    shared: dict[tuple[str, str], str] = {}
     for page in pages:
-        template = theme.template_fingerprint(page.template) if page.template else ""
-        wanted[page.path] = _fingerprint(common, page.deps, template, theme.locale_fingerprint(page.lang))
+        key = (page.template, page.lang)
+        if key not in shared:
+            template = theme.template_fingerprint(page.template) if page.template else ""
+            shared[key] = _fingerprint(common, template, theme.locale_fingerprint(page.lang))[:32]
+        wanted[page.path] = shared[key] + page.deps
     copies: dict[str, Path] = {}  # output path → source file
     for name, url in theme.assets.items():
         copies[url.lstrip("/")] = theme.static[name]
@@ -244,7 +251,8 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         wanted[rel] = "copy:" + images.keys[rel]
     timings.mark("fingerprint")
     # What the functions read, side by side: the catalog and the compiled e-mail templates.
-    data = {CATALOG: make_catalog(site).to_json().encode(), MAIL: compile_mail(config, theme, site)}
+    data = {CATALOG: catalog_json(site, found).encode(),
+            MAIL: compile_mail(config, theme, site, {slug: p.mail for slug, p in found.items()})}
     for rel, content in data.items():
         wanted[rel] = "data:" + digest(content)
     timings.mark("catalog")
@@ -258,12 +266,18 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
 
     staging = Staging(out)
     try:
-        for page in pages:
-            staging.claim(page.path, page.template or page.kind)
-        for rel in copies:
-            staging.claim(rel, str(copies[rel]))
-        staging.claim(CATALOG, "the pledge catalog")
-        staging.claim(MAIL, "the e-mail templates")
+        try:
+            staging.claim_all([(page.path, lambda page=page: f"the page made from {page.template or page.kind}")
+                               for page in pages]
+                              + [(rel, lambda rel=rel: _shown(copies[rel], config.root)) for rel in copies]
+                              + [(CATALOG, lambda: "the pledge catalog"), (MAIL, lambda: "the e-mail templates")])
+        except Conflict as conflict:
+            # A creator's file named like a page the build makes (campaigns/x/embed/index.html…).
+            path, other = conflict.second, conflict.first
+            if not path.startswith("content/"):
+                path, other = other, path
+            raise ContentError([Problem(path, 1, f"this file would be published as /{conflict.rel}, which is "
+                                                 f"{other}: rename or move it")]) from None
         digests: dict[str, str] = {}
         todo: list[int] = []
 
@@ -273,11 +287,12 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
             return bool(old and old[0] == wanted[rel])
 
         for index, page in enumerate(pages):
-            if unchanged(page.path):
-                digests[page.path] = previous[page.path][1]
-                report.reused += 1
+            old = previous.get(page.path)
+            if old and old[0] == wanted[page.path]:  # unchanged() written out: once per page
+                digests[page.path] = old[1]
             else:
                 todo.append(index)
+        report.reused += len(pages) - len(todo)
         for rel, source in copies.items():
             if unchanged(rel):
                 report.reused += 1
@@ -326,6 +341,14 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     state.save_outputs({p: (wanted[p], digests[p]) for p in wanted})
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A file as the creator knows it: relative to the site when it is in it."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _fingerprint(*parts: str) -> str:

@@ -2,45 +2,93 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from functions.core import catalog as core_catalog
 from functions.core.catalog import Catalog, CatalogCampaign, CatalogReward, CatalogShipping
+from generator.content import documents, markdown
 from generator.site import Site
 
 
 def make_catalog(site: Site) -> Catalog:
     """Prices, limits and dates from the campaigns in their own language."""
     config = site.config
-    campaigns = {}
-    for entry in site.entries:
-        own = entry.language
-        c = site.campaigns[own][entry.slug]
-        page = f"{config.base_url}{config.prefix(own)}/campaigns/{c.slug}/"
-        campaigns[c.slug] = CatalogCampaign(
-            slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
-            ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
-            leaderboard=c.leaderboard, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
-            rewards=tuple(
-                CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
-                              shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)
-                for r in c.rewards))
-    api = config.api_url if config.api_url.startswith("https://") else config.base_url + config.api_url
-    return Catalog(base_url=config.base_url, campaigns=campaigns, api_url=api)
+    campaigns = {e.slug: catalog_campaign(site, e.slug, e.language) for e in site.entries}
+    return Catalog(base_url=config.base_url, campaigns=campaigns, api_url=api_url(config))
+
+
+def api_url(config) -> str:
+    return config.api_url if config.api_url.startswith("https://") else config.base_url + config.api_url
+
+
+def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
+    config = site.config
+    c = site.campaigns[own][slug]
+    page = f"{config.base_url}{config.prefix(own)}/campaigns/{c.slug}/"
+    return CatalogCampaign(
+        slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
+        ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
+        leaderboard=c.leaderboard, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
+        rewards=tuple(
+            CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
+                          shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)
+            for r in c.rewards))
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """What one campaign adds to ``catalog.json``, ``mail.json`` and ``private.json``."""
+
+    catalog: str  # its catalog entry, JSON
+    mail: str  # its facts in mail.json, JSON
+    email: str | None  # the creator's private address
+
+
+def pieces(site: Site, state=None) -> dict[str, Pieces]:
+    """slug → :class:`Pieces`: kept in the build state (``state``), made for the campaigns that changed.
+
+    A piece depends on the campaign's files, the site's settings and this
+    code only: an edit of one campaign makes one piece, and the other
+    campaigns' long fields (rewards…) are not even read.
+    """
+    from generator import mail
+
+    config = site.config
+    # This code is part of the key: a change in how a piece is made makes them again.
+    code = hashlib.sha256(b"".join(Path(m).read_bytes() for m in (__file__, mail.__file__, core_catalog.__file__)))
+    salt = "\0".join((code.hexdigest(), config.fingerprint(), documents.VERSION, markdown.VERSION))
+    keys = {e.slug: hashlib.sha256(f"{salt}\0{site.fingerprints[e.slug]}".encode()).hexdigest() for e in site.entries}
+    found = state.pieces(keys) if state is not None else {}
+    fresh = {}
+    for e in site.entries:
+        if e.slug not in found:
+            c = site.campaigns[e.language][e.slug]
+            found[e.slug] = fresh[e.slug] = Pieces(core_catalog.campaign_json(catalog_campaign(site, e.slug, e.language)),
+                                                   mail.facts_json(config, site, e.slug, e.language), c.creator.email)
+    if state is not None:
+        state.save_pieces({slug: (keys[slug], value) for slug, value in fresh.items()}, set(keys))
+    return found
+
+
+def catalog_json(site: Site, found: dict[str, Pieces]) -> str:
+    """``catalog.json`` from the pieces (the same text as ``make_catalog(site).to_json()``)."""
+    return core_catalog.joined(site.config.base_url, api_url(site.config), {s: p.catalog for s, p in found.items()})
 
 
 PRIVATE = Path(".cagnotte") / "private.json"
 
 
-def write_private(root: Path, site) -> None:
+def write_private(root: Path, found: dict[str, Pieces]) -> None:
     """What the functions need but the public site must not show (creators' digest addresses).
 
     Kept outside the output (``.cagnotte/private.json``); the deploy ships it
     with the functions, never to the bucket.
     """
-    creators = {e.slug: site.campaigns[e.language][e.slug].creator.email for e in site.entries
-                if site.campaigns[e.language][e.slug].creator.email}
+    creators = {slug: p.email for slug, p in found.items() if p.email}
     data = (json.dumps({"format": 1, "creators": dict(sorted(creators.items()))}, sort_keys=True) + "\n").encode()
     path = root / PRIVATE
     try:

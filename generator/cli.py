@@ -28,6 +28,36 @@ def report_problems(root: Path, error: ContentError) -> None:
     click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
 
 
+# Set by the commands that leave a large heap behind (build, check): see entry().
+_quick_exit = False
+
+
+def entry() -> None:
+    """The ``cagnotte`` console script: :func:`main`, then, after ``build`` or ``check``, a quick exit.
+
+    A build of 1,000 campaigns leaves about a million objects behind; the
+    interpreter frees them one by one on its way out, which took 0.1–0.2 s of
+    the command's time after the work was done. Everything is written and
+    closed by then, so the process just ends (as Instagram's services do).
+    """
+    try:
+        main(prog_name="cagnotte")
+    except SystemExit as leaving:
+        if not _quick_exit:
+            raise
+        code = leaving.code
+        if isinstance(code, str):  # what sys.exit("message") would have printed
+            print(code, file=sys.stderr)
+        exit_now(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+def exit_now(code: int) -> None:
+    """End the process without tearing down the heap (files flushed first)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="The folder that holds site.yml.")
@@ -45,6 +75,8 @@ def check(root: Path) -> None:
     from generator.build import load_site, make_images, now_from_environment
     from generator.output.state import State
 
+    global _quick_exit
+    _quick_exit = True
     state = None
     try:
         from generator.config import load_config
@@ -76,6 +108,8 @@ def build(root: Path, out: Path | None, clean: bool, jobs: int | None) -> None:
     """Render the site (incremental; the output is replaced in one step)."""
     from generator.build import build as run
 
+    global _quick_exit
+    _quick_exit = True
     try:
         report = run(root, out, jobs=jobs, clean=clean, progress=sys.stderr.isatty())
     except ContentError as error:

@@ -71,22 +71,35 @@ def environment(theme: Theme, lang: str) -> jinja2.Environment:
     return env
 
 
-def compile_mail(config: SiteConfig, theme: Theme, site) -> bytes:
+def compile_mail(config: SiteConfig, theme: Theme, site, facts: dict[str, str] | None = None) -> bytes:
     """``mail.json``: every kind's texts per language and funding, formats, and each campaign's facts.
 
-    Raises ContentError (``template:line: message``) for a template mistake.
+    ``facts`` holds each campaign's :func:`facts_json` when the build has
+    them already. Raises ContentError (``template:line: message``) for a
+    template mistake.
     """
     currencies = sorted({c.currency for c in site.campaigns[config.language].values()} | {config.currency})
     languages = {lang: compile_language(config, theme, lang, currencies) for lang in config.languages}
-    data = {
-        "format": mailtext.FORMAT,
-        "default_language": config.language,
-        "site": {"title": config.title, "base_url": config.base_url},
-        "languages": languages,
-        "campaigns": {e.slug: campaign_facts(config, site, e.slug, e.language)
-                      for e in sorted(site.entries, key=lambda e: e.slug)},
+    if facts is None:
+        facts = {e.slug: facts_json(config, site, e.slug, e.language) for e in site.entries}
+    # The same bytes as json.dumps of the whole with sorted keys, from the campaigns' parts.
+    parts = {
+        "campaigns": "{" + ",".join(f"{_json(slug)}:{facts[slug]}" for slug in sorted(facts)) + "}",
+        "default_language": _json(config.language),
+        "format": _json(mailtext.FORMAT),
+        "languages": _json(languages),
+        "site": _json({"title": config.title, "base_url": config.base_url}),
     }
-    return (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    return ("{" + ",".join(f"{_json(k)}:{v}" for k, v in parts.items()) + "}\n").encode("utf-8")
+
+
+def facts_json(config: SiteConfig, site, slug: str, own: str) -> str:
+    """One campaign's part of ``mail.json`` (a build keeps it for the next one)."""
+    return _json(campaign_facts(config, site, slug, own))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def compile_language(config: SiteConfig, theme: Theme, lang: str, currencies: list[str]) -> dict[str, Any]:

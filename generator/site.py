@@ -72,8 +72,11 @@ class Site:
     def groups(self, lang: str) -> list[dict]:
         """Home page sections: live, upcoming, successful, ended; each by category."""
         out = []
+        by_section: dict[str, list[Campaign]] = {}
+        for slug, c in self.campaigns[lang].items():
+            by_section.setdefault(self.status(slug), []).append(c)
         for section in SECTIONS:
-            members = [c for c in self.campaigns[lang].values() if c.status(self.now) == section]
+            members = by_section.get(section)
             if not members:
                 continue
             over = section in ("successful", "ended")
@@ -101,6 +104,12 @@ def fingerprints_of(slugs: list[str], digests: dict[str, str]) -> dict[str, str]
 
 
 def assemble(config: SiteConfig, entries: list[Entry], campaigns: dict[str, dict[str, Campaign]],
-             now: dt.datetime, digests: dict[str, str]) -> Site:
-    """The site at ``now``; ``campaigns`` is lang → slug → localised campaign."""
-    return Site(config, now, entries, campaigns, fingerprints_of([e.slug for e in entries], digests), digests)
+             now: dt.datetime, digests: dict[str, str], fingerprints: dict[str, str] | None = None) -> Site:
+    """The site at ``now``; ``campaigns`` is lang → slug → localised campaign.
+
+    ``fingerprints`` (slug → :func:`fingerprints_of`) when the caller has them already.
+    """
+    slugs = [e.slug for e in entries]
+    if fingerprints is None:
+        fingerprints = fingerprints_of(slugs, digests)
+    return Site(config, now, entries, campaigns, {slug: fingerprints[slug] for slug in slugs}, digests)

@@ -175,3 +175,77 @@ def test_cached_fragments_give_the_same_bytes_as_a_clean_build(site, tmp_path):
     build(site, tmp_path / "clean", now=NOW, clean=True)
     assert tree(site / "_site") == tree(tmp_path / "clean")
     assert "A riso zine" in (site / "_site/en/index.html").read_text()
+
+
+def test_cached_campaigns_read_their_long_fields_only_when_used(site):
+    import dataclasses
+    import pickle
+
+    from generator.build import load_site
+    from generator.content.deferred import Deferred
+    from generator.content.model import Campaign
+    from generator.output.state import State
+
+    build(site, now=NOW)
+    index = site / "content/campaigns/tokyo-zine/index.md"
+    index.write_text(index.read_text().replace("A risograph zine", "A riso zine"))
+    state = State(site, site / "_site")
+    try:
+        _, _, cached, parsed = load_site(site, NOW, 1, state)
+    finally:
+        state.close()
+    _, _, clean, _ = load_site(site, NOW, 1)
+    assert parsed == 1
+    edited, album = cached.campaigns["en"]["tokyo-zine"], cached.campaigns["en"]["premier-album"]
+    assert type(edited) is Campaign and type(album) is Deferred
+    assert "_fetch" in vars(album) and "rewards" not in vars(album)  # nothing long read yet
+    assert album.title == clean.campaigns["en"]["premier-album"].title and "_fetch" in vars(album)
+    assert album.rewards == clean.campaigns["en"]["premier-album"].rewards and album.rewards
+    assert "_fetch" not in vars(album)
+    for lang in ("fr", "en"):
+        for slug, campaign in clean.campaigns[lang].items():
+            assert cached.campaigns[lang][slug] == campaign and campaign == cached.campaigns[lang][slug]
+            assert hash(cached.campaigns[lang][slug]) == hash(campaign)
+    # Pickled or replaced, a cached campaign is a whole Campaign.
+    other = cached.campaigns["fr"]["atelier-clos"]
+    copy = pickle.loads(pickle.dumps(other))
+    assert type(copy) is Campaign and copy == clean.campaigns["fr"]["atelier-clos"]
+    assert dataclasses.replace(other, title="X").story_html == clean.campaigns["fr"]["atelier-clos"].story_html
+
+
+def test_catalog_and_mail_parts_follow_the_settings_and_the_campaigns(site, tmp_path):
+    import json
+
+    from generator.catalog import make_catalog
+
+    build(site, now=NOW)
+    config = site / "site.yml"
+    config.write_text(config.read_text().replace("https://fund.example.org", "https://back.example.net"))
+    index = site / "content/campaigns/tokyo-zine/index.md"
+    index.write_text(index.read_text().replace('creator: { name: "Aiko & Tom" }',
+                                               'creator: { name: "Aiko & Tom", email: "aiko@example.org" }'))
+    build(site, now=NOW)
+    catalog = json.loads((site / "_site/catalog.json").read_text())
+    assert catalog["campaigns"]["premier-album"]["url"] == "https://back.example.net/campaigns/premier-album/"
+    assert json.loads((site / "_site/mail.json").read_text())["site"]["base_url"] == "https://back.example.net"
+    assert json.loads((site / ".cagnotte/private.json").read_text())["creators"] == {"tokyo-zine": "aiko@example.org"}
+    # What the kept parts add up to is what the whole site makes from nothing.
+    from generator.build import load_site
+    _, _, whole, _ = load_site(site, NOW, 1)
+    assert (site / "_site/catalog.json").read_text() == make_catalog(whole).to_json()
+    shutil.rmtree(site / ".cagnotte")
+    build(site, tmp_path / "clean", now=NOW, clean=True)
+    assert tree(site / "_site") == tree(tmp_path / "clean")
+
+
+def test_a_file_named_like_a_page_is_a_content_mistake(site):
+    build(site, now=NOW)
+    before = tree(site / "_site")
+    write(site, "content/campaigns/tokyo-zine/embed/index.html", "<p>mine</p>")
+    with pytest.raises(ContentError) as caught:
+        build(site, now=NOW)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/campaigns/tokyo-zine/embed/index.html:1: this file would be published as "
+        "/campaigns/tokyo-zine/embed/index.html, which is the page made from embed.html: rename or move it"]
+    assert tree(site / "_site") == before
+    assert [p.name for p in site.iterdir() if p.name.startswith("._site")] == []

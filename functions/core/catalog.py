@@ -65,13 +65,7 @@ class Catalog:
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys, ISO dates)."""
-        data = {
-            "format": FORMAT,
-            "base_url": self.base_url,
-            "api_url": self.api_url,
-            "campaigns": {slug: _campaign_data(c) for slug, c in sorted(self.campaigns.items())},
-        }
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+        return joined(self.base_url, self.api_url, {slug: campaign_json(c) for slug, c in self.campaigns.items()})
 
     @classmethod
     def from_json(cls, text: str) -> "Catalog":
@@ -80,6 +74,24 @@ class Catalog:
             raise ValueError(f"catalog format {data.get('format')!r} is not {FORMAT}: rebuild the site")
         campaigns = {slug: _campaign_from(c) for slug, c in data["campaigns"].items()}
         return cls(base_url=data["base_url"], campaigns=campaigns, api_url=data.get("api_url", ""))
+
+
+def campaign_json(c: CatalogCampaign) -> str:
+    """One campaign's part of the catalog (a build keeps it for the next one)."""
+    return json.dumps(_campaign_data(c), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def joined(base_url: str, api_url: str, campaigns: dict[str, str]) -> str:
+    """The catalog's text from each campaign's :func:`campaign_json`.
+
+    The same bytes as ``json.dumps`` of the whole with sorted keys.
+    """
+    body = ",".join(f"{_text(slug)}:{campaigns[slug]}" for slug in sorted(campaigns))
+    return f'{{"api_url":{_text(api_url)},"base_url":{_text(base_url)},"campaigns":{{{body}}},"format":{FORMAT}}}\n'
+
+
+def _text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _campaign_data(c: CatalogCampaign) -> dict:

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from generator.content import documents
 from generator.content.assemble import Bundle, check
@@ -25,9 +25,8 @@ _TRANSLATION = re.compile(r"^index\.([A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*)\.md$")
 _UPDATE = re.compile(r"^(?P<stem>[^.]+?)(?:\.(?P<lang>[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]+)*))?\.md$")
 
 
-@dataclass(frozen=True)
-class Source:
-    """One Markdown file to parse."""
+class Source(NamedTuple):
+    """One Markdown file to parse (a tuple: every build lists thousands)."""
 
     kind: str  # campaign | translation | update
     path: str  # relative to the site root, with '/' separators

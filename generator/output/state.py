@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA = 6
+SCHEMA = 7
 
 
 class State:
@@ -29,7 +29,10 @@ class State:
                 DROP TABLE IF EXISTS files;
                 DROP TABLE IF EXISTS fragments;
                 DROP TABLE IF EXISTS campaigns;
-                CREATE TABLE campaigns (slug TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL);
+                DROP TABLE IF EXISTS pieces;
+                CREATE TABLE campaigns (slug TEXT PRIMARY KEY, key TEXT NOT NULL, brief BLOB NOT NULL,
+                                        value BLOB NOT NULL);
+                CREATE TABLE pieces (slug TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL);
                 CREATE TABLE fragments (key TEXT PRIMARY KEY, html TEXT NOT NULL);
                 DROP TABLE IF EXISTS builds;
                 CREATE TABLE files (id INTEGER PRIMARY KEY CHECK (id = 1), files BLOB NOT NULL);
@@ -41,6 +44,7 @@ class State:
             """)
             self.db.execute(f"PRAGMA user_version={SCHEMA}")
         self.out = str(out.resolve())
+        self.path = folder / "state.sqlite3"
 
     # -- parsed documents ---------------------------------------------------
     def docs(self, keys: list[str]) -> dict[str, object]:
@@ -70,23 +74,45 @@ class State:
         return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
 
     # -- whole campaigns, localised ----------------------------------------------
-    def campaigns(self, keys: dict[str, str]) -> dict[str, object]:
-        """slug → cached value, for the campaigns whose key is unchanged."""
+    def campaigns(self, keys: dict[str, str]) -> dict[str, tuple]:
+        """slug → ``(entry, {lang: Campaign})`` for the campaigns whose key is unchanged.
+
+        Their long fields are read when first used (see generator.content.deferred).
+        """
+        from generator.content.deferred import reader, restore
+
         found = {}
-        for slug, key, value in self.db.execute("SELECT slug, key, value FROM campaigns"):
+        for slug, key, brief in self.db.execute("SELECT slug, key, brief FROM campaigns"):
             if keys.get(slug) == key:
-                found[slug] = pickle.loads(value)
+                found[slug] = restore(brief, reader(self.path, slug, key))
         return found
 
-    def save_campaigns(self, fresh: dict[str, tuple[str, object]], slugs: set[str]) -> None:
+    def save_campaigns(self, fresh: dict[str, tuple[str, tuple]], slugs: set[str]) -> None:
         """Store newly assembled campaigns; forget campaigns that are gone."""
+        from generator.content.deferred import brief
+
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO campaigns VALUES (?, ?, ?)",
-                                [(slug, key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+            self.db.executemany("INSERT OR REPLACE INTO campaigns VALUES (?, ?, ?, ?)",
+                                [(slug, key, brief(value), pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
                                  for slug, (key, value) in sorted(fresh.items())])
             gone = [s for (s,) in self.db.execute("SELECT slug FROM campaigns") if s not in slugs]
             self.db.executemany("DELETE FROM campaigns WHERE slug = ?", [(s,) for s in gone])
+
+    # -- what each campaign adds to the catalog, mail.json and private.json -----------
+    def pieces(self, keys: dict[str, str]) -> dict[str, object]:
+        """slug → cached pieces, for the campaigns whose key is unchanged."""
+        return {slug: pickle.loads(value) for slug, key, value in self.db.execute("SELECT slug, key, value FROM pieces")
+                if keys.get(slug) == key}
+
+    def save_pieces(self, fresh: dict[str, tuple[str, object]], slugs: set[str]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)",
+                                [(slug, key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+                                 for slug, (key, value) in sorted(fresh.items())])
+            gone = [s for (s,) in self.db.execute("SELECT slug FROM pieces") if s not in slugs]
+            self.db.executemany("DELETE FROM pieces WHERE slug = ?", [(s,) for s in gone])
 
     # -- template fragments ({% cache %}) ---------------------------------------
     def fragments(self) -> dict[str, str]:

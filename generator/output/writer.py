@@ -21,6 +21,15 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
+
+
+class Conflict(ValueError):
+    """Two items would write the same output path."""
+
+    def __init__(self, rel: str, first: str, second: str):
+        super().__init__(f"{second} and {first} would both write {rel}")
+        self.rel, self.first, self.second = rel, first, second
 
 
 class Staging:
@@ -38,8 +47,18 @@ class Staging:
     def claim(self, rel: str, owner: str) -> None:
         """Refuse two items that target the same output path."""
         if rel in self.claimed:
-            raise ValueError(f"{owner} and {self.claimed[rel]} would both write {rel}")
+            first = self.claimed[rel]
+            raise Conflict(rel, first() if callable(first) else first, owner)
         self.claimed[rel] = owner
+
+    def claim_all(self, items: list[tuple[str, Callable[[], str]]]) -> None:
+        """:meth:`claim` every ``(path, owner)``; an owner is only asked for its name on a conflict."""
+        rels = [rel for rel, _ in items]
+        if len(set(rels)) == len(rels) and not self.claimed.keys() & set(rels):
+            self.claimed.update((rel, owner) for rel, owner in items)  # names asked only on a conflict
+            return
+        for rel, owner in items:
+            self.claim(rel, owner())
 
     def target(self, rel: str) -> str:
         """Where to write ``rel`` in the staging folder (its folder is created)."""

@@ -22,6 +22,7 @@ class Theme:
     name: str
     dirs: list[Path]  # the site's theme first, then the default theme
     _digests: dict = field(default_factory=dict)
+    cache: Path | None = None  # where compiled catalogs are kept between builds (.cagnotte/build)
 
     @classmethod
     def locate(cls, root: Path, name: str) -> "Theme":
@@ -33,7 +34,7 @@ class Theme:
         default = (BUILTIN / "default").resolve()
         if default not in dirs:
             dirs.append(default)
-        return cls(name, dirs)
+        return cls(name, dirs, cache=root / ".cagnotte" / "build")
 
     @property
     def template_dirs(self) -> list[Path]:
