@@ -306,7 +306,8 @@ def formats(lang: str, currencies: list[str], timezone: str) -> dict[str, Any]:
         "months": [get_month_names("wide", "format", locale)[m] for m in range(1, 13)],
         "months_standalone": [get_month_names("wide", "stand-alone", locale)[m] for m in range(1, 13)],
     }
-    spec["money"] = {currency: _money_style(fmt, currency, number) for currency in currencies}
+    spec["money"] = {currency: money_style(fmt, currency, number) or {"prefix": "", "suffix": "\u00a0" + currency, **number}
+                     for currency in currencies}
     spec["date"] = _date_pattern(locale.date_formats["long"].pattern)
     spec["month"] = _date_pattern("LLLL yyyy")
     for key, babel_format in (("date", fmt.date), ("month", fmt.month)):
@@ -315,8 +316,14 @@ def formats(lang: str, currencies: list[str], timezone: str) -> dict[str, Any]:
     return spec
 
 
-def _money_style(fmt, currency: str, number: dict[str, str]) -> dict[str, str]:
-    """Prefix, suffix and symbols around the digits, read from Babel's own output."""
+def money_style(fmt, currency: str, number: dict[str, str]) -> dict[str, str] | None:
+    """Prefix, suffix and symbols around the digits, read from Babel's own output.
+
+    None when the locale writes money in a way this simple model cannot follow
+    (another digit system, another grouping): checked on probe values against
+    ``fmt.money``. The functions (mailtext.format_money) and the pages'
+    js/format.js write money with this model.
+    """
     digits = money.exponent(currency)
     whole = fmt.money(_PROBE * 10 ** digits, currency)
     first, last = whole.find("1"), whole.rfind("7")
@@ -326,12 +333,11 @@ def _money_style(fmt, currency: str, number: dict[str, str]) -> dict[str, str]:
         fraction = "891"[:digits].ljust(digits, "1")
         text = fmt.money(_PROBE * 10 ** digits + int(fraction), currency)
         style["decimal"] = text[text.rfind("7") + 1:text.rfind(fraction)]
-    fallback = {"prefix": "", "suffix": "\u00a0" + currency, **number}
     for probe in (_PROBE * 10 ** digits, 5 * 10 ** digits, 1234 * 10 ** digits + (7 if digits else 0),
                   10 ** digits * 10 ** 9 + 5):
         if mailtext.format_money(probe, currency, {"money": {currency: style}, "number": number}) != \
                 fmt.money(probe, currency):
-            return fallback  # a pattern this simple model cannot follow (another digit system, grouping)
+            return None
     return style
 
 

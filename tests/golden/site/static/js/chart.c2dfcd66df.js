@@ -82,6 +82,16 @@
     return node;
   }
 
+  // The day of a moment: where the site is for the campaign's own dates (data-starts-day,
+  // data-ends-day, written by the build), else the UTC day (the history's days are UTC).
+  function dayOf(figure, name, moment) {
+    var own = figure.getAttribute("data-" + name);
+    if (own && Date.parse(own) === moment && figure.getAttribute("data-" + name + "-day")) {
+      return figure.getAttribute("data-" + name + "-day");
+    }
+    return new Date(moment).toISOString().slice(0, 10);
+  }
+
   function pts(list) {
     return list.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" ");
   }
@@ -111,14 +121,9 @@
     el("text", { x: left + 2, y: gy - 6, "class": "chart-label" }, svg,
        figure.getAttribute("data-goal-label") + " " + C.money(s.goal, s.currency));
     el("circle", { cx: x(now), cy: y(s.raised), r: 4, "class": "chart-dot" }, svg);
-    var dates;
-    try {
-      dates = new Intl.DateTimeFormat(C.lang, { day: "numeric", month: "short", timeZone: figure.getAttribute("data-timezone") || undefined });
-    } catch (e) {
-      dates = new Intl.DateTimeFormat(C.lang, { day: "numeric", month: "short" });
-    }
-    el("text", { x: left, y: H - 8, "class": "chart-label" }, svg, dates.format(start));
-    el("text", { x: W - right, y: H - 8, "text-anchor": "end", "class": "chart-label" }, svg, dates.format(ends));
+    el("text", { x: left, y: H - 8, "class": "chart-label" }, svg, C.dayMonth(dayOf(figure, "starts", start)));
+    el("text", { x: W - right, y: H - 8, "text-anchor": "end", "class": "chart-label" }, svg,
+       C.dayMonth(dayOf(figure, "ends", ends)));
     if (now < ends && x(now) - left > 70 && W - right - x(now) > 70) {
       el("text", { x: x(now), y: H - 8, "text-anchor": "middle", "class": "chart-label" }, svg, figure.getAttribute("data-today-label"));
     }
