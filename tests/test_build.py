@@ -249,3 +249,18 @@ def test_a_file_named_like_a_page_is_a_content_mistake(site):
         "/campaigns/tokyo-zine/embed/index.html, which is the page made from embed.html: rename or move it"]
     assert tree(site / "_site") == before
     assert [p.name for p in site.iterdir() if p.name.startswith("._site")] == []
+
+
+def test_a_build_after_the_state_was_removed_reads_the_new_one(site):
+    # serve builds again and again in one process: a connection kept to a removed
+    # state must not be asked for campaigns of the new one.
+    zine, album = site / "content/campaigns/tokyo-zine/index.md", site / f"{ALBUM}/index.md"
+    build(site, now=NOW)
+    zine.write_text(zine.read_text().replace("A risograph zine", "A riso zine"))
+    build(site, now=NOW)  # the album's story is read from this state (the site feed shows it)
+    shutil.rmtree(site / ".cagnotte")
+    album.write_text(album.read_text().replace("Dix chansons écrites", "Onze chansons écrites"))
+    build(site, now=NOW)
+    zine.write_text(zine.read_text().replace("A riso zine", "A zine"))
+    build(site, now=NOW)  # the album, as now written, is only in the new state
+    assert "Onze chansons écrites" in (site / "_site/feed.xml").read_text()

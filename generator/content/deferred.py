@@ -111,12 +111,15 @@ def reader(database: Path, slug: str, key: str) -> Callable[[], tuple]:
 
     def fetch() -> tuple:
         id = (str(database), os.getpid())
-        db = _CONNECTIONS.get(id)
-        if db is None:
-            db = _CONNECTIONS[id] = sqlite3.connect(f"file:{database}?mode=ro", uri=True, isolation_level=None)
-        row = db.execute("SELECT value FROM campaigns WHERE slug = ? AND key = ?", (slug, key)).fetchone()
-        if row is None:
-            raise RuntimeError(f"the build state no longer holds '{slug}' as it was read: build again")
-        return pickle.loads(row[0])
+        for attempt in range(2):
+            db = _CONNECTIONS.get(id)
+            if db is None:
+                db = _CONNECTIONS[id] = sqlite3.connect(f"file:{database}?mode=ro", uri=True, isolation_level=None)
+            row = db.execute("SELECT value FROM campaigns WHERE slug = ? AND key = ?", (slug, key)).fetchone()
+            if row is not None:
+                return pickle.loads(row[0])
+            # A connection kept from an earlier build may point at a state since removed: open it again.
+            _CONNECTIONS.pop(id).close()
+        raise RuntimeError(f"the build state no longer holds '{slug}' as it was read: build again")
 
     return fetch
