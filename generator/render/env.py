@@ -144,6 +144,13 @@ class Formatters:
         model cannot follow for this locale is left out, and the script falls
         back to Intl for it.
         """
+        key = tuple(sorted(set(currencies)))
+        known = self.__dict__.setdefault("_formats_made", {})
+        if key not in known:
+            known[key] = self._formats(key)
+        return known[key]
+
+    def _formats(self, currencies: tuple[str, ...]) -> dict[str, Any]:
         from babel.dates import get_month_names
         from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
@@ -155,7 +162,7 @@ class Formatters:
         if all(mailtext.format_number(n, {"number": number}) == format_decimal(n, locale=self.locale)
                for n in (5, 1234, 1234567, 10 ** 9 + 5)):
             spec["number"] = number
-        for currency in sorted(set(currencies)):
+        for currency in currencies:
             spec["digits"][currency] = money.exponent(currency)
             style = money_style(self, currency, number) if "number" in spec else None
             if style is not None:
