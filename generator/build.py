@@ -259,7 +259,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     previous = state.outputs()
     report = BuildReport(rendered=0, reused=0, total=len(wanted), out=out, removed=0, parsed=parsed,
                          pages=sum(1 for p in pages if p.path.endswith(".html")), seconds=0.0)
-    if out.is_dir() and set(previous) == set(wanted) and all(previous[p][0] == f for p, f in wanted.items()):
+    if out.is_dir() and previous == wanted:
         report.reused = len(wanted)
         report.seconds = time.perf_counter() - started
         return report  # nothing changed: the output stays as it is
@@ -278,33 +278,19 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
                 path, other = other, path
             raise ContentError([Problem(path, 1, f"this file would be published as /{conflict.rel}, which is "
                                                  f"{other}: rename or move it")]) from None
-        digests: dict[str, str] = {}
-        todo: list[int] = []
-
-        def unchanged(rel: str) -> bool:
-            # Trusts the state: a file deleted by hand comes back with --clean.
-            old = previous.get(rel)
-            return bool(old and old[0] == wanted[rel])
-
-        for index, page in enumerate(pages):
-            old = previous.get(page.path)
-            if old and old[0] == wanted[page.path]:  # unchanged() written out: once per page
-                digests[page.path] = old[1]
-            else:
-                todo.append(index)
+        # Trusts the state: a file deleted by hand comes back with --clean.
+        todo = [index for index, page in enumerate(pages) if previous.get(page.path) != wanted[page.path]]
         report.reused += len(pages) - len(todo)
         for rel, source in copies.items():
-            if unchanged(rel):
+            if previous.get(rel) == wanted[rel]:
                 report.reused += 1
             else:
                 staging.copy(rel, source)
-            digests[rel] = wanted[rel]
         for rel, content in data.items():
-            if unchanged(rel):
+            if previous.get(rel) == wanted[rel]:
                 report.reused += 1
             else:
                 staging.write(rel, content)
-            digests[rel] = wanted[rel]
         timings.mark("compare")
         global _JOB
         _JOB = (config, theme, site, pages, staging)
@@ -322,8 +308,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         for results, fragments in _imap(_render_chunk, _chunks(todo, jobs), jobs):
             made.update(fragments[0])
             used.update(fragments[1])
-            digests.update(results)
-            staging.add([rel for rel, _ in results])
+            staging.add(results)
             if show:
                 show(len(results))
         _JOB = None
@@ -338,7 +323,7 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     except BaseException:
         staging.abort()
         raise
-    state.save_outputs({p: (wanted[p], digests[p]) for p in wanted})
+    state.save_outputs(wanted)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -387,8 +372,8 @@ def _environment(lang: str):
     return _ENVS[lang]
 
 
-def _render_chunk(indices: list[int]) -> tuple[list[tuple[str, str]], tuple[dict, set]]:
-    """Render and write pages; return their digests and the fragments made and used."""
+def _render_chunk(indices: list[int]) -> tuple[list[str], tuple[dict, set]]:
+    """Render and write pages; return their paths and the fragments made and used."""
     from generator.render.plan import context, sitemap
 
     config, theme, site, pages, staging = _JOB
@@ -408,7 +393,7 @@ def _render_chunk(indices: list[int]) -> tuple[list[tuple[str, str]], tuple[dict
         data = text.encode("utf-8")
         with open(staging.target(page.path), "wb") as handle:
             handle.write(data)
-        results.append((page.path, digest(data)))
+        results.append(page.path)
     made: dict[str, str] = {}
     used: set[str] = set()
     for env in _ENVS.values():
