@@ -73,10 +73,16 @@ assert {name for name, value in vars(Deferred).items() if isinstance(value, _Lon
 
 
 def brief(value: tuple) -> bytes:
-    """The brief of a cached ``(entry, {lang: Campaign})``, pickled."""
+    """The brief of a cached ``(entry, {lang: Campaign})``, pickled.
+
+    Besides the short fields it holds the images the long ones show (the
+    image stage asks every campaign for them on every build).
+    """
+    from generator.output.images import html_images
+
     entry, localised = value
-    return pickle.dumps((entry, {lang: tuple(getattr(c, name) for name in _BRIEF) for lang, c in localised.items()}),
-                        pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((entry, {lang: (tuple(getattr(c, name) for name in _BRIEF), html_images(c))
+                                 for lang, c in localised.items()}), pickle.HIGHEST_PROTOCOL)
 
 
 def restore(data: bytes, fetch: Callable[[], tuple]) -> tuple:
@@ -90,10 +96,11 @@ def restore(data: bytes, fetch: Callable[[], tuple]) -> tuple:
         return whole[0]
 
     localised = {}
-    for lang, values in briefs.items():
+    for lang, (values, images) in briefs.items():
         campaign = object.__new__(Deferred)
         fields = campaign.__dict__
         fields.update(zip(_BRIEF, values))
+        fields["_images"] = images  # see generator.output.images.html_images
         fields["_fetch"] = (lambda lang=lang: fetch_once()[1][lang])
         localised[lang] = campaign
     return entry, localised

@@ -123,12 +123,25 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
                 uses.setdefault(slug, set()).add(path)
     for campaigns in site.campaigns.values():
         for slug, campaign in campaigns.items():
-            for html in _html_of(campaign):
-                for path in image_sources(html):  # a story may show another campaign's image
-                    if path in by_path:
-                        files[path] = by_path[path]
-                        uses.setdefault(slug, set()).add(path)
+            for path in html_images(campaign):  # a story may show another campaign's image
+                if path in by_path:
+                    files[path] = by_path[path]
+                    uses.setdefault(slug, set()).add(path)
     return dict(sorted(files.items())), heroes, {slug: tuple(sorted(paths)) for slug, paths in uses.items()}
+
+
+def html_images(campaign) -> tuple[str, ...]:
+    """The site paths of the ``<img>`` in a campaign's converted Markdown.
+
+    A campaign from the build state carries them in its brief (see
+    generator.content.deferred): its story and rewards are not read for this.
+    """
+    known = campaign.__dict__.get("_images")
+    if known is not None:
+        return known
+    from generator.render.pictures import image_sources
+
+    return tuple(path for html in _html_of(campaign) for path in image_sources(html))
 
 
 def _html_of(campaign):

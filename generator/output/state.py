@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA = 8
+SCHEMA = 9
 
 
 class State:
