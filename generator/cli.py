@@ -53,8 +53,11 @@ def entry() -> None:
 
 def exit_now(code: int) -> None:
     """End the process without tearing down the heap (files flushed first)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (cagnotte build | head): nothing more to say
+            code = code or 1
     os._exit(code)
 
 
