@@ -16,10 +16,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from functions.core.catalog import FILENAME as CATALOG
 from functions.core.mailtext import FILENAME as MAIL
+from generator import parallel
 from generator.catalog import pieces, write_private
 from generator.config import SiteConfig, load_config
 from generator.content import loader
@@ -27,15 +27,12 @@ from generator.content.documents import Context
 from generator.output.state import State, digest
 from generator.output.writer import Conflict, Staging
 from generator.problems import ContentError, Problem
-from generator.render.plan import Page, plan
+from generator.render import workers
+from generator.render.plan import plan
 from generator.render.theme import Theme
 
 # Part of every page's fingerprint: bump when rendering changes for all pages.
 RENDER_VERSION = "render-1"
-# Below this many items, a worker pool costs more than it saves.
-_PARALLEL_MIN = 24
-# A progress bar for stages with at least this many items (on a terminal).
-_PROGRESS_MIN = 100
 
 
 class Timings:
@@ -111,8 +108,8 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
         keys = [key for _, key in keyed]
         found = state.docs(keys) if state else {}
         missing = [(source, key) for source, key in keyed if key not in found]
-        show = _progress(len(missing), "Reading") if progress and len(missing) >= _PROGRESS_MIN else None
-        results = _map(_parse_one, [(root, source, ctx) for source, _ in missing], jobs, show)
+        show = parallel.progress(len(missing), "Reading") if progress and len(missing) >= parallel.PROGRESS_MIN else None
+        results = parallel.ordered(_parse_one, [(root, source, ctx) for source, _ in missing], jobs, show)
         fresh = {key: doc for (_, key), doc in zip(missing, results)}
         if state is not None and fresh:
             state.save_docs(fresh)
@@ -292,26 +289,19 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
             else:
                 staging.write(rel, content)
         timings.mark("compare")
-        global _JOB
-        _JOB = (config, theme, site, pages, staging)
-        _ENVS.clear()
-        _FRAGMENTS.clear()
-        if todo:
-            _FRAGMENTS.update(state.fragments())
-        # Environments, catalogs and compiled templates are made once, here, and
-        # inherited by the forked workers instead of being made again in each.
-        for lang, template in sorted({(pages[i].lang, pages[i].template) for i in todo if pages[i].template}):
-            _environment(lang).get_template(template)
+        workers.start(workers.Job(config, theme, site, pages, staging, RENDER_VERSION),
+                      state.fragments() if todo else {}, todo)
         made: dict[str, str] = {}
         used: set[str] = set()
-        show = _progress(len(todo), "Rendering") if progress and len(todo) >= _PROGRESS_MIN else None
-        for results, fragments in _imap(_render_chunk, _chunks(todo, jobs), jobs):
+        show = parallel.progress(len(todo), "Rendering") if progress and len(todo) >= parallel.PROGRESS_MIN else None
+        for results, fragments in parallel.unordered(workers.render_chunk, parallel.chunks(todo, jobs), jobs,
+                                                     count=len(todo)):
             made.update(fragments[0])
             used.update(fragments[1])
             staging.add(results)
             if show:
                 show(len(results))
-        _JOB = None
+        workers.finish()
         report.rendered = len(todo)
         if made or used:
             state.save_fragments(made, used)
@@ -339,142 +329,3 @@ def _shown(path: Path, root: Path) -> str:
 def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
-
-# -- rendering, in worker processes -------------------------------------------
-
-_JOB = None  # (config, theme, site, pages, staging path), inherited by forked workers
-_ENVS: dict = {}
-_FRAGMENTS: dict[str, str] = {}  # {% cache %} fragments of earlier builds, by key
-
-
-def _environment(lang: str):
-    """One Jinja environment per language and process (compiled templates are kept)."""
-    from generator.render.env import environment
-
-    if lang not in _ENVS:
-        from generator.content.model import Campaign
-        from generator.render.fragments import Store
-
-        config, theme, site, _, _ = _JOB
-        env = environment(theme, config, lang, site.now, site.pictures)
-
-        def identity(value):
-            if isinstance(value, Campaign):
-                slug = value.slug
-                pictures = site.pictures.digest(slug) if site.pictures else ""
-                return ("campaign", slug, site.fingerprints[slug], site.status(slug), site.days_left(slug), pictures)
-            return value
-
-        salt = _fingerprint(RENDER_VERSION, lang, config.fingerprint(), repr(sorted(theme.assets.items())),
-                            theme.locale_fingerprint(lang))
-        env.fragment_store = Store(_FRAGMENTS, salt, identity, theme.template_fingerprint)
-        _ENVS[lang] = env
-    return _ENVS[lang]
-
-
-def _render_chunk(indices: list[int]) -> tuple[list[str], tuple[dict, set]]:
-    """Render and write pages; return their paths and the fragments made and used."""
-    from generator.render.plan import context, sitemap
-
-    config, theme, site, pages, staging = _JOB
-    results = []
-    for index in indices:
-        page: Page = pages[index]
-        if page.kind == "sitemap":
-            text = sitemap(site, pages)
-        else:
-            try:
-                text = _environment(page.lang).get_template(page.template).render(**context(site, page, pages))
-            except Exception as error:
-                problem = _template_problem(error, config.root)
-                if problem is None:
-                    raise
-                raise ContentError([problem]) from None
-        data = text.encode("utf-8")
-        with open(staging.target(page.path), "wb") as handle:
-            handle.write(data)
-        results.append(page.path)
-    made: dict[str, str] = {}
-    used: set[str] = set()
-    for env in _ENVS.values():
-        made.update(env.fragment_store.made)
-        used.update(env.fragment_store.used)
-        env.fragment_store.made, env.fragment_store.used = {}, set()
-    return results, (made, used)
-
-
-def _template_problem(error: Exception, root: Path) -> Problem | None:
-    """A theme's mistake as ``template:line: message`` (the innermost template frame)."""
-    import jinja2
-
-    if not isinstance(error, (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError)):
-        return None
-    filename, line = getattr(error, "filename", None), getattr(error, "lineno", None)
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):
-            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-        tb = tb.tb_next
-    if filename is None:
-        return None
-    try:
-        shown = Path(filename).resolve().relative_to(root).as_posix()
-    except ValueError:
-        shown = filename
-    message = getattr(error, "message", None) or str(error)
-    return Problem(shown, line or 1, f"template error: {message}")
-
-
-def _chunks(items: list[int], jobs: int) -> list[list[int]]:
-    if not items:
-        return []
-    size = max(1, min(64, len(items) // (jobs * 4) or 1))
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def _map(function: Callable, items: list, jobs: int, show: Callable[[int], None] | None = None) -> list:
-    """``map`` over worker processes when it pays, in this process otherwise (order kept)."""
-    if jobs <= 1 or len(items) < _PARALLEL_MIN or sys.platform == "win32":
-        results = []
-        for item in items:
-            results.append(function(item))
-            if show:
-                show(1)
-        return results
-    import multiprocessing
-
-    results = []
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for result in pool.imap(function, items, chunksize=max(1, min(32, len(items) // (jobs * 8)))):
-            results.append(result)
-            if show:
-                show(1)
-    return results
-
-
-def _imap(function: Callable, chunks: list, jobs: int):
-    """Results of each chunk as it is done (for the progress bar)."""
-    if jobs <= 1 or sum(map(len, chunks)) < _PARALLEL_MIN or sys.platform == "win32":
-        yield from map(function, chunks)
-        return
-    import multiprocessing
-
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap_unordered(function, chunks)
-
-
-def _progress(total: int, label: str):
-    """A progress bar on stderr; returns ``advance(count)``."""
-    import click
-
-    bar = click.progressbar(length=total, label=label.ljust(9), file=sys.stderr)
-    bar.__enter__()
-    state = {"done": 0}
-
-    def advance(count: int) -> None:
-        bar.update(count)
-        state["done"] += count
-        if state["done"] >= total:
-            bar.__exit__(None, None, None)
-
-    return advance

@@ -259,9 +259,9 @@ def _problem_at(theme: Theme, template: str, name: str | None, message: str) -> 
 
 
 def _template_error(error: Exception, theme: Theme, template: str) -> Problem:
-    from generator.build import _template_problem
+    from generator.render.workers import template_problem
 
-    problem = _template_problem(error, theme.dirs[0].parent.parent)
+    problem = template_problem(error, theme.dirs[0].parent.parent)
     if problem is None or problem.path in ("<template>", "<unknown>"):
         return _problem_at(theme, template, None, f"template error: {getattr(error, 'message', None) or error}")
     path = Path(problem.path)

@@ -6,7 +6,6 @@ payments go to the local test checkout and webhooks are signed for real.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from urllib.parse import urlencode

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import boto3
 import pytest

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -101,8 +100,6 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
     Only files of campaign folders count; a Markdown image that points elsewhere
     (another site, a file that is not there) is left to the browser.
     """
-    from generator.render.pictures import image_sources
-
     files: dict[str, str] = {}
     by_path: dict[str, str] = {}
     for entry in site.entries:
@@ -273,14 +270,10 @@ def _unique(tasks: list[tuple]) -> list[tuple]:
 
 def _run(tasks: list[tuple], jobs: int):
     """Each task's outcomes, from worker processes when there is more than one task."""
-    if not tasks:
-        return []
-    if jobs <= 1 or len(tasks) < _PARALLEL_MIN or sys.platform == "win32":
-        return [outcome for task in tasks for outcome in _task(task)]
-    import multiprocessing
+    from generator import parallel
 
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-        return [outcome for outcomes in pool.imap_unordered(_task, tasks) for outcome in outcomes]
+    return [outcome for outcomes in parallel.unordered(_task, tasks, min(jobs, len(tasks)), minimum=_PARALLEL_MIN)
+            for outcome in outcomes]
 
 
 def _task(task: tuple) -> list[tuple]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from io import BytesIO
-from pathlib import Path
 
 WIDTH, HEIGHT = 1200, 630
 FORMAT = "jpeg"  # a photograph under text: a JPEG is a tenth of the PNG

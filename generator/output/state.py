@@ -91,13 +91,8 @@ class State:
         """Store newly assembled campaigns; forget campaigns that are gone."""
         from generator.content.deferred import brief
 
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO campaigns VALUES (?, ?, ?, ?)",
-                                [(slug, key, brief(value), pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
-                                 for slug, (key, value) in sorted(fresh.items())])
-            gone = [s for (s,) in self.db.execute("SELECT slug FROM campaigns") if s not in slugs]
-            self.db.executemany("DELETE FROM campaigns WHERE slug = ?", [(s,) for s in gone])
+        self._by_slug("campaigns", [(slug, key, brief(value), pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+                                    for slug, (key, value) in sorted(fresh.items())], slugs)
 
     # -- what each campaign adds to the catalog, mail.json and private.json -----------
     def pieces(self, keys: dict[str, str]) -> dict[str, object]:
@@ -106,13 +101,18 @@ class State:
                 if keys.get(slug) == key}
 
     def save_pieces(self, fresh: dict[str, tuple[str, object]], slugs: set[str]) -> None:
+        """Store newly made pieces; forget those of campaigns that are gone."""
+        self._by_slug("pieces", [(slug, key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+                                 for slug, (key, value) in sorted(fresh.items())], slugs)
+
+    def _by_slug(self, table: str, rows: list[tuple], slugs: set[str]) -> None:
+        """Write ``rows`` (slug first) into a per-campaign table, and drop the slugs not in ``slugs``."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)",
-                                [(slug, key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
-                                 for slug, (key, value) in sorted(fresh.items())])
-            gone = [s for (s,) in self.db.execute("SELECT slug FROM pieces") if s not in slugs]
-            self.db.executemany("DELETE FROM pieces WHERE slug = ?", [(s,) for s in gone])
+            if rows:
+                self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            gone = [s for (s,) in self.db.execute(f"SELECT slug FROM {table}") if s not in slugs]
+            self.db.executemany(f"DELETE FROM {table} WHERE slug = ?", [(s,) for s in gone])
 
     # -- template fragments ({% cache %}) ---------------------------------------
     def fragments(self) -> dict[str, str]:

@@ -106,6 +106,7 @@ class Formatters:
         self.locale = _locale(lang)
         self.tz = ZoneInfo(timezone)
         self.now = now
+        self._formats: dict[tuple[str, ...], dict[str, Any]] = {}
 
     @lru_cache(maxsize=4096)
     def money(self, minor: int | None, currency: str) -> str:
@@ -145,12 +146,11 @@ class Formatters:
         back to Intl for it.
         """
         key = tuple(sorted(set(currencies)))
-        known = self.__dict__.setdefault("_formats_made", {})
-        if key not in known:
-            known[key] = self._formats(key)
-        return known[key]
+        if key not in self._formats:
+            self._formats[key] = self._make_formats(key)
+        return self._formats[key]
 
-    def _formats(self, currencies: tuple[str, ...]) -> dict[str, Any]:
+    def _make_formats(self, currencies: tuple[str, ...]) -> dict[str, Any]:
         from babel.dates import get_month_names
         from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
