@@ -63,6 +63,11 @@ class Mail:
     sent_at: dt.datetime | None = None
     message_id: str | None = None  # the transport's id (SES MessageId, the .eml file name)
 
+    def ready(self, now: dt.datetime) -> bool:
+        """To send now: due, or claimed by a sender whose lease ran out (it crashed or timed out)."""
+        return self.status == DUE or (self.status == SENDING and self.lease_until is not None
+                                      and self.lease_until <= now)
+
 
 @dataclass(frozen=True)
 class Message:

@@ -266,7 +266,7 @@ class DynamoDBStore(TableClient):
         out = []
         for item in items:
             mail = mail_from(json.loads(item["data"]["S"]))
-            if mail.status == DUE or (mail.status == SENDING and mail.lease_until and mail.lease_until <= now):
+            if mail.ready(now):
                 out.append(mail)
             if len(out) >= limit:
                 break

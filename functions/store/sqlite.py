@@ -292,7 +292,7 @@ class SQLiteStore:
         out = []
         for (data,) in rows:
             mail = mail_from(json.loads(data))
-            if mail.status == DUE or (mail.status == SENDING and mail.lease_until and mail.lease_until <= now):
+            if mail.ready(now):
                 out.append(mail)
             if len(out) >= limit:
                 break
