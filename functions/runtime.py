@@ -38,6 +38,7 @@ class Runtime:
     webhook_secret: str | None = None
     secret: str | None = None  # CAGNOTTE_SECRET: signs the backers' private links
     stripe_api_base: str | None = None
+    stripe_budget: str | None = None  # CAGNOTTE_STRIPE_BUDGET: seconds one Stripe call may take, retries included
     origin: str | None = None  # serve's own address: pages are linked there, not at base_url
     clock: Callable[[], dt.datetime] = utcnow
     payments_factory: Callable[[], Payments] | None = None
@@ -66,7 +67,8 @@ class Runtime:
                    else Path(__file__).resolve().parent / "private.json",
                    mail_url=env.get("CAGNOTTE_MAIL") or None, mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
                    ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None,
-                   stripe_api_base=env.get("STRIPE_API_BASE") or None)
+                   stripe_api_base=env.get("STRIPE_API_BASE") or None,
+                   stripe_budget=env.get("CAGNOTTE_STRIPE_BUDGET") or None)
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -176,9 +178,11 @@ class Runtime:
                     if self.payments_factory is not None:
                         self._payments = self.payments_factory()
                     elif self.stripe_key:
+                        from functions.payments.stripe_budget import budget_from
                         from functions.payments.stripe_checkout import StripePayments
 
-                        self._payments = StripePayments(self.stripe_key, api_base=self.stripe_api_base)
+                        self._payments = StripePayments(self.stripe_key, api_base=self.stripe_api_base,
+                                                        budget=budget_from(self.stripe_budget))
                     else:
                         raise Unavailable("payments are not configured (STRIPE_SECRET_KEY is not set)")
         return self._payments

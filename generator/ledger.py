@@ -62,9 +62,15 @@ def open_store(root: Path):
 def payments():
     key = os.environ.get("STRIPE_SECRET_KEY")
     if key:
+        from functions.core.errors import Unavailable
+        from functions.payments.stripe_budget import SETTLE, budget_from
         from functions.payments.stripe_checkout import StripePayments
 
-        return StripePayments(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
+        try:  # no Lambda limit here: the settle function's budget, unless CAGNOTTE_STRIPE_BUDGET says
+            budget = budget_from(os.environ.get("CAGNOTTE_STRIPE_BUDGET"), SETTLE)
+        except Unavailable as error:
+            raise LedgerError(error.message) from None
+        return StripePayments(key, api_base=os.environ.get("STRIPE_API_BASE") or None, budget=budget)
     from functions.payments.local import LocalCheckout
 
     click.echo("No STRIPE_SECRET_KEY: local test mode, no card is charged.", err=True)

@@ -112,7 +112,8 @@ def test_a_json_pledge_gets_201_and_a_checkout(api):
     assert request.success_url == ("http://127.0.0.1:8000/campaigns/premier-album/thanks/"
                                    "?session_id={CHECKOUT_SESSION_ID}")
     assert request.cancel_url == "http://127.0.0.1:8000/campaigns/premier-album/"
-    assert request.expires_at == NOW + dt.timedelta(minutes=30)
+    # Stripe's 30 minutes at the least, by its clock, plus a margin for the store and the network.
+    assert request.expires_at == NOW + dt.timedelta(minutes=35)
     assert request.shipping_countries == ("FR", "BE", "CH")
     assert api.stats("premier-album")["rewards"][1] == {"id": "vinyl", "claimed": 1, "limit": 300, "remaining": 299}
 

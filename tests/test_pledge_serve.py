@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import NOW_EPOCH
+from functions.core.pledge import CHECKOUT_TTL
+from functions.payments.stripe_checkout import keyed
 from generator.serve import serve
 
 
@@ -222,10 +224,10 @@ def test_all_or_nothing_saves_the_card_through_stripe_checkout(stripe_serve):
     assert params["setup_intent_data"]["metadata"] == params["metadata"]
     assert params["success_url"] == url + "/campaigns/premier-album/thanks/?session_id={CHECKOUT_SESSION_ID}"
     assert params["cancel_url"] == url + "/campaigns/premier-album/"
-    assert int(params["expires_at"]) == int(NOW_EPOCH) + 30 * 60
+    assert int(params["expires_at"]) == int(NOW_EPOCH) + CHECKOUT_TTL.total_seconds()
     assert params["shipping_address_collection"]["allowed_countries"] == ["FR", "BE", "CH"]
-    assert sessions[0]["idempotency_key"] == f"checkout-{opened['pledge_id']}"
-    assert customers[0]["idempotency_key"] == f"customer-{opened['pledge_id']}"
+    assert sessions[0]["idempotency_key"].startswith(f"checkout-{opened['pledge_id']}-")
+    assert customers[0]["idempotency_key"] == keyed(f"customer-{opened['pledge_id']}", customers[0]["params"])
 
     event = stripe.complete(session_id, email="ana@example.org", country="BE")
     assert json.loads(deliver(url, event)[2])["result"] == "applied"

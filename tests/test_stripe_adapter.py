@@ -17,7 +17,8 @@ from stripe_server import IDEMPOTENCY_WINDOW, StripeServer, signed
 from functions.core.ports import ChargeRequest, ChargeResult, CheckoutRequest, PaymentsError
 from functions.payments.signature import SignatureError, new_webhook_secret, sign, verify
 from functions.payments.stripe_charges import backoff_delay, intent_result, settle_query, settlement
-from functions.payments.stripe_checkout import StripePayments, construct_event
+from functions.payments.stripe_budget import Budget
+from functions.payments.stripe_checkout import StripePayments, construct_event, keyed, session_params
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 NOW_EPOCH = int(NOW.timestamp())
@@ -67,7 +68,8 @@ def test_payment_mode_session(server, payments):
 
     [call] = server.requests
     assert (call["method"], call["path"], call["status"]) == ("POST", "/v1/checkout/sessions", 200)
-    assert call["idempotency_key"] == "checkout-p_001"
+    assert call["idempotency_key"] == keyed("checkout-p_001", session_params(checkout_request(), None))
+    assert call["idempotency_key"].startswith("checkout-p_001-")
     assert call["stripe_version"]  # the SDK pins its API version on every request
     params = call["params"]
     metadata = {"pledge_id": "p_001", "campaign": "solar-oven", "reward": "vinyl"}
@@ -96,9 +98,10 @@ def test_setup_mode_creates_the_customer_first(server, payments):
     checkout = payments.create_checkout(checkout_request(pledge_id="p_002", mode="setup"))
 
     customer_call, session_call = server.requests
-    assert (customer_call["path"], customer_call["idempotency_key"]) == ("/v1/customers", "customer-p_002")
+    assert customer_call["path"] == "/v1/customers"
     assert customer_call["params"] == {"metadata": {"pledge_id": "p_002", "campaign": "solar-oven"}}
-    assert session_call["idempotency_key"] == "checkout-p_002"
+    assert customer_call["idempotency_key"] == keyed("customer-p_002", customer_call["params"])
+    assert session_call["idempotency_key"].startswith("checkout-p_002-")
     params = session_call["params"]
     assert (params["mode"], params["currency"]) == ("setup", "eur")
     assert params["customer"] == checkout.customer_id and checkout.customer_id in server.customers
@@ -127,15 +130,18 @@ def test_a_retried_create_returns_the_same_session(server, payments, mode):
     assert server.created("customer") == (1 if mode == "setup" else 0)
 
 
-def test_same_key_with_other_parameters_is_refused(payments):
-    payments.create_checkout(checkout_request())
-    with pytest.raises(PaymentsError, match="IdempotencyError"):
-        payments.create_checkout(checkout_request(amount=9900))
+def test_other_parameters_get_a_key_of_their_own(server, payments):
+    # The key covers the parameters: another request is no retry (Stripe would refuse the same key).
+    first = payments.create_checkout(checkout_request())
+    other = payments.create_checkout(checkout_request(amount=9900))
+
+    assert other.session_id != first.session_id and server.created("checkout.session") == 2
+    keys = [r["idempotency_key"] for r in server.requests]
+    assert len(set(keys)) == 2 and all(key.startswith("checkout-p_001-") for key in keys)
 
 
 @pytest.mark.parametrize("change, param", [
     ({"success_url": "thanks"}, "success_url"),
-    ({"locale": "tlh"}, "locale"),
     ({"expires_at": NOW + dt.timedelta(days=2)}, "expires_at"),
 ])
 def test_a_refusal_from_stripe_is_a_payments_error(server, payments, change, param):
@@ -149,17 +155,17 @@ def test_a_server_error_is_retried_with_the_same_key(server, payments):
     checkout = payments.create_checkout(checkout_request())
 
     assert [r["status"] for r in server.requests] == [500, 200]
-    assert {r["idempotency_key"] for r in server.requests} == {"checkout-p_001"}
+    assert len({r["idempotency_key"] for r in server.requests}) == 1
     assert server.created("checkout.session") == 1 and checkout.session_id in server.sessions
 
 
 def test_persistent_server_errors_end_in_a_payments_error(server, payments):
-    server.fail_next(500, times=3)
+    server.fail_next(500, times=2)
     started = time.monotonic()
     with pytest.raises(PaymentsError, match=r"APIError \(500, req_\w+\)") as raised:
         payments.create_checkout(checkout_request())
 
-    assert len(server.requests) == 3  # the first try and max_network_retries=2
+    assert len(server.requests) == 2  # the first try and the pledge budget's one network retry
     assert time.monotonic() - started < 1
     assert KEY not in str(raised.value)
 
@@ -169,7 +175,7 @@ def test_rate_limited_is_retried_after_a_wait(server, payments, sleeps):
     checkout = payments.create_checkout(checkout_request())
 
     assert [r["status"] for r in server.requests] == [429, 200]
-    assert {r["idempotency_key"] for r in server.requests} == {"checkout-p_001"}
+    assert len({r["idempotency_key"] for r in server.requests}) == 1
     assert sleeps == [0.5] and checkout.session_id in server.sessions
 
 
@@ -179,7 +185,7 @@ def test_a_bad_key_and_an_unreachable_api_are_payments_errors(server):
     with StripeServer() as gone:
         address = gone.url
     with pytest.raises(PaymentsError, match="APIConnectionError"):
-        StripePayments(KEY, api_base=address, max_network_retries=0).create_checkout(checkout_request())
+        StripePayments(KEY, api_base=address, budget=Budget(network_retries=0)).create_checkout(checkout_request())
 
 
 def test_the_secret_key_never_reaches_the_message(payments, monkeypatch):
@@ -416,11 +422,11 @@ def test_a_lasting_rate_limit_is_a_payments_error(server, payments, sleeps):
 
 def test_server_errors_on_a_charge_are_left_to_the_rerun(server, payments, sleeps):
     customer, setup_intent = saved_card(server, payments)
-    server.fail_next(500, times=3, path="/v1/payment_intents")
+    server.fail_next(500, times=2, path="/v1/payment_intents")
     with pytest.raises(PaymentsError, match=r"APIError \(500, req_"):
         payments.charge(charge_request(customer, setup_intent))
 
-    assert len(intent_calls(server)) == 3 and sleeps == []  # the SDK's own retries, none added
+    assert len(intent_calls(server)) == 2 and sleeps == []  # the SDK's own retry, none added
     assert payments.charge(charge_request(customer, setup_intent)).outcome == "succeeded"
     assert server.charges_for("p_100") == 1
 
@@ -531,7 +537,7 @@ def test_a_fix_checkout_pays_on_the_pledges_customer(server, payments):
     fix = payments.create_checkout(checkout_request(kind="fix", customer_id=customer, attempt=1))
 
     call = server.requests[-1]
-    assert (call["path"], call["idempotency_key"]) == ("/v1/checkout/sessions", "fix-p_001-1")
+    assert call["path"] == "/v1/checkout/sessions" and call["idempotency_key"].startswith("fix-p_001-1-")
     params = call["params"]
     metadata = {"pledge_id": "p_001", "campaign": "solar-oven", "reward": "vinyl", "kind": "fix"}
     assert (params["mode"], params["customer"], params["metadata"]) == ("payment", customer, metadata)

@@ -19,7 +19,13 @@ from .catalog import CatalogCampaign
 from .errors import Invalid, NotFound, NotLive
 from .ports import CheckoutRequest
 
-CHECKOUT_TTL = dt.timedelta(minutes=30)  # Stripe's shortest allowed expiry
+# Stripe refuses a Checkout ``expires_at`` less than 30 minutes after it creates the session, by
+# its own clock. ``now`` is read before the store's write and the call (retries included, see
+# functions/payments/stripe_budget.py): 5 minutes of margin cover those and clock skew. The pledge's
+# ``expires_at`` (its reservation) is this same instant: the unit is held until Stripe's
+# ``checkout.session.expired``, never released while the session can still complete.
+MIN_CHECKOUT_TTL = dt.timedelta(minutes=30)
+CHECKOUT_TTL = MIN_CHECKOUT_TTL + dt.timedelta(minutes=5)
 REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_AMOUNT = 10**12  # minor units: far above any pledge, far below Stripe's own limit
 

@@ -52,8 +52,10 @@ class LocalSession:
             d = self.details
             address = {"country": d.get("country"), "line1": d.get("line1"), "city": d.get("city"),
                        "postal_code": d.get("postal_code")}
-            obj["customer_details"] = {"email": d.get("email"), "name": d.get("name"),
-                                       "address": {"country": d.get("country")}}
+            # As Stripe's: a payment collects the card's billing country; setup mode collects no address
+            # (the country that matters, shipping's, comes from shipping_address_collection).
+            billing = {"country": d.get("country")} if payment or r.shipping_countries else None
+            obj["customer_details"] = {"email": d.get("email"), "name": d.get("name"), "address": billing}
             if r.shipping_countries:
                 obj["shipping_details"] = {"name": d.get("name"), "address": address}
         return obj

@@ -1,8 +1,9 @@
 """Off-session settlement charges on Stripe: request parameters and answers read as outcomes.
 
-Pure functions over Stripe's shapes (dicts or the SDK's ``StripeObject``s, which
-read the same); :class:`~functions.payments.stripe_checkout.StripePayments`
-does the calls and delegates here.
+Pure functions over Stripe's shapes as plain dicts (from SDK 15 on a
+``StripeObject`` is no dict: the adapter hands over ``to_dict()`` and the error
+body's JSON); :class:`~functions.payments.stripe_checkout.StripePayments` does
+the calls and delegates here.
 
 What Stripe does that this module relies on:
 
@@ -58,7 +59,7 @@ def settle_query(pledge_id: str) -> str:
     return f"metadata['pledge_id']:'{value}' AND metadata['kind']:'settle'"
 
 
-def intent_result(intent: Any) -> ChargeResult:
+def intent_result(intent: dict[str, Any]) -> ChargeResult:
     """What a PaymentIntent's status means for the pledge."""
     status = intent["status"]
     if status == "succeeded":
@@ -74,8 +75,8 @@ def intent_result(intent: Any) -> ChargeResult:
                         message=error.get("message"))
 
 
-def error_result(error: Any) -> ChargeResult | None:
-    """The outcome carried by Stripe's error body (``exc.error``), or None when no charge was attempted.
+def error_result(error: dict[str, Any] | None) -> ChargeResult | None:
+    """The outcome carried by Stripe's error body (its ``error`` object), or None when no charge was attempted.
 
     A card error is always a failed charge; another error counts as one only
     when Stripe created the PaymentIntent before refusing (a payment method
@@ -90,7 +91,7 @@ def error_result(error: Any) -> ChargeResult | None:
                         message=error.get("message"))
 
 
-def settlement(intents: list[Any]) -> Any | None:
+def settlement(intents: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The PaymentIntent that tells a pledge's settlement: the succeeded one, else the latest."""
     succeeded = [intent for intent in intents if intent["status"] == "succeeded"]
     # max() keeps the first of equal ``created``: the API's order, newest first, breaks ties.

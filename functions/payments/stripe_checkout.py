@@ -4,13 +4,23 @@ Flexible campaigns open a ``mode=payment`` session (charged now); all-or-nothing
 campaigns open a ``mode=setup`` session on a Customer of their own, so the saved
 card can be charged off-session at the deadline (``charge``); a failed charge
 gets a "fix" session, ``mode=payment`` on that Customer. Every create carries an
-idempotency key derived from the pledge id, so a retried pledge request never
-opens a second session or Customer, and a rerun settlement never charges twice.
-Webhook events are checked by the SDK too (``construct_event``).
+idempotency key: a Customer's and a session's are the request's own key (the
+pledge id, the kind, the attempt) with a digest of the parameters sent, so a
+retry of the same call replays Stripe's first answer while another request
+(a second "save another card" a minute later: another ``expires_at``) gets a
+key of its own instead of Stripe's idempotency error. A settlement charge's key
+is the pledge's alone, on purpose: a rerun whose parameters moved is refused
+by Stripe rather than charged twice. Webhook events are checked by the SDK too
+(``construct_event``).
+
+From stripe-python 15 on, the SDK's objects are not dicts (no ``.get``): they
+are read by attribute or item, or as ``to_dict()``; an error's body is
+``exc.json_body``. Every call runs within a :class:`~.stripe_budget.Budget`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -20,12 +30,13 @@ import stripe
 
 from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest, PaymentsError
 from functions.payments.signature import SignatureError
+from functions.payments.stripe_budget import PLEDGE, Budget, Deadline, http_client
 from functions.payments.stripe_charges import (
     backoff_delay, charge_params, error_result, intent_result, settle_query, settlement,
 )
+from functions.payments.stripe_locales import checkout_locale
 
 _MESSAGE_LIMIT = 200
-_ATTEMPTS = 5  # per call when Stripe answers 429: waits of at most 0.5 + 1 + 2 + 4 seconds
 _T = TypeVar("_T")
 
 
@@ -33,27 +44,31 @@ class StripePayments:
     """The ``Payments`` port on ``stripe.StripeClient``.
 
     ``api_base`` points the client at another API address (stripe-mock, the
-    tests' stand-in); ``max_network_retries`` lets the SDK retry connection
-    errors, 409s and 5xx with the same idempotency key. The SDK never retries a
-    rate limit (429), so every call here does, up to five attempts with the
-    same key, waiting :func:`backoff_delay` seconds through ``sleep`` (``jitter``
-    draws in [0, 1)). 5xx are not retried again here: the SDK has, and Stripe
-    replays a 500 saved under the key anyway; the caller's rerun is the retry.
+    tests' stand-in); ``budget`` bounds each call (:mod:`.stripe_budget`): the
+    SDK retries connection errors, 409s and 5xx with the same idempotency key
+    as often as ``budget.network_retries`` allows and the time left holds. The
+    SDK never retries a rate limit (429), so every call here does, up to
+    ``budget.rate_limit_attempts`` with the same key, waiting
+    :func:`backoff_delay` seconds through ``sleep`` (``jitter`` draws in [0, 1))
+    while the wait leaves time for another attempt. 5xx are not retried again
+    here: the SDK has, and Stripe replays a 500 saved under the key anyway; the
+    caller's rerun is the retry.
     """
 
-    def __init__(self, secret_key: str, api_base: str | None = None, max_network_retries: int = 2, *,
+    def __init__(self, secret_key: str, api_base: str | None = None, *, budget: Budget = PLEDGE,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random) -> None:
         self._secret_key = secret_key
         self._sleep = sleep
         self._jitter = jitter
+        self.budget = budget
+        self._deadline = Deadline()
         client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base.rstrip("/")} if api_base else None,
-            max_network_retries=max_network_retries,
+            max_network_retries=budget.network_retries,
+            http_client=http_client(budget, self._deadline),
         )
-        # ``client.v1`` is the current namespace (the bare accessors are deprecated in 14.x);
-        # older SDKs that pyproject still allows only have the bare ones.
-        self._api = getattr(client, "v1", client)
+        self._api = client.v1
 
     def create_checkout(self, request: CheckoutRequest) -> Checkout:
         """Open the pledge's Checkout session; idempotent on ``request.idempotency_key``.
@@ -69,16 +84,17 @@ class StripePayments:
         if request.kind == "card" and (request.mode != "setup" or not request.customer_id):
             raise ValueError("a card checkout is mode=setup on the pledge's existing customer_id")
         try:
-            if request.kind == "card":  # a new card for the deadline, saved on the same Customer
-                customer_id = request.customer_id
-            elif request.mode == "setup":
-                customer_id = self._create_customer(request)
-            else:  # a fix session pays on the pledge's Customer; a flexible pledge needs none
-                customer_id = request.customer_id if request.kind == "fix" else None
-            session = self._call(lambda: self._api.checkout.sessions.create(
-                params=session_params(request, customer_id),
-                options={"idempotency_key": request.idempotency_key},
-            ))
+            with self._deadline.running(self.budget.seconds):
+                if request.kind == "card":  # a new card for the deadline, saved on the same Customer
+                    customer_id = request.customer_id
+                elif request.mode == "setup":
+                    customer_id = self._create_customer(request)
+                else:  # a fix session pays on the pledge's Customer; a flexible pledge needs none
+                    customer_id = request.customer_id if request.kind == "fix" else None
+                params = session_params(request, customer_id)
+                session = self._call(lambda options: self._api.checkout.sessions.create(
+                    params=params, options={**options, "idempotency_key": keyed(request.idempotency_key, params)},
+                ))
         except stripe.StripeError as exc:
             raise PaymentsError(self._describe(exc)) from None
         return Checkout(session_id=session.id, url=session.url, customer_id=customer_id)
@@ -93,19 +109,21 @@ class StripePayments:
         refusing, rate-limited throughout): rerun the same request to learn it.
         """
         try:
-            payment_method = self._payment_method(request)
-            if payment_method is None:
-                return ChargeResult("failed", failure_code="requires_payment_method",
-                                    message="No saved payment method was found for this pledge.")
-            params = charge_params(request, payment_method)
-            intent = self._call(lambda: self._api.payment_intents.create(
-                params=params, options={"idempotency_key": request.idempotency_key}))
+            with self._deadline.running(self.budget.seconds):
+                payment_method = self._payment_method(request)
+                if payment_method is None:
+                    return ChargeResult("failed", failure_code="requires_payment_method",
+                                        message="No saved payment method was found for this pledge.")
+                params = charge_params(request, payment_method)
+                # The pledge's key alone (see the module's docstring): never a second charge.
+                intent = self._call(lambda options: self._api.payment_intents.create(
+                    params=params, options={**options, "idempotency_key": request.idempotency_key}))
         except stripe.StripeError as exc:
-            result = error_result(exc.error)
+            result = error_result(_error_body(exc))
             if result is None:
                 raise PaymentsError(self._describe(exc)) from None
             return result
-        return intent_result(intent)
+        return intent_result(intent.to_dict())
 
     def find_charge(self, pledge_id: str) -> ChargeResult | None:
         """The pledge's settlement as Stripe has it (the succeeded PaymentIntent, else the latest), or None.
@@ -115,11 +133,12 @@ class StripePayments:
         incidents): None right after a charge proves nothing.
         """
         try:
-            found = self._call(lambda: self._api.payment_intents.search(
-                params={"query": settle_query(pledge_id), "limit": 100}))
+            with self._deadline.running(self.budget.seconds):
+                found = self._call(lambda options: self._api.payment_intents.search(
+                    params={"query": settle_query(pledge_id), "limit": 100}, options=options))
         except stripe.StripeError as exc:
             raise PaymentsError(self._describe(exc)) from None
-        intent = settlement(list(found.data))
+        intent = settlement([intent.to_dict() for intent in found.data])
         return None if intent is None else intent_result(intent)
 
     def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
@@ -127,13 +146,14 @@ class StripePayments:
         request = ChargeRequest(pledge_id="pl_expiry", campaign="", amount=0, currency="EUR",
                                 customer_id=customer_id, setup_intent_id=setup_intent_id)
         try:
-            method_id = self._payment_method(request)
-            if not method_id:
-                return None
-            method = self._call(lambda: self._api.payment_methods.retrieve(method_id))
+            with self._deadline.running(self.budget.seconds):
+                method_id = self._payment_method(request)
+                if not method_id:
+                    return None
+                method = self._call(lambda options: self._api.payment_methods.retrieve(method_id, options=options))
         except stripe.StripeError as exc:
             raise PaymentsError(self._describe(exc)) from None
-        card = method.get("card") if hasattr(method, "get") else None
+        card = method.to_dict().get("card")
         if not card:
             return None
         return int(card["exp_month"]), int(card["exp_year"])
@@ -142,43 +162,52 @@ class StripePayments:
         if request.payment_method_id:
             return request.payment_method_id
         if request.setup_intent_id:
-            setup_intent = self._call(lambda: self._api.setup_intents.retrieve(request.setup_intent_id))
+            setup_intent = self._call(lambda options: self._api.setup_intents.retrieve(
+                request.setup_intent_id, options=options))
             if setup_intent.payment_method:  # an id: nothing here asks Stripe to expand it
                 return setup_intent.payment_method
-        customer = self._call(lambda: self._api.customers.retrieve(request.customer_id))
-        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        customer = self._call(lambda options: self._api.customers.retrieve(request.customer_id, options=options))
+        default = (customer.to_dict().get("invoice_settings") or {}).get("default_payment_method")
         if default:
             return default
         # Checkout's setup mode sets no default: the newest saved method (the list is newest first).
-        methods = self._call(lambda: self._api.customers.payment_methods.list(request.customer_id, {"limit": 1}))
+        methods = self._call(lambda options: self._api.customers.payment_methods.list(
+            request.customer_id, {"limit": 1}, options))
         return methods.data[0].id if methods.data else None
 
     def _create_customer(self, request: CheckoutRequest) -> str:
         # Its own key: a retry after a failed session create finds the same Customer.
-        customer = self._call(lambda: self._api.customers.create(
-            params={"metadata": {"pledge_id": request.pledge_id, "campaign": request.campaign}},
-            options={"idempotency_key": f"customer-{request.pledge_id}"},
+        params = {"metadata": {"pledge_id": request.pledge_id, "campaign": request.campaign}}
+        customer = self._call(lambda options: self._api.customers.create(
+            params=params, options={**options, "idempotency_key": keyed(f"customer-{request.pledge_id}", params)},
         ))
         return customer.id
 
-    def _call(self, call: Callable[[], _T]) -> _T:
+    def _call(self, call: Callable[[dict[str, Any]], _T]) -> _T:
+        """``call(options)`` within the budget: the SDK's retries that fit, and the 429s retried here."""
         # A 429 ran nothing (Stripe saves no result for it), so the same key is safe to send again.
-        retry = 0
+        budget, retry = self.budget, 0
         while True:
+            left = self._deadline.left()
+            if left < budget.min_attempt:
+                raise stripe.APIConnectionError(f"the {budget.seconds:g}-second budget of this Stripe call "
+                                                "is spent", should_retry=False)
             try:
-                return call()
+                return call({"max_network_retries": budget.retries_within(left)})
             except stripe.RateLimitError:
-                if retry + 1 >= _ATTEMPTS:
+                wait = backoff_delay(retry, self._jitter())
+                if retry + 1 >= budget.rate_limit_attempts or self._deadline.left() < wait + budget.min_attempt:
                     raise
-                self._sleep(backoff_delay(retry, self._jitter()))
+                self._sleep(wait)
                 retry += 1
 
     def _describe(self, exc: stripe.StripeError) -> str:
         # Short and safe to log: class, status, Stripe's code/param, request id, its message; never the key.
         # The SDK error is not chained (``from None``): this message is the whole story.
         # Not every error class copies code/param onto itself (RateLimitError does not): read the body's.
-        code = exc.code or getattr(exc.error, "code", None)
-        param = getattr(exc.error, "param", None)
+        body = _error_body(exc) or {}
+        code = exc.code or body.get("code")
+        param = body.get("param")
         details = [str(exc.http_status)] if exc.http_status else []
         details += [str(code)] if code else []
         details += [f"param {param}"] if param else []
@@ -186,6 +215,24 @@ class StripePayments:
         message = (exc.user_message or "no message")[:_MESSAGE_LIMIT]
         text = f"Stripe {type(exc).__name__}" + (f" ({', '.join(details)})" if details else "") + f": {message}"
         return text.replace(self._secret_key, "[redacted]") if self._secret_key else text
+
+
+def _error_body(exc: stripe.StripeError) -> dict[str, Any] | None:
+    # The error object of Stripe's answer, as plain JSON (``exc.error`` is a StripeObject: no ``.get``).
+    body = exc.json_body if isinstance(exc.json_body, dict) else {}
+    error = body.get("error")
+    return error if isinstance(error, dict) else None
+
+
+def keyed(key: str, params: dict[str, Any]) -> str:
+    """``key`` with a digest of ``params``: the same request replays, another one gets a key of its own.
+
+    Stripe refuses a key sent again with other parameters (400
+    ``idempotency_error``); the digest of the canonical JSON of what is sent
+    makes the key cover its parameters. Keys stay far below Stripe's 255 characters.
+    """
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{key}-{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 
 
 def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[str, Any]:
@@ -203,8 +250,9 @@ def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[st
         "metadata": metadata,
         "expires_at": int(request.expires_at.timestamp()),
     }
-    if request.locale:
-        params["locale"] = request.locale
+    locale = checkout_locale(request.locale)
+    if locale:
+        params["locale"] = locale
     if request.shipping_countries:
         params["shipping_address_collection"] = {"allowed_countries": list(request.shipping_countries)}
     if request.mode == "payment":
