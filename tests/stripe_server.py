@@ -5,12 +5,20 @@ session), so this speaks just enough of Stripe over HTTP on 127.0.0.1:
 Customers (and their saved payment methods), Checkout Sessions (create,
 retrieve, expire), SetupIntents (retrieve) and PaymentIntents (create and
 confirm off-session, retrieve, search), with Stripe's form encoding, Bearer
-auth, error shapes, parameter validation and ``Idempotency-Key`` replay for 24
-hours. What a backer does on the Checkout page, and what Stripe then sends to
+auth, error shapes and ``Idempotency-Key`` replay for 24 hours (the same key
+with other parameters is Stripe's 400 ``idempotency_error``). Every request's
+parameters are checked against the request TypedDicts the stripe SDK ships
+(:mod:`stripe_params`: unknown names, types, enums such as ``locale``, required
+ones), and Stripe's rules on top: a Checkout ``expires_at`` 30 minutes to 24
+hours after creation, amounts through :func:`_check_amount`. The clock moves:
+real time plus an offset that tests set (``now=``) and move (:meth:`advance`),
+so a request that reaches "Stripe" later than the caller's ``now`` sees it. What a backer does on the Checkout page, and what Stripe then sends to
 the webhook, are Python methods (``complete``, ``async_payment``,
 ``expire_event``, ``refund_event``) that return the event dicts; :func:`signed`
 turns one into the raw body and header. A card saved in setup mode behaves as
-one of Stripe's test cards (``complete(..., card="declined")``).
+one of Stripe's test cards (``complete(..., card="declined")``). A setup-mode
+session collects no address unless it asked for one (shipping or billing
+address collection), as Stripe's does.
 
 Objects are rendered for the API version asked for: from 2025-03-31.basil on,
 a session's shipping address is ``collected_information.shipping_details``;
@@ -29,14 +37,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import stripe
+from stripe.params import (
+    CustomerCreateParams, CustomerPaymentMethodListParams, CustomerRetrieveParams, PaymentIntentCreateParams,
+    PaymentIntentRetrieveParams, PaymentIntentSearchParams, PaymentMethodRetrieveParams, SetupIntentRetrieveParams,
+)
+from stripe.params.checkout import SessionCreateParams, SessionExpireParams, SessionRetrieveParams
+from stripe_params import ParamError, check, enum
+
 from functions.payments.signature import sign
 
-API_VERSION = "2026-02-25.clover"  # what stripe 14.x pins; events default to it
+API_VERSION = stripe.api_version  # what the installed SDK pins (16.x: 2026-10-28.endive); events default to it
 SHIPPING_MOVED = "2025-03-31"  # basil: shipping_details moved into collected_information
-LOCALES = set(
-    "auto bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hr hu id it ja ko lt lv ms mt nb nl pl pt "
-    "pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW".split()
-)
+LOCALES = frozenset(enum(SessionCreateParams, "locale"))  # Stripe's list, as the SDK has it
+CHECKOUT_MIN_TTL, CHECKOUT_MAX_TTL = 30 * 60, 24 * 3600  # a session's expires_at after its creation
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 IDEMPOTENCY_WINDOW = 86400  # Stripe may prune a key once it is 24 hours old; here it is pruned then
 # Test cards: last4, and what an off-session charge answers (error code, decline code, Stripe's message).
@@ -55,39 +69,6 @@ _RETURN_URL_NEEDED = (
     "do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and "
     "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents."
 )
-
-
-def _fields(*names: str, **nested: dict) -> dict[str, dict | None]:
-    return {**dict.fromkeys(names), **nested}
-
-
-# Known parameters (a subset of Stripe's): anything else is refused, as Stripe does, so typos fail tests.
-_PRODUCT_DATA = _fields("name", "description", "images", "metadata", "tax_code", "unit_label")
-_SCHEMAS = {
-    "customers": _fields("address", "description", "email", "expand", "invoice_settings", "metadata", "name",
-                         "payment_method", "phone", "preferred_locales", "shipping"),
-    "sessions": _fields(
-        "allow_promotion_codes", "automatic_tax", "billing_address_collection", "cancel_url",
-        "client_reference_id", "consent_collection", "currency", "custom_text", "customer", "customer_creation",
-        "customer_email", "expand", "expires_at", "locale", "metadata", "mode", "payment_method_types",
-        "phone_number_collection", "return_url", "submit_type", "success_url", "ui_mode",
-        line_items=_fields("adjustable_quantity", "dynamic_tax_rates", "price", "quantity", "tax_rates",
-                           price_data=_fields("currency", "product", "recurring", "tax_behavior", "unit_amount",
-                                              "unit_amount_decimal", product_data=_PRODUCT_DATA)),
-        payment_intent_data=_fields("application_fee_amount", "capture_method", "description", "metadata",
-                                    "on_behalf_of", "receipt_email", "setup_future_usage", "shipping",
-                                    "statement_descriptor", "statement_descriptor_suffix", "transfer_data",
-                                    "transfer_group"),
-        setup_intent_data=_fields("description", "metadata", "on_behalf_of"),
-        shipping_address_collection=_fields("allowed_countries"),
-    ),
-    "payment_intents": _fields(
-        "amount", "capture_method", "confirm", "confirmation_method", "currency", "customer", "description",
-        "error_on_requires_action", "expand", "metadata", "off_session", "payment_method", "payment_method_types",
-        "receipt_email", "return_url", "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix",
-        automatic_payment_methods=_fields("allow_redirects", "enabled"),
-    ),
-}
 
 
 class ApiError(Exception):
@@ -149,16 +130,20 @@ def signed(event: dict, secret: str, timestamp: int | None = None) -> tuple[byte
 class StripeServer:
     """Stripe's API on ``self.url`` (a free port on 127.0.0.1), with test controls.
 
-    ``now`` fixes the clock (Unix seconds) for ``created`` and ``expires_at``
-    checks; ``seed`` makes ids repeatable. State is public for assertions:
+    ``now`` sets the clock (Unix seconds) for ``created`` and ``expires_at``
+    checks; it moves on with real time from there (:meth:`advance` jumps it,
+    setting ``fixed_now`` moves it to an instant); ``seed`` makes ids
+    repeatable. :meth:`stall_next` holds answers back (a slow Stripe). State is public for assertions:
     ``requests`` (every API call), ``customers``, ``sessions``,
     ``setup_intents``, ``payment_methods``, ``payment_intents``, ``events``;
     :meth:`charges_for` and :meth:`attempts_for` count a pledge's payments.
-    Moving ``fixed_now`` a day on forgets the idempotency keys seen before.
+    Moving the clock a day on forgets the idempotency keys seen before.
     """
 
     def __init__(self, *, now: int | None = None, seed: int = 0, api_version: str = API_VERSION) -> None:
-        self.fixed_now = now
+        self._offset = 0.0 if now is None else now - time.time()
+        self._stalls: list[tuple[float, str | None]] = []  # seconds, path prefix (None: any)
+        self._closed = threading.Event()
         self.api_version = api_version  # the webhook endpoint's version: events are rendered with it
         self.requests: list[dict[str, Any]] = []
         self.customers: dict[str, dict] = {}
@@ -190,14 +175,40 @@ class StripeServer:
         self.close()
 
     def close(self) -> None:
-        """Stop serving and free the port."""
+        """Stop serving and free the port (stalled answers are let go)."""
+        self._closed.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
 
     # -- helpers for tests ---------------------------------------------------------
     def now(self) -> int:
-        return int(time.time()) if self.fixed_now is None else self.fixed_now
+        """Stripe's clock: real time plus the offset the test set."""
+        return int(time.time() + self._offset)
+
+    def advance(self, seconds: float) -> None:
+        """Move Stripe's clock on (a slow network, a skewed clock, a day later)."""
+        with self._lock:
+            self._offset += seconds
+
+    @property
+    def fixed_now(self) -> int:
+        return self.now()
+
+    @fixed_now.setter
+    def fixed_now(self, value: int) -> None:
+        """Move the clock to ``value`` (Unix seconds); it goes on from there."""
+        with self._lock:
+            self._offset = value - time.time()
+
+    def stall_next(self, seconds: float, times: int = 1, path: str | None = None) -> None:
+        """Hold the next ``times`` API answers (to paths starting with ``path``) back ``seconds``, then answer.
+
+        Nothing is held while others are answered; a client that gave up meanwhile
+        finds the request run all the same (as with Stripe: the key replays it).
+        """
+        with self._lock:
+            self._stalls.extend([(seconds, path)] * times)
 
     def created(self, object_name: str) -> int:
         """How many objects of a kind (``customer``, ``checkout.session``, ``payment_intent``) exist."""
@@ -234,7 +245,11 @@ class StripeServer:
         (SetupIntent, PaymentMethod on the Customer) that later off-session
         charges treat as the test card ``card``: ``visa`` succeeds,
         ``declined``, ``insufficient_funds``, ``expired`` and ``auth_required``
-        fail as Stripe's do. ``payment_status`` overrides either.
+        fail as Stripe's do. ``payment_status`` overrides either. ``country`` is
+        the address the backer typed: the shipping address when the session
+        collects one, and the billing address of a payment (or of a setup
+        session with ``billing_address_collection=required``); a setup session
+        collects none.
         """
         if card not in CARDS:
             raise ValueError(f"unknown test card {card!r}: one of {', '.join(CARDS)}")
@@ -245,8 +260,12 @@ class StripeServer:
             session.update(status="complete", url=None)
             address = {"city": None, "country": country, "line1": None, "line2": None, "postal_code": None,
                        "state": None}
-            session["customer_details"] = {"address": address, "email": email, "name": name, "phone": None,
-                                           "tax_exempt": "none", "tax_ids": []}
+            params = self.session_params[session_id]
+            # A card payment collects its billing country; setup mode asks for no address unless told to.
+            asked = session["shipping_address_collection"] or params.get("billing_address_collection") == "required"
+            billing = address if session["mode"] == "payment" or asked else None
+            session["customer_details"] = {"address": billing and dict(billing), "email": email, "name": name,
+                                           "phone": None, "tax_exempt": "none", "tax_ids": []}
             if session["shipping_address_collection"]:
                 session["collected_information"] = {"shipping_details": {"address": dict(address), "name": name}}
             if session["mode"] == "payment":
@@ -377,6 +396,12 @@ class StripeServer:
         version = headers.get("stripe-version") or self.api_version
         key = headers.get("idempotency-key") if method == "POST" else None
         with self._lock:
+            stall = next((st for st in self._stalls if st[1] is None or url.path.startswith(st[1])), None)
+            if stall is not None:
+                self._stalls.remove(stall)
+        if stall is not None:
+            self._closed.wait(stall[0])  # outside the lock: other requests are answered meanwhile
+        with self._lock:
             record = {"method": method, "path": url.path, "params": {}, "idempotency_key": key,
                       "stripe_version": headers.get("stripe-version"), "status": None}
             self.requests.append(record)
@@ -390,7 +415,9 @@ class StripeServer:
             except _Replay as replay:
                 status, payload = replay.status, replay.payload
                 extra["Idempotent-Replayed"] = "true"
-            except ApiError as exc:
+            except (ApiError, ParamError) as exc:
+                if isinstance(exc, ParamError):
+                    exc = ApiError(400, exc.message, param=exc.param, code=exc.code)
                 status, payload = exc.status, json.dumps(exc.body).encode()
                 # A decline ran (a PaymentIntent and a failed charge exist): Stripe replays it, it never retries
                 # the card. Refused input (validation) and injected outages ran nothing and are not saved.
@@ -422,6 +449,9 @@ class StripeServer:
                                     "meant to execute a different request.", type="idempotency_error")
             raise _Replay(status, payload)
         route = (method, *path.strip("/").split("/"))
+        params_class = _params_class(route)
+        if params_class is not None:
+            params = check(params, params_class)
         if route == ("POST", "v1", "customers"):
             return 200, _render(self._create_customer(params), version)
         if route == ("POST", "v1", "checkout", "sessions"):
@@ -452,7 +482,6 @@ class StripeServer:
         return store[object_id]
 
     def _create_customer(self, params: dict) -> dict:
-        params = _clean(params, _SCHEMAS["customers"])
         customer = {
             "id": self._id("cus_", 14), "object": "customer", "livemode": False, "created": self.now(),
             "email": params.get("email"), "name": params.get("name"), "description": params.get("description"),
@@ -464,7 +493,6 @@ class StripeServer:
         return customer
 
     def _create_session(self, params: dict) -> dict:
-        params = _clean(params, _SCHEMAS["sessions"])
         mode = params.get("mode")
         if mode is None:
             raise ApiError(400, "Missing required param: mode.", param="mode")
@@ -476,11 +504,10 @@ class StripeServer:
         customer = params.get("customer")
         if customer is not None and customer not in self.customers:
             raise ApiError(400, f"No such customer: '{customer}'", param="customer", code="resource_missing")
-        locale = params.get("locale")
-        if locale is not None and locale not in LOCALES:
-            raise ApiError(400, f"Invalid locale: {locale}", param="locale")
-        expires_at = _int(params, "expires_at", self.now() + 86400)
-        if not self.now() + 1800 <= expires_at <= self.now() + 86400:
+        locale = params.get("locale")  # in LOCALES: check() refused any other
+        now = self.now()
+        expires_at = _int(params, "expires_at", now + CHECKOUT_MAX_TTL)
+        if not now + CHECKOUT_MIN_TTL <= expires_at <= now + CHECKOUT_MAX_TTL:
             raise ApiError(400, "The `expires_at` timestamp must be between 30 minutes and 24 hours from "
                                 "Checkout Session creation.", param="expires_at")
         shipping = params.get("shipping_address_collection")
@@ -524,7 +551,6 @@ class StripeServer:
                 "data": copy.deepcopy(found[:limit])}
 
     def _create_payment_intent(self, params: dict) -> dict:
-        params = _clean(params, _SCHEMAS["payment_intents"])
         amount = _int(params, "amount", None)
         if amount < 1:
             raise ApiError(400, "This value must be greater than or equal to 1.", param="amount")
@@ -533,6 +559,7 @@ class StripeServer:
             raise ApiError(400, "Missing required param: currency.", param="currency")
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise ApiError(400, f"Invalid currency: {currency}", param="currency")
+        _check_amount(amount, currency, "amount")
         customer = params.get("customer")
         if customer is not None and customer not in self.customers:
             raise ApiError(400, f"No such customer: '{customer}'", param="customer", code="resource_missing")
@@ -628,9 +655,12 @@ class StripeServer:
                 raise ApiError(400, "unit_amount must be >= 0 and quantity >= 1.", param=name)
             total += unit * quantity
             currencies.add(currency)
+            _check_amount(unit, currency, f"{name}[price_data][unit_amount]")
         if len(currencies) > 1:
             raise ApiError(400, "All line items must use the same currency.", param="line_items")
-        return total, currencies.pop()
+        currency = currencies.pop()
+        _check_amount(total, currency, "line_items")
+        return total, currency
 
 
 class _Replay(Exception):
@@ -648,27 +678,37 @@ def _injected(status: int) -> ApiError:
     return ApiError(status, "An unknown error occurred", type="api_error")
 
 
-def _clean(params: dict, schema: dict, prefix: str = "") -> dict:
-    """Refuse unknown parameters and empty strings; drop empty metadata values (Stripe's "unset")."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}[{key}]" if prefix else key
-        if key not in schema:
-            raise ApiError(400, f"Received unknown parameter: {name}", param=name)
-        if key == "metadata" and isinstance(value, dict):
-            out[key] = {k: v for k, v in value.items() if v != ""}
-            continue
-        if value == "":
-            raise ApiError(400, f"You passed an empty string for '{name}'. We assume empty values are an attempt "
-                                f"to unset a parameter; however '{name}' cannot be unset.", param=name)
-        sub = schema[key]
-        if sub is None or not isinstance(value, (dict, list)):
-            out[key] = value
-        elif isinstance(value, list):
-            out[key] = [_clean(v, sub, f"{name}[{i}]") if isinstance(v, dict) else v for i, v in enumerate(value)]
-        else:
-            out[key] = _clean(value, sub, name)
-    return out
+def _check_amount(amount: int, currency: str, param: str) -> None:
+    """Stripe's rules on an amount in minor units of ``currency`` (minimum, maximum, decimals).
+
+    The one place the stand-in judges an amount (Checkout line items and their
+    total, PaymentIntents): issue 12's currency table belongs here.
+    """
+
+
+_PARAMS: dict[tuple[str, ...], type] = {  # a route, "*" for an id → the SDK's params TypedDict
+    ("POST", "v1", "customers"): CustomerCreateParams,
+    ("GET", "v1", "customers", "*"): CustomerRetrieveParams,
+    ("GET", "v1", "customers", "*", "payment_methods"): CustomerPaymentMethodListParams,
+    ("POST", "v1", "checkout", "sessions"): SessionCreateParams,
+    ("GET", "v1", "checkout", "sessions", "*"): SessionRetrieveParams,
+    ("POST", "v1", "checkout", "sessions", "*", "expire"): SessionExpireParams,
+    ("GET", "v1", "setup_intents", "*"): SetupIntentRetrieveParams,
+    ("GET", "v1", "payment_methods", "*"): PaymentMethodRetrieveParams,
+    ("POST", "v1", "payment_intents"): PaymentIntentCreateParams,
+    ("GET", "v1", "payment_intents", "search"): PaymentIntentSearchParams,
+    ("GET", "v1", "payment_intents", "*"): PaymentIntentRetrieveParams,
+}
+
+
+def _params_class(route: tuple[str, ...]) -> type | None:
+    if route in _PARAMS:
+        return _PARAMS[route]
+    for known, params_class in _PARAMS.items():
+        if len(known) == len(route) and all(k in ("*", r) for k, r in zip(known, route)) \
+                and not (known[-1] == "*" and route[-1] == "search"):
+            return params_class
+    return None
 
 
 def _int(params: dict, key: str, default: int | None, *, param: str | None = None) -> int:
