@@ -34,8 +34,8 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from common import HERE, code_stamp, git_commit, measure_working_tree, num, rounded
+
 RESULT = "@@cagnotte-bench-result "  # prefix of the child's one result line
 EDIT_SENTENCE = "\nUne phrase ajoutée par le banc d'essai, pour mesurer une reconstruction.\n"
 # BuildReport fields copied into the figures (the first five are the contract).
@@ -59,7 +59,7 @@ class BenchError(Exception):
 def child(site: Path, phase: str, jobs: int | None) -> int:
     """Run one phase's build and print its figures as one JSON line."""
     started = time.perf_counter()
-    sys.path.insert(0, str(REPO))  # benchmark the working tree, installed or not
+    measure_working_tree()
     try:
         from generator.build import build
     except Exception as exc:  # noqa: BLE001 - reported to the parent, verbatim
@@ -119,32 +119,6 @@ def run_child(site: Path, phase: str, jobs: int | None) -> dict:
     result = json.loads(lines[-1][len(RESULT):])
     result["command_seconds"] = wall
     return result
-
-
-def code_stamp() -> str:
-    """A fingerprint of the code under test (names, sizes, mtimes), to notice edits mid-run."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for top in ("generator", "functions", "themes"):
-        for folder, dirs, names in os.walk(REPO / top):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(names):
-                st = os.stat(os.path.join(folder, name))
-                h.update(f"{folder}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
-def git_commit() -> str | None:
-    """The repository's commit, with ``+dirty`` when the working tree has changes."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return head + ("+dirty" if dirty else "")
 
 
 def count_output(out: Path) -> tuple[int, int]:
@@ -301,10 +275,6 @@ def notes(figures: dict) -> list[str]:
 
 # -- output ---------------------------------------------------------------------------
 
-def _num(value, fmt: str = "{:.2f}", none: str = "—") -> str:
-    return none if value is None else fmt.format(value)
-
-
 def table(figures: dict) -> str:
     jobs = figures["jobs"] if figures["jobs"] is not None else "default"
     lines = [
@@ -319,12 +289,12 @@ def table(figures: dict) -> str:
     ]
     for p in figures["phases"]:
         lines.append(
-            f"{p['label']:<19}{_num(p['build_seconds'], '{:.2f} s'):>12}"
-            f"{_num(p['command_seconds'], '{:.2f} s'):>15}{_num(p['import_seconds'], '{:.2f} s'):>9}"
-            f"{_num(p['report_rendered'], '{}'):>10}{_num(p['report_reused'], '{}'):>9}"
-            f"{_num(p['report_parsed'], '{}'):>8}"
-            f"{_num(p['report_pages'], '{}'):>8}{_num(p['report_total'], '{}'):>8}"
-            f"{_num(p.get('pages_per_second'), '{:.0f}'):>9}")
+            f"{p['label']:<19}{num(p['build_seconds'], '{:.2f} s'):>12}"
+            f"{num(p['command_seconds'], '{:.2f} s'):>15}{num(p['import_seconds'], '{:.2f} s'):>9}"
+            f"{num(p['report_rendered'], '{}'):>10}{num(p['report_reused'], '{}'):>9}"
+            f"{num(p['report_parsed'], '{}'):>8}"
+            f"{num(p['report_pages'], '{}'):>8}{num(p['report_total'], '{}'):>8}"
+            f"{num(p.get('pages_per_second'), '{:.0f}'):>9}")
     lines += ["", f"{'target (for N=' + str(TARGET_CAMPAIGNS) + ')':<29}{'in-process':<22}{'whole command':<22}"]
     for t in figures["targets"]:
         label = dict(PHASES)[t["phase"]]
@@ -332,7 +302,7 @@ def table(figures: dict) -> str:
         target = f"{t['target']:g} {t['unit']}"
         cells = []
         for value, met in ((t["in_process"], t["in_process_met"]), (t["command"], t["command_met"])):
-            shown = _num(value, "{:.0f} pages/s" if t["unit"] == "pages/s" else "{:.2f} s")
+            shown = num(value, "{:.0f} pages/s" if t["unit"] == "pages/s" else "{:.2f} s")
             cells.append(f"{shown:<13}{'—' if met is None else ('met' if met else 'MISSED'):<9}")
         lines.append(f"{label + ' ' + op + ' ' + target:<29}{cells[0]}{cells[1]}")
     spread = [p for p in figures["phases"] if len(p["runs"]) > 1]
@@ -346,17 +316,6 @@ def table(figures: dict) -> str:
     if figures["notes"]:
         lines += ["", "notes:"] + [f"- {note}" for note in figures["notes"]]
     return "\n".join(lines)
-
-
-def _rounded(value):
-    """Floats to 4 decimals, for JSON that people read."""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(_rounded(figures), indent=2, ensure_ascii=False) if args.json else table(figures))
+    print(json.dumps(rounded(figures), indent=2, ensure_ascii=False) if args.json else table(figures))
     return 0
 
 

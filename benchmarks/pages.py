@@ -27,8 +27,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # measure the working tree, not an installed copy
+from common import REPO, measure_working_tree
+
+measure_working_tree()  # the working tree, not an installed copy
 
 NOW_EPOCH = "1795694400"  # 2026-11-26T12:00Z: the demo's campaigns are live, upcoming and ended
 GZIP_LEVEL = 6

@@ -8,24 +8,7 @@ from pathlib import Path
 
 import click
 
-from generator.problems import ContentError
-
-
-def _shown(root: Path, path: str) -> str:
-    """A problem's path as the user can open it from the current folder."""
-    full = (root / path).resolve()
-    try:
-        rel = os.path.relpath(full)
-    except ValueError:
-        return str(full)
-    return str(full) if rel.startswith("..") else rel
-
-
-def report_problems(root: Path, error: ContentError) -> None:
-    for problem in error.problems:
-        click.echo(f"{_shown(root, problem.path)}:{problem.line}: {problem.message}", err=True)
-    count = len(error.problems)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+from generator.problems import ContentError, report_problems, shown_path
 
 
 # Set by the commands that leave a large heap behind (build, check): see entry().
@@ -120,7 +103,7 @@ def build(root: Path, out: Path | None, clean: bool, jobs: int | None) -> None:
         sys.exit(1)
     except OSError as error:
         raise click.ClickException(f"could not write the site: {error.strerror or error}: {error.filename or ''}".rstrip(": "))
-    where = _shown(Path.cwd(), str(report.out))
+    where = shown_path(Path.cwd(), str(report.out))
     if not report.changed:
         click.echo(f"{where}: up to date ({report.pages} pages) in {report.seconds:.2f}s")
     else:
@@ -145,7 +128,7 @@ def new_campaign(root: Path, slug: str) -> None:
         path = scaffold(root, slug)
     except ScaffoldError as error:
         raise click.ClickException(str(error))
-    click.echo(f"created {_shown(root, str(path.relative_to(root)))}")
+    click.echo(f"created {shown_path(root, str(path.relative_to(root)))}")
 
 
 @main.command()

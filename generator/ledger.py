@@ -1,10 +1,16 @@
-"""`cagnotte settle`, `backers` and `reconcile`: the creator's side of the pledge ledger.
+"""`cagnotte settle`, `backers`, `reconcile` and `reminders`: the creator's side of the pledge ledger.
 
 Thin: the catalog comes from the site's content (the same one the build
 publishes), the store from ``CAGNOTTE_STORE`` (default: the site's own SQLite
 file, where `cagnotte serve` keeps its pledges), payments from
 ``STRIPE_SECRET_KEY`` (none: the local test mode's charges, which always
 succeed and charge nobody).
+
+Where this module sits: under the command line (``generator.cli`` calls its
+``run_*`` functions, and nothing here imports the CLI) and over
+``functions.core``, which decides everything (who is charged, which mails are
+queued, what the export holds): these commands only load the site's catalog,
+open the store and payments, and print.
 """
 
 from __future__ import annotations
@@ -30,8 +36,7 @@ class LedgerError(click.ClickException):
 def catalog_of(root: Path) -> Catalog:
     from generator.build import load_site, now_from_environment
     from generator.catalog import make_catalog
-    from generator.cli import report_problems
-    from generator.problems import ContentError
+    from generator.problems import ContentError, report_problems
 
     try:
         _, _, site, _ = load_site(root, now_from_environment(), 1)

@@ -14,7 +14,6 @@ placeholder (``{% if reward %}``) is an error, since its value is not known yet.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -23,10 +22,12 @@ from typing import Any
 
 import jinja2
 
-from functions.core import mailtext, money
+from functions.core import mailtext
 from functions.core.mail import KINDS
 from generator.config import SiteConfig
-from generator.problems import ContentError, Problem
+from generator.problems import ContentError, Problem, template_problem
+from generator.render import formats
+from generator.render.formats import patterns
 from generator.render.theme import Theme
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters around a placeholder's name while Jinja renders
@@ -110,7 +111,7 @@ def compile_language(config: SiteConfig, theme: Theme, lang: str, currencies: li
     except (OSError, ValueError):
         pass
     kinds = compile_kinds(theme, lang)
-    spec = {"lang": lang, "prefix": config.prefix(lang), **formats(lang, currencies, config.timezone),
+    spec = {"lang": lang, "prefix": config.prefix(lang), **patterns(lang, currencies, config.timezone),
             "phrases": compile_phrases(theme, lang), "kinds": kinds, "html_prefix": _take_html_prefix(kinds)}
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +131,8 @@ def _key(config: SiteConfig, theme: Theme, lang: str, currencies: list[str]) -> 
 
     hasher = hashlib.sha256("\0".join((babel.__version__, jinja2.__version__, config.fingerprint(), lang,
                                        ",".join(currencies))).encode())
-    for module in (__file__, mailtext.__file__):  # the compiler and the vocabulary it checks against
+    # The compiler, the patterns it writes and the vocabulary it checks against:
+    for module in (__file__, formats.__file__, mailtext.__file__):
         hasher.update(Path(module).read_bytes())
     for d in mail_dirs(theme):
         for path in sorted(d.rglob("*")) if d.is_dir() else ():
@@ -259,8 +261,6 @@ def _problem_at(theme: Theme, template: str, name: str | None, message: str) -> 
 
 
 def _template_error(error: Exception, theme: Theme, template: str) -> Problem:
-    from generator.render.workers import template_problem
-
     problem = template_problem(error, theme.dirs[0].parent.parent)
     if problem is None or problem.path in ("<template>", "<unknown>"):
         return _problem_at(theme, template, None, f"template error: {getattr(error, 'message', None) or error}")
@@ -284,88 +284,6 @@ def _unique(problems: list[Problem]) -> list[Problem]:
             seen.add((p.path, p.line, p.message))
             kept.append(p)
     return kept
-
-
-# -- formats: what Babel would print, as patterns the functions can apply -----------------------
-
-_PROBE = 1234567  # digits 1…7: the grouping and the place of the currency symbol show
-
-
-def formats(lang: str, currencies: list[str], timezone: str) -> dict[str, Any]:
-    """Number, money and date patterns of ``lang``, checked against Babel on probe values."""
-    from babel.dates import get_month_names
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-
-    from generator.render.env import Formatters, _locale
-
-    locale = _locale(lang)
-    fmt = Formatters(lang, timezone, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
-    number = {"decimal": get_decimal_symbol(locale), "group": get_group_symbol(locale)}
-    spec: dict[str, Any] = {
-        "number": number,
-        "months": [get_month_names("wide", "format", locale)[m] for m in range(1, 13)],
-        "months_standalone": [get_month_names("wide", "stand-alone", locale)[m] for m in range(1, 13)],
-    }
-    spec["money"] = {currency: money_style(fmt, currency, number) or {"prefix": "", "suffix": "\u00a0" + currency, **number}
-                     for currency in currencies}
-    spec["date"] = _date_pattern(locale.date_formats["long"].pattern)
-    spec["month"] = _date_pattern("LLLL yyyy")
-    for key, babel_format in (("date", fmt.date), ("month", fmt.month)):
-        if not _same_dates(spec, key, babel_format):
-            spec[key] = "${yyyy}-${MM}-${dd}" if key == "date" else "${yyyy}-${MM}"  # ISO: never wrong
-    return spec
-
-
-def money_style(fmt, currency: str, number: dict[str, str]) -> dict[str, str] | None:
-    """Prefix, suffix and symbols around the digits, read from Babel's own output.
-
-    None when the locale writes money in a way this simple model cannot follow
-    (another digit system, another grouping): checked on probe values against
-    ``fmt.money``. The functions (mailtext.format_money) and the pages'
-    js/format.js write money with this model.
-    """
-    digits = money.exponent(currency)
-    whole = fmt.money(_PROBE * 10 ** digits, currency)
-    first, last = whole.find("1"), whole.rfind("7")
-    style = {"prefix": whole[:first], "suffix": whole[last + 1:], "group": whole[first + 1:whole.find("2")],
-             "decimal": number["decimal"]}
-    if digits:
-        fraction = "891"[:digits].ljust(digits, "1")
-        text = fmt.money(_PROBE * 10 ** digits + int(fraction), currency)
-        style["decimal"] = text[text.rfind("7") + 1:text.rfind(fraction)]
-    for probe in (_PROBE * 10 ** digits, 5 * 10 ** digits, 1234 * 10 ** digits + (7 if digits else 0),
-                  10 ** digits * 10 ** 9 + 5):
-        if mailtext.format_money(probe, currency, {"money": {currency: style}, "number": number}) != \
-                fmt.money(probe, currency):
-            return None
-    return style
-
-
-def _date_pattern(cldr: str) -> str:
-    """A CLDR date pattern (``d MMMM y``) as a ``string.Template`` of :data:`mailtext.DATE_FIELDS`."""
-    from babel.dates import parse_pattern
-
-    format_string = parse_pattern(cldr).format  # "%(d)s %(MMMM)s %(y)s", literal % doubled
-    out, position = [], 0
-    for match in re.finditer(r"%\((\w+)\)s|%%", format_string):
-        out.append(format_string[position:match.start()].replace("$", "$$"))
-        out.append("%" if match.group(0) == "%%" else "${" + match.group(1) + "}")
-        position = match.end()
-    out.append(format_string[position:].replace("$", "$$"))
-    return "".join(out)
-
-
-def _same_dates(spec: dict[str, Any], key: str, babel_format) -> bool:
-    """The pattern gives Babel's text for a day of every month (else it is not used)."""
-    if mailtext.placeholders(spec[key]) - set(mailtext.DATE_FIELDS):
-        return False
-    for month in range(1, 13):
-        day = dt.date(2026, month, 22 if month % 2 else 3)
-        ours = mailtext.format_date(day.isoformat(), spec) if key == "date" else \
-            mailtext.format_month(day.isoformat()[:7], spec)
-        if ours != babel_format(day):
-            return False
-    return True
 
 
 # -- campaigns ---------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ A problem is a mistake in content or configuration: it is printed as
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -32,3 +34,45 @@ class ContentError(Exception):
 
 def _natural(problem: Problem) -> tuple:
     return (problem.path, problem.line, problem.message)
+
+
+def shown_path(root: Path, path: str) -> str:
+    """A problem's path as the user can open it from the current folder."""
+    full = (root / path).resolve()
+    try:
+        rel = os.path.relpath(full)
+    except ValueError:
+        return str(full)
+    return str(full) if rel.startswith("..") else rel
+
+
+def report_problems(root: Path, error: ContentError) -> None:
+    """Print each problem as ``path:line: message`` (paths as the user can open them), then the count."""
+    import click  # here, not at the top: the build's worker processes import this module
+
+    for problem in error.problems:
+        click.echo(f"{shown_path(root, problem.path)}:{problem.line}: {problem.message}", err=True)
+    count = len(error.problems)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+
+
+def template_problem(error: Exception, root: Path) -> Problem | None:
+    """A theme's mistake as ``template:line: message`` (the innermost template frame)."""
+    import jinja2
+
+    if not isinstance(error, (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError)):
+        return None
+    filename, line = getattr(error, "filename", None), getattr(error, "lineno", None)
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):
+            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    if filename is None:
+        return None
+    try:
+        shown = Path(filename).resolve().relative_to(root).as_posix()
+    except ValueError:
+        shown = filename
+    message = getattr(error, "message", None) or str(error)
+    return Problem(shown, line or 1, f"template error: {message}")

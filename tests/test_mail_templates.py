@@ -207,12 +207,11 @@ def test_a_yen_pledge(templates):
 
 
 def test_money_and_dates_match_babel_for_many_currencies_and_months():
-    from generator.mail import formats
-    from generator.render.env import Formatters
+    from generator.render.formats import Formatters, patterns
 
     currencies = ["BHD", "CHF", "EUR", "GBP", "JPY", "USD"]
     for lang in ("fr", "en"):
-        spec = formats(lang, currencies, "Europe/Paris")
+        spec = patterns(lang, currencies, "Europe/Paris")
         babel = Formatters(lang, "Europe/Paris", NOW)
         for currency in currencies:
             for minor in (0, 1, 5, 99, 100, 1050, 3750, 100000, 123456789, 10 ** 12 + 7):

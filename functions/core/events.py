@@ -11,8 +11,8 @@ event counts exactly once whatever order or how often Stripe delivers it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
+from .model import Change, Claim
 from .notify import mails_for
 from .pledge import (COLLECTED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED, PROCESSING, REFUNDED,
                      Pledge)
@@ -24,45 +24,6 @@ HANDLED = (
     "checkout.session.expired",
     "charge.refunded",
 )
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Units of one reward taken (+) or given back (-); a taking may be bounded by ``limit``."""
-
-    reward: str
-    delta: int
-    limit: int | None = None  # when set, the write happens only if claimed + delta <= limit
-
-
-@dataclass(frozen=True)
-class Change:
-    """One conditional write: ``before`` → ``after``, and what it adds to the counters.
-
-    A store applies it atomically: only if the stored pledge's version is still
-    ``before.version``, (when ``event_id`` is set) that event was never applied,
-    and every bounded claim fits its limit; the event id is recorded in the same
-    transaction. Otherwise nothing is written.
-    """
-
-    before: Pledge
-    after: Pledge
-    event_id: str | None
-    day: str  # YYYY-MM-DD (UTC) of the history bucket
-    raised: int  # minor units added to the campaign's total (negative on refunds)
-    backers: int  # -1, 0 or +1
-    collected: int = 0  # minor units actually collected (charged at the deadline, paid, refunded)
-    claims: tuple[Claim, ...] = ()
-    mails: tuple = ()  # functions.core.mail.Mail rows queued with this change (exactly once)
-
-    @property
-    def units(self) -> int:
-        """The net units of ``after.reward`` (a reward change moves units between two rewards)."""
-        return sum(c.delta for c in self.claims if c.reward == self.after.reward)
-
-    @property
-    def touches_counters(self) -> bool:
-        return bool(self.raised or self.backers or self.collected or self.claims)
 
 
 def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datetime,

@@ -9,15 +9,22 @@ ledger can always be recounted (``reconcile``).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from . import money, records
+from . import money
 from .catalog import CatalogCampaign
 from .errors import Invalid, NotFound, NotLive
-from .ports import CheckoutRequest
+# The records live in the model (functions/core/model.py); the flows and the
+# stores have long taken them from here, so they stay importable by these names.
+from .model import (CANCELLED, COLLECTED, DROPPED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED,
+                    PROCESSING, REFUNDED, STATUSES, UNFUNDED, CheckoutRequest, Pledge, counted, from_record,
+                    holds_unit, to_record)
+
+__all__ = ["CANCELLED", "COLLECTED", "DROPPED", "EXPIRED", "FAILED", "PAID", "PAYMENT_FAILED", "PENDING", "PLEDGED",
+           "PROCESSING", "REFUNDED", "STATUSES", "UNFUNDED", "CHECKOUT_TTL", "MIN_CHECKOUT_TTL", "MAX_AMOUNT", "REF",
+           "Pledge", "PledgeRequest", "Opening", "counted", "holds_unit", "open_pledge", "to_record", "from_record"]
 
 # Stripe refuses a Checkout ``expires_at`` less than 30 minutes after it creates the session, by
 # its own clock. ``now`` is read before the store's write and the call (retries included, see
@@ -28,99 +35,6 @@ MIN_CHECKOUT_TTL = dt.timedelta(minutes=30)
 CHECKOUT_TTL = MIN_CHECKOUT_TTL + dt.timedelta(minutes=5)
 REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_AMOUNT = 10**12  # minor units: far above any pledge, far below Stripe's own limit
-
-# The statuses (docs/pledges.md and docs/operations.md draw the machine):
-PENDING = "pending"        # Checkout opened; a limited reward's unit is reserved
-PROCESSING = "processing"  # flexible, Checkout completed, the bank transfer is on its way
-PLEDGED = "pledged"        # all or nothing: card saved, charged at the deadline if the goal is met
-PAID = "paid"              # flexible: money collected
-COLLECTED = "collected"    # all or nothing: charged at the deadline
-PAYMENT_FAILED = "payment_failed"  # the deadline charge failed: the backer has 7 days to fix it
-DROPPED = "dropped"        # not fixed in time: no longer counted
-CANCELLED = "cancelled"    # by the backer before the deadline, or the goal was missed (reason "unfunded")
-EXPIRED = "expired"        # Checkout abandoned: unit released
-FAILED = "failed"          # payment failed (or Checkout could not open): unit released
-REFUNDED = "refunded"      # wholly refunded: no longer counted
-STATUSES = (PENDING, PROCESSING, PLEDGED, PAID, COLLECTED, PAYMENT_FAILED, DROPPED, CANCELLED, EXPIRED, FAILED,
-            REFUNDED)
-UNFUNDED = "unfunded"      # cancel_reason when an all-or-nothing goal was missed
-
-_COUNTED = frozenset({PLEDGED, PAID, COLLECTED, PAYMENT_FAILED})
-_COLLECTED = frozenset({PAID, COLLECTED})
-_HOLDS_UNIT = frozenset({PENDING, PROCESSING, PLEDGED, PAID, COLLECTED, PAYMENT_FAILED})
-
-
-@dataclass(frozen=True)
-class Pledge:
-    id: str
-    campaign: str
-    reward: str | None
-    amount: int  # minor units, shipping included
-    currency: str
-    mode: str  # payment (flexible) | setup (all or nothing)
-    status: str
-    created_at: dt.datetime
-    expires_at: dt.datetime  # when the Checkout session lapses
-    ref_code: str  # the backer's own referral code
-    ref: str | None = None  # the code that brought this backer
-    version: int = 0  # bumped by every change: writes are conditional on it
-    updated_at: dt.datetime | None = None
-    checkout_session_id: str | None = None
-    checkout_url: str | None = None
-    customer_id: str | None = None
-    payment_intent_id: str | None = None
-    setup_intent_id: str | None = None
-    refunded: int = 0  # minor units refunded so far
-    cancel_reason: str | None = None  # backer | unfunded
-    charge_attempted_at: dt.datetime | None = None  # settlement: set before Stripe is called
-    failure_code: str | None = None  # the failed charge's code (card_declined, authentication_required…)
-    fix_deadline: dt.datetime | None = None  # payment_failed: until when the backer can fix it
-    fix_attempts: int = 0  # fix-your-payment sessions opened
-    counted_on: str | None = None  # YYYY-MM-DD (UTC) it first counted: rebuilds the history
-    # Personal data, from Checkout, for the fulfilment export only: never in
-    # stats, pages, logs or error messages.
-    email: str | None = None
-    name: str | None = None
-    country: str | None = None
-    shipping: dict | None = field(default=None, compare=False)
-
-    def replace(self, **changes) -> "Pledge":
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def counts(self) -> bool:
-        """Is this pledge in the campaign's raised total and backer count?
-
-        An unfunded campaign keeps showing what was pledged ("€6,200 pledged of
-        €8,000"), so its cancelled pledges still count; a backer's own
-        cancellation does not.
-        """
-        return self.status in _COUNTED or (self.status == CANCELLED and self.cancel_reason == UNFUNDED)
-
-    @property
-    def net(self) -> int:
-        """What this pledge adds to the campaign's total now."""
-        return self.amount - self.refunded if self.counts else 0
-
-    @property
-    def collected(self) -> int:
-        """Money actually collected for this pledge (after refunds)."""
-        return self.amount - self.refunded if self.status in _COLLECTED else 0
-
-    @property
-    def holds_unit(self) -> bool:
-        return holds_unit(self.status)
-
-
-def counted(status: str) -> bool:
-    """Does a pledge in ``status`` count in raised and backers (see :attr:`Pledge.counts`)?"""
-    return status in _COUNTED
-
-
-def holds_unit(status: str) -> bool:
-    """Does a pledge in ``status`` hold one unit of its (limited) reward?"""
-    return status in _HOLDS_UNIT
-
 
 @dataclass(frozen=True)
 class PledgeRequest:
@@ -210,17 +124,3 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         shipping_countries=reward.shipping.countries if reward and reward.shipping else (),
         locale=campaign.language)
     return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout)
-
-
-_TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline")
-
-
-def to_record(pledge: Pledge) -> dict:
-    """A JSON-friendly dict of a pledge (ISO dates; None fields left out)."""
-    return records.to_record(pledge, _TIMES)
-
-
-def from_record(data: dict) -> Pledge:
-    """The inverse of :func:`to_record`; ``reward`` is the one required field that may be left out."""
-    return records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts"),
-                               defaults={"reward": None})

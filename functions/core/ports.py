@@ -9,59 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:  # the core's records, named in the Store protocol, without an import cycle
-    from .events import Change
-    from .pledge import Pledge
+from .model import Change, CheckoutRequest, Pledge  # noqa: F401 (CheckoutRequest: the Payments port's request)
 
 
 # -- payments -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CheckoutRequest:
-    """One Checkout session to open for a pledge.
-
-    ``mode`` is ``payment`` (flexible: charged now) or ``setup`` (all or nothing:
-    the card is saved and charged off-session at the deadline, which needs a
-    Customer). ``amount`` is in minor units of ``currency`` (ISO 4217 exponent).
-    """
-
-    pledge_id: str
-    campaign: str
-    campaign_title: str
-    reward: str | None
-    description: str  # what the backer sees on the Checkout page ("Limited vinyl")
-    amount: int
-    currency: str  # upper case ISO 4217; the adapter lower-cases it for Stripe
-    mode: str  # payment | setup
-    success_url: str  # contains the literal {CHECKOUT_SESSION_ID}
-    cancel_url: str
-    expires_at: dt.datetime
-    ref: str | None = None
-    shipping_countries: tuple[str, ...] = ()
-    locale: str | None = None  # fr | en | … (Checkout's UI language)
-    # A "fix your payment" session after a failed charge: kind="fix", mode=payment,
-    # on the pledge's existing Customer; ``attempt`` makes each new session's key unique.
-    kind: str = "pledge"  # pledge | fix
-    customer_id: str | None = None
-    attempt: int = 0
-
-    @property
-    def idempotency_key(self) -> str:
-        if self.kind == "pledge":
-            return f"checkout-{self.pledge_id}"
-        return f"{self.kind}-{self.pledge_id}-{self.attempt}"
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        data = {"pledge_id": self.pledge_id, "campaign": self.campaign, "reward": self.reward or ""}
-        if self.ref:
-            data["ref"] = self.ref
-        if self.kind != "pledge":
-            data["kind"] = self.kind
-        return data
-
 
 @dataclass(frozen=True)
 class Checkout:

@@ -73,7 +73,7 @@ import json
 import time
 from typing import Any
 
-from functions.core.events import Change
+from functions.core.model import Change
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record

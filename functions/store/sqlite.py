@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from functions.core.events import Change
+from functions.core.model import Change
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
@@ -86,7 +86,7 @@ def _writer(path: Path) -> threading.Lock:
     SQLite lets one writer in at a time anyway; queueing the threads of a
     process here (instead of in SQLite's busy handler, which sleeps in steps of
     up to 100 ms) took `serve` from about 160 to 250 pledges/s with 50 clients
-    and its p99 from 1.9 s to 0.4 s (benchmarks/functions.py). Other processes
+    and its p99 from 1.9 s to 0.4 s (benchmarks/pledges.py). Other processes
     still wait in SQLite's busy handler.
     """
     key = str(path.resolve())

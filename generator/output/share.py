@@ -41,7 +41,8 @@ def fonts(theme) -> dict[str, tuple[str, str]]:
 
 def card_texts(site, theme, slug: str, lang: str) -> dict[str, str]:
     """The words on a campaign's card in ``lang`` (what the card's bytes depend on, besides the image)."""
-    from generator.render.env import Formatters, translations
+    from generator.render.env import translations
+    from generator.render.formats import Formatters
 
     campaign = site.campaigns[lang][slug]
     gettext = translations(theme, lang).gettext

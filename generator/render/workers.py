@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
-from generator.problems import ContentError, Problem
+from generator.problems import ContentError, template_problem
 
 
 @dataclass
@@ -104,25 +103,3 @@ def render_chunk(indices: list[int]) -> tuple[list[str], tuple[dict, set]]:
         used.update(env.fragment_store.used)
         env.fragment_store.made, env.fragment_store.used = {}, set()
     return results, (made, used)
-
-
-def template_problem(error: Exception, root: Path) -> Problem | None:
-    """A theme's mistake as ``template:line: message`` (the innermost template frame)."""
-    import jinja2
-
-    if not isinstance(error, (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError)):
-        return None
-    filename, line = getattr(error, "filename", None), getattr(error, "lineno", None)
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):
-            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-        tb = tb.tb_next
-    if filename is None:
-        return None
-    try:
-        shown = Path(filename).resolve().relative_to(root).as_posix()
-    except ValueError:
-        shown = filename
-    message = getattr(error, "message", None) or str(error)
-    return Problem(shown, line or 1, f"template error: {message}")

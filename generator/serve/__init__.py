@@ -242,7 +242,7 @@ def rebuild(root: Path, out: Path | None = None) -> bool:
     try:
         report = build(root, out)
     except ContentError as error:
-        from generator.cli import report_problems
+        from generator.problems import report_problems
 
         report_problems(root, error)
         print("The previous site is still served; fix the problems above and save.", file=sys.stderr)

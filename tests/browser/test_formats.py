@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from generator.render.env import Formatters
+from generator.render.formats import Formatters
 
 # Counts the Intl formatters a page makes (the page's own scripts run after this).
 COUNT_INTL = """(() => {

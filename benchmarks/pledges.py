@@ -1,6 +1,6 @@
 """Benchmark the pledge functions: cold imports, latency per route, pledges/s through serve.
 
-    .venv/bin/python benchmarks/functions.py [--requests N] [--dynamodb-requests N] [--pledges N]
+    .venv/bin/python benchmarks/pledges.py [--requests N] [--dynamodb-requests N] [--pledges N]
                                              [--clients C] [--runs R] [--skip SECTION] [--json]
 
 Three sections, all on 127.0.0.1 and with a fixed clock (2026-11-26T12:00Z,
@@ -49,8 +49,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from common import REPO, code_stamp, git_commit, measure_working_tree, num, rounded
+
 FIXTURE = REPO / "tests" / "fixtures" / "site"
 RESULT = "@@cagnotte-bench-result "  # prefix of a child's one result line
 EPOCH = 1795694400  # 2026-11-26T12:00:00Z
@@ -62,10 +62,7 @@ DETAILS = {"email": "backer@example.org", "name": "Bench Backer", "country": "FR
            "city": "Lyon", "postal_code": "69001"}
 SECTIONS = ("imports", "sqlite", "dynamodb", "serve", "pay")
 
-# This script is named like the package it measures: run as a script, its own
-# folder comes first on sys.path and `import functions` would import this file.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(REPO))  # benchmark the working tree, installed or not
+measure_working_tree()
 
 HANDLERS = ("functions.handlers.pledges", "functions.handlers.webhook", "functions.handlers.stats",
             "functions.handlers.referrals")
@@ -649,29 +646,18 @@ def functions_changes() -> list[str]:
     return [line for line in out.splitlines() if line.strip()]
 
 
-def _build_benchmark():
-    """benchmarks/build.py as a module, for its commit and code-fingerprint helpers."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("cagnotte_bench_build", HERE / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def measure(args, log) -> dict:
-    bench = _build_benchmark()
 
     skip = set(args.skip or ())
     figures: dict = {
         "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
         "load_before": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "commit": bench.git_commit(), "functions_changes": functions_changes(), "tree": str(REPO),
+        "commit": git_commit(), "functions_changes": functions_changes(), "tree": str(REPO),
         "now": "2026-11-26T12:00:00+00:00", "source_date_epoch": EPOCH,
         "requests": args.requests, "dynamodb_requests": args.dynamodb_requests, "pledges": args.pledges,
         "clients": args.clients, "skipped": sorted(skip),
     }
-    stamp = bench.code_stamp()
+    stamp = code_stamp()
     with tempfile.TemporaryDirectory(prefix="cagnotte-bench-functions-") as tmp:
         work = Path(tmp)
         if "imports" not in skip:
@@ -687,7 +673,7 @@ def measure(args, log) -> dict:
         figures["latency"] = stores
         if "serve" not in skip:
             figures["serve"] = measure_serve(work, args.pledges, args.clients, "pay" not in skip, log)
-    figures["code_changed_during_run"] = bench.code_stamp() != stamp
+    figures["code_changed_during_run"] = code_stamp() != stamp
     figures["notes"] = notes(figures)
     return figures
 
@@ -719,14 +705,10 @@ def notes(figures: dict) -> list[str]:
 
 # -- output -------------------------------------------------------------------------------------
 
-def _num(value, fmt: str = "{:.2f}", none: str = "—") -> str:
-    return none if value is None else fmt.format(value)
-
-
 def table(figures: dict) -> str:
     lines = [
         (f"Cagnotte functions benchmark: Python {figures['python']}, {figures['cpus']} CPUs, {figures['platform']}, "
-         f"load {_num(figures['load_before'])} before the run"),
+         f"load {num(figures['load_before'])} before the run"),
         (f"commit: {figures.get('commit') or 'unknown'}; clock: {figures['now']} "
          f"(SOURCE_DATE_EPOCH={figures['source_date_epoch']})"),
     ]
@@ -743,7 +725,7 @@ def table(figures: dict) -> str:
                 continue
             cells = " ".join(f"{('yes' if row['loaded'][n] else '—'):<9}" for n in WATCHED)
             check = ("MISSED: imports " + ", ".join(row["missed"])) if row["missed"] else "ok"
-            lines.append(f"{name:<42}{row['import_ms']:>7.1f}{_num(row['no_pyc_import_ms'], '{:.1f}'):>8}"
+            lines.append(f"{name:<42}{row['import_ms']:>7.1f}{num(row['no_pyc_import_ms'], '{:.1f}'):>8}"
                          f"{row['process_ms']:>8.0f}  {cells} {check}")
         lines.append("largest own import times (-X importtime, one run), ms:")
         for row in imports["modules"]:
@@ -769,7 +751,7 @@ def table(figures: dict) -> str:
                     continue
                 route = store["routes"][name]
                 flag = " !" if route["errors"] else ""
-                line += f"{_num(route['p50_ms']) + flag:>20}{_num(route['p99_ms']):>8}"
+                line += f"{num(route['p50_ms']) + flag:>20}{num(route['p99_ms']):>8}"
             lines.append(line)
         for store in stores:
             if not store["available"]:
@@ -793,23 +775,12 @@ def table(figures: dict) -> str:
         for run in serve["runs"]:
             w = run.get("store_writes") or {}
             lines.append(f"{labels[run['mode']]:<32}{run['clients']:>8}{run['completed']:>6}{run['seconds']:>9.2f}"
-                         f"{_num(run['per_second'], '{:.0f}'):>12}{_num(run['p50_ms'], '{:.1f}'):>9}"
-                         f"{_num(run['p99_ms'], '{:.1f}'):>9}{sum(run['errors'].values()):>8}"
-                         f"   {_num(w.get('p50_ms'), '{:.1f}')} / {_num(w.get('p99_ms'), '{:.1f}')}")
+                         f"{num(run['per_second'], '{:.0f}'):>12}{num(run['p50_ms'], '{:.1f}'):>9}"
+                         f"{num(run['p99_ms'], '{:.1f}'):>9}{sum(run['errors'].values()):>8}"
+                         f"   {num(w.get('p50_ms'), '{:.1f}')} / {num(w.get('p99_ms'), '{:.1f}')}")
     if figures["notes"]:
         lines += ["", "notes:"] + [f"- {note}" for note in figures["notes"]]
     return "\n".join(lines)
-
-
-def _rounded(value):
-    """Floats to 4 decimals, for JSON that people read."""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -849,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         log(f"benchmark failed: {exc}")
         return 1
-    print(json.dumps(_rounded(figures), indent=2, ensure_ascii=False) if args.json else table(figures))
+    print(json.dumps(rounded(figures), indent=2, ensure_ascii=False) if args.json else table(figures))
     return 0
 
 
