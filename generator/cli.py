@@ -114,18 +114,58 @@ def build(root: Path, out: Path | None, clean: bool, jobs: int | None) -> None:
 
 @main.group()
 def new() -> None:
-    """Create content from a template."""
+    """Start a site, or a campaign in this one."""
+
+
+def _today(tz_name: str):
+    """Today (a date) where the site is; SOURCE_DATE_EPOCH, when set, is now: reproducible scaffolds."""
+    from zoneinfo import ZoneInfo
+
+    from generator.build import now_from_environment
+
+    return now_from_environment().astimezone(ZoneInfo(tz_name)).date()
+
+
+@new.command("site")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--language", default="en", show_default=True, help="The site's default language (fr, en, pt-BR…).")
+@click.option("--currency", default="EUR", show_default=True, help="The campaigns' default ISO 4217 currency.")
+@click.option("--timezone", default=None, help="IANA time zone of the dates (default: one for the language).")
+@click.option("--title", default=None, help="The site's name (default: a placeholder in its language).")
+def new_site(folder: Path, language: str, currency: str, timezone: str | None, title: str | None) -> None:
+    """Create a site in FOLDER: site.yml, a first campaign, .gitignore, the publish workflow, a README."""
+    from generator.scaffold import TIMEZONES, ScaffoldError, new_site as make
+
+    zone = timezone or TIMEZONES.get(language.split("-")[0].split("_")[0].lower(), "UTC")
+    try:
+        today = _today(zone)
+    except (LookupError, ValueError):  # an unknown zone (ZoneInfoNotFoundError is a KeyError): make() says so
+        today = None
+    try:
+        written = make(folder, language=language, currency=currency, timezone=timezone, title=title, today=today)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error))
+    for path in written:
+        click.echo(f"created {shown_path(Path.cwd(), str(path))}")
+    where = shown_path(Path.cwd(), str(folder))
+    click.echo(f"\nNext: cd {where} && cagnotte serve   (then open http://127.0.0.1:8000)")
 
 
 @new.command("campaign")
 @click.argument("slug")
 @click.pass_obj
 def new_campaign(root: Path, slug: str) -> None:
-    """Scaffold content/campaigns/SLUG/index.md with every field, commented."""
+    """Scaffold content/campaigns/SLUG/index.md with every field, commented, live from today."""
+    from generator.config import load_config
     from generator.scaffold import ScaffoldError, scaffold
 
     try:
-        path = scaffold(root, slug)
+        today = _today(load_config(root).timezone)
+    except ContentError as error:
+        report_problems(root, error)
+        sys.exit(1)
+    try:
+        path = scaffold(root, slug, today=today)
     except ScaffoldError as error:
         raise click.ClickException(str(error))
     click.echo(f"created {shown_path(root, str(path.relative_to(root)))}")

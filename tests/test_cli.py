@@ -15,7 +15,8 @@ def test_new_campaign_scaffolds_a_valid_campaign(cli, site):
     assert result.stdout.endswith("content/campaigns/mon-projet/index.md\n")
     text = (site / "content/campaigns/mon-projet/index.md").read_text()
     for field in ("title:", "summary:", "creator:", "category:", "goal:", "ends:", "funding:", "rewards:",
-                  "stretch_goals:", "faq:", "risks:", "# image:", "# currency:", "# starts:", "# final:"):
+                  "stretch_goals:", "faq:", "risks:", "# image:", "currency: EUR", "starts:", "# final:",
+                  "# email:", "# leaderboard:", "# video:", "limit:", "delivery:"):
         assert field in text, field
     checked = cli("--site", str(site), "check")
     assert checked.exit_code == 0, checked.stderr

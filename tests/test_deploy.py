@@ -297,3 +297,38 @@ def test_cache_rules():
     assert site_module.cache_control("campaigns/x/updates/feed.xml") == site_module.REVALIDATE
     assert site_module.cache_control("campaigns/x/cover.jpg") == site_module.SHORT
     assert json.loads(json.dumps(site_module.TYPES))[".woff2"] == "font/woff2"
+
+
+def _without_credentials(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_region_error_names_the_variable_boto3_reads_and_aws_region_is_taken_too(deployable, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    missing = deployable()
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("Error: no AWS region: set AWS_DEFAULT_REGION ") and missing.stderr.count("\n") == 1
+    monkeypatch.setenv("AWS_REGION", "us-east-1")  # what GitHub's configure-aws-credentials and other tools set
+    dry = deployable("--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"(dry run) account 123456789012, region us-east-1, stack {deployable.stack}" in dry.stdout
+
+
+def test_a_dry_run_without_credentials_or_region_still_shows_the_site_upload(deployable, monkeypatch):
+    _without_credentials(monkeypatch)
+    dry = deployable("--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "(dry run) no AWS credentials: the plan below assumes a new stack and an empty site bucket" in dry.stdout
+    assert "function package: " in dry.stdout and f"(dry run) stack {deployable.stack}: from " in dry.stdout
+    assert "  upload /campaigns/premier-album/index.html" in dry.stdout
+    assert "  upload /catalog.json" in dry.stdout
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    regionless = deployable("--dry-run")
+    assert regionless.exit_code == 0, regionless.output
+    assert "(dry run) no AWS region: the plan" in regionless.stdout
+    assert "  upload /catalog.json" in regionless.stdout

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +46,13 @@ class Options:
 
 
 def find_template(root: Path) -> Path:
-    """template.yaml beside site.yml, else the one of this cagnotte checkout."""
-    for candidate in (root / "template.yaml", Path(__file__).resolve().parents[2] / "template.yaml"):
+    """template.yaml beside site.yml (a site's own stack), else the one this cagnotte ships."""
+    from generator.resources import shipped
+
+    for candidate in (root / "template.yaml", shipped("template.yaml")):
         if candidate.is_file():
             return candidate
-    raise DeployError(f"no template.yaml in {root}: copy cagnotte's template.yaml there")
+    raise DeployError(f"no template.yaml in {root}, and this cagnotte installation ships none: reinstall cagnotte")
 
 
 def api_style_hash() -> str:
@@ -72,6 +75,17 @@ def deploy(options: Options, say: Callable[[str], None], session: Any = None) ->
         raise DeployError(message) from None
 
 
+# boto3 reads the region from AWS_DEFAULT_REGION or the profile (~/.aws/config), not from AWS_REGION,
+# which other AWS tools read (GitHub's configure-aws-credentials sets both): deploy takes either.
+NO_REGION = ("no AWS region: set AWS_DEFAULT_REGION (for example eu-west-3, Paris), "
+             "or region in your AWS profile (aws configure)")
+
+
+def session_region(session: Any) -> str | None:
+    """The session's region, else AWS_REGION's (see :data:`NO_REGION`)."""
+    return session.region_name or os.environ.get("AWS_REGION") or None
+
+
 def aws_error(error: Exception) -> str | None:
     """botocore's exceptions as one plain line (None: not an AWS error)."""
     from botocore import exceptions as b
@@ -80,7 +94,7 @@ def aws_error(error: Exception) -> str | None:
         return ("no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`), "
                 "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY — see docs/deploy.md")
     if isinstance(error, b.NoRegionError):
-        return "no AWS region: set AWS_REGION (for example eu-west-3, Paris)"
+        return NO_REGION
     if isinstance(error, (b.EndpointConnectionError, b.ConnectTimeoutError)):
         return f"cannot reach AWS ({error}): check the network"
     if isinstance(error, b.ClientError):
@@ -102,15 +116,27 @@ def aws_error(error: Exception) -> str | None:
 def _deploy(options: Options, say: Callable[[str], None], session: Any) -> None:
     import boto3
 
-    session = session or boto3.session.Session()
-    region = session.region_name
-    if not region:
-        raise DeployError("no AWS region: set AWS_REGION (for example eu-west-3, Paris)")
+    if session is None:
+        session = boto3.session.Session()
+        if not session.region_name and os.environ.get("AWS_REGION"):
+            session = boto3.session.Session(region_name=os.environ["AWS_REGION"])
+    region = session_region(session)
     if not (options.out / "catalog.json").is_file():
         raise DeployError(f"{options.out} has no built site (catalog.json): run `cagnotte build` first")
     dry = "(dry run) " if options.dry_run else ""
+    if options.dry_run and (not region or session.get_credentials() is None):
+        _offline_plan(options, say, "no AWS region" if not region else "no AWS credentials")
+        return
+    if not region:
+        raise DeployError(NO_REGION)
 
-    account = session.client("sts").get_caller_identity()["Account"]  # fails fast without credentials
+    try:
+        account = session.client("sts").get_caller_identity()["Account"]  # fails fast without credentials
+    except Exception as error:
+        if not options.dry_run or aws_error(error) is None:
+            raise
+        _offline_plan(options, say, aws_error(error))
+        return
     package = None
     if not options.site_only:
         package = build_package(options.out, options.root / ".cagnotte" / "deploy" / "functions.zip",
@@ -167,6 +193,28 @@ def _deploy(options: Options, say: Callable[[str], None], session: Any) -> None:
         say(f"deployed: {outputs['SiteUrl']}")
 
 
+def _offline_plan(options: Options, say: Callable[[str], None], why: str) -> None:
+    """``--dry-run`` without AWS: what would be packaged and uploaded, as if the stack were new."""
+    dry = "(dry run) "
+    say(f"{dry}{why}: the plan below assumes a new stack and an empty site bucket")
+    if not options.site_only:
+        package = build_package(options.out, options.root / ".cagnotte" / "deploy" / "functions.zip",
+                                private=options.root / ".cagnotte" / "private.json")
+        say(package.summary())
+        template_path = options.template or find_template(options.root)
+        declared = template_parameters(template_path.read_text(encoding="utf-8"))
+        unknown = sorted(set(options.parameters) - declared)
+        if unknown:
+            raise DeployError(f"{template_path.name} has no parameter {', '.join(unknown)} "
+                              f"(it has {', '.join(sorted(declared))})")
+        say(f"{dry}stack {options.stack}: from {template_path}")
+    site = plan(scan(options.out), {}, {})
+    size = sum(f.size for f in site.upload)
+    say(f"{dry}site: {len(site.files)} files, {len(site.upload)} to upload ({human(size)})")
+    for line in describe(site):
+        say(line)
+
+
 def _deploy_stack(options: Options, say, session, stack: Stack, s3, artifacts: str, package) -> dict[str, str]:
     template_path = options.template or find_template(options.root)
     body = template_path.read_text(encoding="utf-8")
@@ -180,14 +228,14 @@ def _deploy_stack(options: Options, say, session, stack: Stack, s3, artifacts: s
             "ApiStyleHash": api_style_hash()}
     parameters = {k: v for k, v in ours.items() if k in declared} | options.parameters
     if not options.dry_run:
-        _ensure_bucket(s3, artifacts, session.region_name)
+        _ensure_bucket(s3, artifacts, session_region(session))
         if not _object_exists(s3, artifacts, code_key):
             s3.upload_file(str(package.path), artifacts, code_key)
             say(f"uploaded s3://{artifacts}/{code_key}")
     if len(body.encode("utf-8")) > MAX_TEMPLATE_BODY and not options.dry_run:
         key = f"{options.stack}/template-{hashlib.sha256(body.encode()).hexdigest()[:20]}.yaml"
         s3.put_object(Bucket=artifacts, Key=key, Body=body.encode("utf-8"))
-        template = {"TemplateURL": f"https://{artifacts}.s3.{session.region_name}.amazonaws.com/{key}"}
+        template = {"TemplateURL": f"https://{artifacts}.s3.{session_region(session)}.amazonaws.com/{key}"}
     else:
         template = {"TemplateBody": body}
     dry = "(dry run) " if options.dry_run else ""

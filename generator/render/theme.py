@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-BUILTIN = Path(__file__).resolve().parents[2] / "themes"
+from generator.resources import shipped
+
+BUILTIN = shipped("themes")
 _REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+(?P<q>["'])(?P<name>[^"']+)(?P=q)""")
 _DYNAMIC = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+[^"'\s]""")
 
