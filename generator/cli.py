@@ -80,7 +80,8 @@ def check(root: Path) -> None:
             state.close()
     campaigns = len(site.entries)
     langs = ", ".join(site.config.languages)
-    click.echo(f"ok: {campaigns} campaign{'s' if campaigns != 1 else ''}, languages {langs}")
+    click.echo(f"ok: {campaigns} campaign{'s' if campaigns != 1 else ''}, "
+               f"language{'s' if len(site.config.languages) != 1 else ''} {langs}")
 
 
 @main.command()
@@ -177,9 +178,13 @@ def new_campaign(root: Path, slug: str) -> None:
 @click.pass_obj
 def serve(root: Path, host: str, port: int) -> None:
     """Build, serve the site on HOST:PORT and rebuild when content, themes or site.yml change."""
+    from generator.serve import PortInUse
     from generator.serve import serve as run
 
-    run(root, host, port)
+    try:
+        run(root, host, port)
+    except PortInUse as error:
+        raise click.ClickException(str(error)) from None
 
 
 

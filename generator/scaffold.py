@@ -155,8 +155,10 @@ def campaign_text(title: str, *, language: str, site_language: str, currency: st
     note = ""
     if written_in != language:
         note = f"# The placeholders below are in English: write them in your site's language ({language}).\n"
-    language_line = (f"language: {written_in}                     # the language this file is written in\n"
-                     if written_in != site_language else
+    # The file is the campaign in ``language`` (English placeholders stand in
+    # until the creator writes them): it never claims a language the site lacks.
+    language_line = (f"language: {language}                     # the language this file is written in\n"
+                     if language != site_language else
                      f"# language: {site_language}                   # the language this file is written in "
                      "(default: site.yml's)\n")
     return f"""\

@@ -252,6 +252,27 @@ def rebuild(root: Path, out: Path | None = None) -> bool:
     return report.changed
 
 
+class PortInUse(Exception):
+    """The address ``serve`` was asked to listen on is taken (or not allowed)."""
+
+
+def bind(host: str, port: int, handler) -> Server:
+    """The listening server, or :class:`PortInUse` with a sentence saying what to do."""
+    import errno
+
+    try:
+        return Server((host, port), handler)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} on {host} is in use (another cagnotte serve?): "
+                            f"choose another with --port, e.g. --port {port + 1} "
+                            f"(make demo PORT={port + 1})") from None
+        if error.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+            raise PortInUse(f"cannot listen on {host}:{port} ({error.strerror}): "
+                            f"choose another address with --host or --port") from None
+        raise
+
+
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | None = None,
           ready: threading.Event | None = None, stop: threading.Event | None = None,
           interval: float = 0.5) -> None:
@@ -260,11 +281,11 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, out: Path | Non
 
     config = load_config(root)
     out = out or (root / config.output)
-    seen = snapshot(root)  # before building: a change made during the build is not missed
-    rebuild(root, out)
     reloader = Reloader()
     handler = _make_handler(out, reloader)
-    server = Server((host, port), handler)
+    server = bind(host, port, handler)  # before building: a busy port is told at once
+    seen = snapshot(root)  # before building: a change made during the build is not missed
+    rebuild(root, out)
     server.daemon_threads = True
     address = f"http://{host}:{server.server_address[1]}/"
     api = Api(root, out, address.rstrip("/"))
