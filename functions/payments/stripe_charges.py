@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.core.ports import ChargeRequest, ChargeResult
+from functions.core.stripe_money import to_stripe
 
 _BACKOFF_BASE = 0.5  # seconds before the first retry
 _BACKOFF_CAP = 8.0
@@ -40,7 +41,7 @@ def charge_params(request: ChargeRequest, payment_method: str) -> dict[str, Any]
     if request.amount <= 0:
         raise ValueError(f"ChargeRequest.amount must be a positive number of minor units, not {request.amount}")
     return {
-        "amount": request.amount,
+        "amount": to_stripe(request.amount, request.currency),  # Stripe's minor unit (ISK, MGA differ)
         "currency": request.currency.lower(),
         "customer": request.customer_id,
         "payment_method": payment_method,
