@@ -198,3 +198,14 @@ def test_the_manage_page_refuses_an_amount_stripe_cannot_charge(world, amount):
     after = world.store.get_pledge(pledge_id)
     assert (after.amount, after.status, after.version) == (9000, PLEDGED, before.version)
     assert world.stats()["raised"] == 9000
+
+
+def test_a_settlement_charge_stripe_refuses_for_its_amount_fails_instead_of_retrying(server, payments):
+    # A pledge taken before the limits were checked: Stripe's 400 comes back on every rerun,
+    # so settlement records a failure rather than "retry" forever.
+    checkout = payments.create_checkout(checkout_request(mode="setup", pledge_id="p_small"))
+    setup_intent = server.complete(checkout.session_id)["data"]["object"]["setup_intent"]
+    result = payments.charge(ChargeRequest(pledge_id="p_small", campaign="solar-oven", amount=20, currency="EUR",
+                                           customer_id=checkout.customer_id, setup_intent_id=setup_intent))
+    assert (result.outcome, result.failure_code) == ("failed", "amount_too_small")
+    assert server.charges_for("p_small") == 0
