@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from functions.core import money
+from functions.core import money, stripe_money
 from generator.content.fields import Fields, compose
 from generator.problems import ContentError, Problem
 
@@ -90,6 +90,8 @@ def load_config(root: Path) -> SiteConfig:
     currency = fields.text("currency", default="EUR")
     if not money.is_currency(currency):
         fields.error(fields.at("currency"), f"'currency' must be an ISO 4217 code such as EUR, not '{currency}'")
+    elif not stripe_money.is_supported(currency):
+        fields.error(fields.at("currency"), f"'currency': {stripe_money.unit_problem(0, currency)}")
     timezone = fields.text("timezone", default="UTC")
     try:
         ZoneInfo(timezone)

@@ -10,7 +10,8 @@ with other parameters is Stripe's 400 ``idempotency_error``). Every request's
 parameters are checked against the request TypedDicts the stripe SDK ships
 (:mod:`stripe_params`: unknown names, types, enums such as ``locale``, required
 ones), and Stripe's rules on top: a Checkout ``expires_at`` 30 minutes to 24
-hours after creation, amounts through :func:`_check_amount`. The clock moves:
+hours after creation, amounts through :func:`_check_amount` (Stripe's minimum, maximum,
+ISK and three-decimal rules) and currencies through :func:`_check_currency`. The clock moves:
 real time plus an offset that tests set (``now=``) and move (:meth:`advance`),
 so a request that reaches "Stripe" later than the caller's ``now`` sees it. What a backer does on the Checkout page, and what Stripe then sends to
 the webhook, are Python methods (``complete``, ``async_payment``,
@@ -524,6 +525,8 @@ class StripeServer:
         if mode == "setup" and not currency and not params.get("payment_method_types"):
             raise ApiError(400, "currency is required in setup mode when payment_method_types is not set.",
                            param="currency")
+        if mode == "setup" and currency:
+            _check_currency(currency, "currency")
         session_id = self._id("cs_test_", 58)
         session = {
             "id": session_id, "object": "checkout.session", "livemode": False, "created": self.now(),
@@ -559,6 +562,7 @@ class StripeServer:
             raise ApiError(400, "Missing required param: currency.", param="currency")
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise ApiError(400, f"Invalid currency: {currency}", param="currency")
+        _check_currency(currency, "currency")
         _check_amount(amount, currency, "amount")
         customer = params.get("customer")
         if customer is not None and customer not in self.customers:
@@ -646,6 +650,7 @@ class StripeServer:
             currency = data.get("currency", "")
             if not re.fullmatch(r"[a-z]{3}", currency):
                 raise ApiError(400, f"Invalid currency: {currency}", param=f"{name}[price_data][currency]")
+            _check_currency(currency, f"{name}[price_data][currency]")
             if not data.get("product") and not (data.get("product_data") or {}).get("name"):
                 raise ApiError(400, f"Missing required param: {name}[price_data][product_data][name].",
                                param=f"{name}[price_data][product_data][name]")
@@ -678,12 +683,61 @@ def _injected(status: int) -> ApiError:
     return ApiError(status, "An unknown error occurred", type="api_error")
 
 
+# Stripe's rules on amounts, from its "Supported currencies" page, kept apart from the project's own
+# table (functions/core/stripe_money.py) so that a mistake there shows here. Amounts are in STRIPE's
+# minor unit: ISK counts hundredths (always 00), MGA whole ariary.
+CURRENCIES = frozenset("""
+    usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn bzd cad
+    cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf gtq gyd hkd hnl
+    htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr lrd lsl mad mdl mga mkd
+    mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd omr pab pen pgk php pkr pln pyg qar ron rsd
+    rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs tnd top try ttd twd tzs uah ugx uyu uzs vnd
+    vuv wst xaf xcd xcg xof xpf yer zar zmw
+""".split())
+ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+# Stripe's published minimum charge amounts, in its minor units. Elsewhere Stripe's minimum is the
+# equivalent of the settlement currency's at the day's rate: not modelled (any amount >= 1 passes).
+MINIMUMS = {
+    "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500, "dkk": 250,
+    "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300,
+    "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50, "thb": 1000,
+}
+MAX_AMOUNT = 99_999_999  # "up to eight digits"
+
+
+def _check_currency(currency: str, param: str) -> None:
+    if currency not in CURRENCIES:
+        raise ApiError(400, f"Invalid currency: {currency}. Stripe currently supports these currencies: "
+                            + ", ".join(sorted(CURRENCIES)), param=param)
+
+
+def _shown(amount: int, currency: str) -> str:
+    # As Stripe words its limits: "€0.50 eur" (the digits by Stripe's own exponent).
+    digits = 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
+    whole, frac = divmod(amount, 10**digits)
+    return f"{whole:,}" + (f".{frac:0{digits}d}" if digits else "") + f" {currency}"
+
+
 def _check_amount(amount: int, currency: str, param: str) -> None:
     """Stripe's rules on an amount in minor units of ``currency`` (minimum, maximum, decimals).
 
     The one place the stand-in judges an amount (Checkout line items and their
-    total, PaymentIntents): issue 12's currency table belongs here.
+    total, PaymentIntents). ``param`` names the field in Stripe's error.
     """
+    if currency == "isk" and amount % 100:
+        raise ApiError(400, "Invalid amount: ISK amounts must be whole krónur, as a two-decimal value ending "
+                            "in 00.", param=param, code="invalid_charge_amount")
+    if currency in THREE_DECIMAL and amount % 10:
+        raise ApiError(400, f"Invalid amount: {currency} amounts must end in 0 (cards take two decimals).",
+                       param=param, code="invalid_charge_amount")
+    minimum = MINIMUMS.get(currency, 1)
+    if amount < minimum:
+        raise ApiError(400, f"Amount must be at least {_shown(minimum, currency)}", param=param,
+                       code="amount_too_small")
+    if amount > MAX_AMOUNT:
+        raise ApiError(400, f"Amount must be no more than {_shown(MAX_AMOUNT, currency)}", param=param,
+                       code="amount_too_large")
 
 
 _PARAMS: dict[tuple[str, ...], type] = {  # a route, "*" for an id → the SDK's params TypedDict

@@ -16,6 +16,7 @@ from .model import Change, Claim
 from .notify import mails_for
 from .pledge import (COLLECTED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED, PROCESSING, REFUNDED,
                      Pledge)
+from .stripe_money import StripeMoneyError, from_stripe
 
 HANDLED = (
     "checkout.session.completed",
@@ -98,7 +99,13 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
         return pledge.replace(status=EXPIRED)
     if kind == "charge.refunded":
         refunded = obj.get("amount_refunded")
-        if not isinstance(refunded, int) or refunded <= pledge.refunded:
+        if not isinstance(refunded, int) or isinstance(refunded, bool):
+            return None
+        try:  # Stripe's minor units, not always ours (ISK, MGA)
+            refunded = from_stripe(refunded, pledge.currency)
+        except StripeMoneyError:
+            return None  # no amount of this currency: not an event Stripe sends
+        if refunded <= pledge.refunded:
             return None  # a replay or an older event: refunds only grow
         refunded = min(refunded, pledge.amount)
         status = REFUNDED if refunded >= pledge.amount else pledge.status

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import money
+from . import money, stripe_money
 from .catalog import CatalogCampaign
 from .errors import ApiError, Invalid, NotFound, NotLive
 from .pledge import CANCELLED, PLEDGED, Pledge
@@ -60,6 +60,9 @@ def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amoun
         raise Invalid("'amount' is required when no reward is chosen")
     if value < minimum:
         raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}")
+    problem = stripe_money.charge_problem(value, campaign.currency)  # charged at the deadline: Stripe's limits
+    if problem:
+        raise Invalid(f"'amount': {problem}")
     after = pledge.replace(reward=reward.id if reward else None, amount=value)
     return after, reward.limit if reward else None
 

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from . import money
+from . import money, stripe_money
 from .catalog import CatalogCampaign
 from .errors import Invalid, NotFound, NotLive
 # The records live in the model (functions/core/model.py); the flows and the
@@ -23,7 +23,7 @@ from .model import (CANCELLED, COLLECTED, DROPPED, EXPIRED, FAILED, PAID, PAYMEN
                     holds_unit, to_record)
 
 __all__ = ["CANCELLED", "COLLECTED", "DROPPED", "EXPIRED", "FAILED", "PAID", "PAYMENT_FAILED", "PENDING", "PLEDGED",
-           "PROCESSING", "REFUNDED", "STATUSES", "UNFUNDED", "CHECKOUT_TTL", "MIN_CHECKOUT_TTL", "MAX_AMOUNT", "REF",
+           "PROCESSING", "REFUNDED", "STATUSES", "UNFUNDED", "CHECKOUT_TTL", "MIN_CHECKOUT_TTL", "REF",
            "Pledge", "PledgeRequest", "Opening", "counted", "holds_unit", "open_pledge", "to_record", "from_record"]
 
 # Stripe refuses a Checkout ``expires_at`` less than 30 minutes after it creates the session, by
@@ -34,7 +34,7 @@ __all__ = ["CANCELLED", "COLLECTED", "DROPPED", "EXPIRED", "FAILED", "PAID", "PA
 MIN_CHECKOUT_TTL = dt.timedelta(minutes=30)
 CHECKOUT_TTL = MIN_CHECKOUT_TTL + dt.timedelta(minutes=5)
 REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MAX_AMOUNT = 10**12  # minor units: far above any pledge, far below Stripe's own limit
+
 
 @dataclass(frozen=True)
 class PledgeRequest:
@@ -105,8 +105,10 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         if amount < minimum:
             raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}"
                           + (f" for the reward '{reward.id}'" if reward else ""))
-        if amount > MAX_AMOUNT:
-            raise Invalid("'amount' is too large")
+    # Stripe's limits (minimum, 8 digits) and decimals: an amount it would refuse, now or at the deadline.
+    problem = stripe_money.charge_problem(amount, campaign.currency)
+    if problem:
+        raise Invalid(f"'amount': {problem}")
 
     mode = "setup" if campaign.funding == "all_or_nothing" else "payment"
     expires = now + CHECKOUT_TTL

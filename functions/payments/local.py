@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest
+from functions.core.stripe_money import to_stripe
 from functions.payments.signature import sign
 
 CHECKOUT_PATH = "/_cagnotte/checkout/"
@@ -40,7 +41,7 @@ class LocalSession:
         obj = {
             "id": self.id, "object": "checkout.session", "livemode": False, "mode": r.mode,
             "status": self.status, "created": self.created, "expires_at": int(r.expires_at.timestamp()),
-            "currency": r.currency.lower(), "amount_total": r.amount if payment else None,
+            "currency": r.currency.lower(), "amount_total": to_stripe(r.amount, r.currency) if payment else None,
             "client_reference_id": r.pledge_id, "metadata": dict(r.metadata), "customer": self.customer,
             "success_url": r.success_url, "cancel_url": r.cancel_url,
             "payment_status": ("paid" if payment else "no_payment_required") if complete else "unpaid",

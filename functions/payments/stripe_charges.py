@@ -30,7 +30,11 @@ from __future__ import annotations
 from typing import Any
 
 from functions.core.ports import ChargeRequest, ChargeResult
+from functions.core.stripe_money import to_stripe
 
+# Stripe's error codes for an amount it refuses whatever the card: below its minimum, above 8 digits,
+# decimals the currency cannot take.
+AMOUNT_REFUSED = frozenset({"amount_too_small", "amount_too_large", "invalid_charge_amount"})
 _BACKOFF_BASE = 0.5  # seconds before the first retry
 _BACKOFF_CAP = 8.0
 
@@ -40,7 +44,7 @@ def charge_params(request: ChargeRequest, payment_method: str) -> dict[str, Any]
     if request.amount <= 0:
         raise ValueError(f"ChargeRequest.amount must be a positive number of minor units, not {request.amount}")
     return {
-        "amount": request.amount,
+        "amount": to_stripe(request.amount, request.currency),  # Stripe's minor unit (ISK, MGA differ)
         "currency": request.currency.lower(),
         "customer": request.customer_id,
         "payment_method": payment_method,
@@ -78,13 +82,18 @@ def intent_result(intent: dict[str, Any]) -> ChargeResult:
 def error_result(error: dict[str, Any] | None) -> ChargeResult | None:
     """The outcome carried by Stripe's error body (its ``error`` object), or None when no charge was attempted.
 
-    A card error is always a failed charge; another error counts as one only
-    when Stripe created the PaymentIntent before refusing (a payment method
-    that can no longer be used), which its ``payment_intent`` shows.
+    A card error is always a failed charge, and so is an amount Stripe refuses
+    (:data:`AMOUNT_REFUSED`); another error counts as one only when Stripe
+    created the PaymentIntent before refusing (a payment method that can no
+    longer be used), which its ``payment_intent`` shows.
     """
     if error is None:
         return None
     intent = error.get("payment_intent")
+    if error.get("code") in AMOUNT_REFUSED:
+        # An amount Stripe never charges (a pledge taken before Stripe's limits were checked):
+        # a rerun would be refused the same way, so it fails rather than blocking settlement.
+        return ChargeResult("failed", _id(intent), failure_code=error["code"], message=error.get("message"))
     if error.get("type") != "card_error" and not intent:
         return None
     return ChargeResult("failed", _id(intent), failure_code=error.get("code") or error.get("type"),

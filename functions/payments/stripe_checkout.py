@@ -29,6 +29,7 @@ from typing import Any, Callable, TypeVar
 import stripe
 
 from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest, PaymentsError
+from functions.core.stripe_money import to_stripe
 from functions.payments.signature import SignatureError
 from functions.payments.stripe_budget import PLEDGE, Budget, Deadline, http_client
 from functions.payments.stripe_charges import (
@@ -262,7 +263,8 @@ def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[st
         if request.description:  # Stripe refuses an empty string here ("cannot be unset")
             product["description"] = request.description
         params["line_items"] = [{
-            "price_data": {"currency": currency, "unit_amount": request.amount, "product_data": product},
+            "price_data": {"currency": currency, "unit_amount": to_stripe(request.amount, request.currency),
+                           "product_data": product},
             "quantity": 1,
         }]
         # On the PaymentIntent too, so its charges and refunds carry the pledge id.

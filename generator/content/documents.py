@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from functions.core import money
+from functions.core import money, stripe_money
 from generator.content.fields import Fields, compose
 from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-3"
+VERSION = "docs-4"
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -124,6 +124,8 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     if not money.is_currency(currency):
         f.error(f.at("currency"), f"'currency' must be an ISO 4217 code such as EUR, not '{currency}'")
         currency = None
+    elif "currency" in f and not stripe_money.is_supported(currency):  # site.yml's own is checked there
+        f.error(f.at("currency"), f"'currency': {stripe_money.unit_problem(0, currency)}")
     language = f.text("language", default=ctx.language)
     if language not in ctx.languages:
         f.error(f.at("language"), f"'language' must be one of the site's languages ({', '.join(ctx.languages)}), not '{language}'")
@@ -140,6 +142,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     v["image_alt"] = f.text("image_alt", one_line=True)
     v["video"] = f.url("video")
     v["goal"] = f.amount("goal", currency, required=True)
+    _goal_problem(f, "goal", v["goal"], currency)
     v["currency"] = currency or ctx.currency
     v["starts"] = f.moment("starts", tz)
     v["ends"] = f.moment("ends", tz, required=True, end_of_day=True)
@@ -288,6 +291,7 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         limit = r.integer("limit", minimum=1)
         delivery = r.month("delivery")
         shipping = _shipping(r, currency)
+        _charge_problem(r, amount, shipping, currency)
         description = _markdown(r.text("description"), base)
         if rid and amount is not None:
             rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping))
@@ -309,6 +313,39 @@ def _shipping(r: Fields, currency: str | None) -> Shipping | None:
     return Shipping(countries, cost or 0)
 
 
+def _chargeable(currency: str | None) -> bool:
+    # An unknown or unsupported currency is reported once, at 'currency'; its amounts are not judged.
+    return currency is not None and stripe_money.is_supported(currency)
+
+
+def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, currency: str | None) -> None:
+    """A reward's pledge (its amount with shipping) must be one payment Stripe can take."""
+    if amount is None or not _chargeable(currency):
+        return
+    cost = shipping.cost if shipping else 0
+    problem = stripe_money.unit_problem(cost, currency) if cost else None
+    if problem:
+        r.error(r.at("shipping"), f"'{r.where}shipping.cost': {problem}")
+        return
+    problem = stripe_money.charge_problem(amount + cost, currency)
+    if problem and cost:
+        problem += f" (the reward with its shipping is {money.format_plain(amount + cost, currency)})"
+    if problem:
+        r.error(r.at("amount"), f"'{r.where}amount': {problem}")
+
+
+def _goal_problem(f: Fields, key: str, goal: int | None, currency: str | None) -> None:
+    """A goal is many payments (no maximum), each at least Stripe's minimum, in amounts Stripe can express."""
+    if goal is None or not _chargeable(currency):
+        return
+    problem = stripe_money.unit_problem(goal, currency)
+    minimum, _ = stripe_money.stripe_limits(currency)
+    if problem is None and goal < minimum:
+        problem = f"below the smallest amount Stripe charges ({money.format_plain(minimum, currency)})"
+    if problem:
+        f.error(f.at(key), f"'{key}': {problem}")
+
+
 def _stretch_goals(f: Fields, currency: str | None, goal: int | None) -> tuple[StretchGoal, ...]:
     goals = []
     for g in f.items("stretch_goals"):
@@ -317,6 +354,10 @@ def _stretch_goals(f: Fields, currency: str | None, goal: int | None) -> tuple[S
         title = g.text("title", required=True, one_line=True)
         if amount is not None and goal is not None and amount <= goal:
             g.error(g.at("amount"), f"'{g.where}amount' must be above the goal")
+        elif amount is not None and _chargeable(currency):
+            problem = stripe_money.unit_problem(amount, currency)
+            if problem:
+                g.error(g.at("amount"), f"'{g.where}amount': {problem}")
         if amount is not None:
             goals.append(StretchGoal(amount, title))
     return tuple(sorted(goals, key=lambda goal: goal.amount))

@@ -171,7 +171,7 @@ def _answer(response: dict) -> Answer:
 
 def _form(session, now: dt.datetime) -> str:
     r = session.request
-    amount = html.escape(f"{money.format_plain(r.amount, r.currency)} {r.currency}")
+    amount = html.escape(money.format_plain(r.amount, r.currency))  # "37.50 EUR": the code once
     what = html.escape(r.description)
     title = html.escape(r.campaign_title)
     when = ("Your card is saved now and charged only if the campaign reaches its goal."
