@@ -172,6 +172,7 @@ def test_a_creator_starts_builds_serves_and_takes_a_pledge_from_the_wheel(instal
         assert checkout.startswith(local + "/_cagnotte/checkout/cs_local_")
         status, _, pay_page = fetch(checkout)
         assert status == 200 and f'action="/_cagnotte/checkout/{checkout.rsplit("/", 1)[1]}/pay"' in pay_page
+        assert '<html lang="fr">' in pay_page and "Mode test" in pay_page  # the campaign's language
         session = checkout.rsplit("/", 1)[1]
         status, headers, _ = fetch(checkout + "/pay", {"name": "Ana", "email": "ana@example.org", "country": "FR",
                                                       "line1": "1 rue Haute", "city": "Lyon", "postal_code": "69001"},

@@ -56,6 +56,7 @@ class Api:
                                ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None)
         install(self.runtime)
         self._stop = threading.Event()
+        self.language = _site_language(root)
 
     def describe(self) -> str:
         if self.local:
@@ -86,15 +87,15 @@ class Api:
     def _checkout(self, method: str, rest: str, headers: dict[str, str], body: bytes) -> Answer:
         session_id, _, action = rest.partition("/")
         session = self.local.session(session_id)
+        lang = language_of(session) if session is not None else self.language
+        t = TEXTS[lang]
         if session is None:
-            return _page(404, "Checkout session not found",
-                         "<p>This test checkout session does not exist (serve was restarted?). "
-                         "Go back to the campaign and pledge again.</p>")
+            return _page(404, t["missing_title"], f"<p>{t['missing']}</p>", lang)
         now = self.runtime.now()
         if method == "GET" and not action:
-            return _page(200, "Test checkout", _form(session, now))
+            return _page(200, t["checkout"], _form(session, now, lang), lang)
         if method != "POST" or action not in ("pay", "cancel"):
-            return _page(405, "Not allowed", "<p>Use the buttons of the checkout page.</p>")
+            return _page(405, t["checkout"], f"<p>{t['not_allowed']}</p>", lang)
         if action == "cancel":
             event = self.local.expire(session_id, now)
             if event:
@@ -106,12 +107,13 @@ class Api:
         details["country"] = details["country"].upper() or None
         event = self.local.complete(session_id, details, now)
         if event is None:
-            return _page(410, "Checkout session closed",
-                         "<p>This checkout session has already been paid, cancelled or has expired.</p>")
+            return _page(410, t["closed_title"], f"<p>{t['closed']}</p>", lang)
         answer = self.deliver(event)
         if answer.status != 200:
-            return _page(502, "The webhook refused the payment",
-                         f"<p>The pledge API answered {answer.status}: <code>{html.escape(answer.body.decode())}</code></p>")
+            # The backer reads a sentence; the developer reads the webhook's answer in serve's log.
+            log(f"local checkout {session_id}: the webhook answered {answer.status}: "
+                f"{answer.body.decode('utf-8', 'replace')[:500]}")
+            return _page(502, t["refused_title"], f"<p>{t['refused']}</p>", lang)
         return Answer(303, {"Location": session.request.success_url.replace("{CHECKOUT_SESSION_ID}", session_id)},
                       b"")
 
@@ -163,46 +165,99 @@ def local_secret(root: Path) -> str:
         return value
 
 
+def _site_language(root: Path) -> str:
+    """The site's default language, for a checkout page that has no session to say it."""
+    try:
+        from generator.config import load_config
+
+        base = load_config(root).language.split("-")[0].lower()
+    except Exception:  # a broken site.yml is `serve`'s rebuild to report, not this page's
+        return "en"
+    return base if base in TEXTS else "en"
+
+
 def _answer(response: dict) -> Answer:
     body = response.get("body") or ""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     return Answer(int(response["statusCode"]), dict(response.get("headers") or {}), raw)
 
 
-def _form(session, now: dt.datetime) -> str:
+# The local checkout speaks the campaign's language (the locale its Checkout
+# session asks for), as Stripe's own page does; other languages read English.
+TEXTS = {
+    "en": {
+        "test": "Test mode — no card is charged.", "stands_in": "This page stands in for Stripe Checkout on your machine.",
+        "setup": "Your card is saved now and charged only if the campaign reaches its goal.",
+        "payment": "You are charged now.", "ship_country": "Shipping country", "address": "Address", "city": "City",
+        "postal_code": "Postal code", "country": "Country", "name": "Name", "email": "E-mail",
+        "pay": "Pay {amount} (test)", "cancel": "Cancel and go back", "expires": "This session expires in {minutes} min.",
+        "checkout": "Test checkout", "missing_title": "Checkout session not found",
+        "missing": "This test checkout session does not exist (serve was restarted?). Go back to the campaign and pledge again.",
+        "closed_title": "Checkout session closed",
+        "closed": "This checkout session has already been paid, cancelled or has expired.",
+        "refused_title": "The payment was not recorded",
+        "refused": "Your pledge could not be recorded. Nothing was charged: go back to the campaign and try again.",
+        "not_allowed": "Use the buttons of the checkout page.",
+    },
+    "fr": {
+        "test": "Mode test — aucune carte n’est débitée.",
+        "stands_in": "Cette page remplace Stripe Checkout sur votre machine.",
+        "setup": "Votre carte est enregistrée maintenant et débitée seulement si la campagne atteint son objectif.",
+        "payment": "Vous êtes débité maintenant.", "ship_country": "Pays de livraison", "address": "Adresse",
+        "city": "Ville", "postal_code": "Code postal", "country": "Pays", "name": "Nom", "email": "E-mail",
+        "pay": "Payer {amount} (test)", "cancel": "Annuler et revenir", "expires": "Cette session expire dans {minutes} min.",
+        "checkout": "Paiement de test", "missing_title": "Session de paiement introuvable",
+        "missing": "Cette session de paiement de test n’existe pas (serve a redémarré ?). Revenez à la campagne et contribuez à nouveau.",
+        "closed_title": "Session de paiement terminée",
+        "closed": "Cette session de paiement a déjà été payée, annulée ou a expiré.",
+        "refused_title": "Le paiement n’a pas été enregistré",
+        "refused": "Votre contribution n’a pas pu être enregistrée. Rien n’a été débité : revenez à la campagne et réessayez.",
+        "not_allowed": "Utilisez les boutons de la page de paiement.",
+    },
+}
+
+
+def language_of(session) -> str:
+    """The checkout's language: its session's locale ("fr", "fr-BE" → fr), English otherwise."""
+    locale = (session.request.locale if session is not None else None) or "en"
+    base = locale.replace("_", "-").split("-")[0].lower()
+    return base if base in TEXTS else "en"
+
+
+def _form(session, now: dt.datetime, lang: str) -> str:
+    t = TEXTS[lang]
     r = session.request
     amount = html.escape(money.format_plain(r.amount, r.currency))  # "37.50 EUR": the code once
     what = html.escape(r.description)
     title = html.escape(r.campaign_title)
-    when = ("Your card is saved now and charged only if the campaign reaches its goal."
-            if r.mode == "setup" else "You are charged now.")
+    when = t["setup"] if r.mode == "setup" else t["payment"]
     countries = ""
     if r.shipping_countries:
         options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)}</option>' for c in r.shipping_countries)
-        countries = (f'<label>Shipping country<select name="country" required>{options}</select></label>'
-                     '<label>Address<input name="line1" autocomplete="address-line1" required></label>'
-                     '<label>City<input name="city" autocomplete="address-level2" required></label>'
-                     '<label>Postal code<input name="postal_code" autocomplete="postal-code" required></label>')
+        countries = (f'<label>{t["ship_country"]}<select name="country" required>{options}</select></label>'
+                     f'<label>{t["address"]}<input name="line1" autocomplete="address-line1" required></label>'
+                     f'<label>{t["city"]}<input name="city" autocomplete="address-level2" required></label>'
+                     f'<label>{t["postal_code"]}<input name="postal_code" autocomplete="postal-code" required></label>')
     else:
-        countries = '<label>Country<input name="country" value="FR" maxlength="2" autocomplete="country"></label>'
+        countries = f'<label>{t["country"]}<input name="country" value="FR" maxlength="2" autocomplete="country"></label>'
     minutes = max(int((r.expires_at - now).total_seconds() // 60), 0)
     return f"""
-<p class="banner" role="note"><strong>Test mode — no card is charged.</strong>
-This page stands in for Stripe Checkout on your machine.</p>
+<p class="banner" role="note"><strong>{t["test"]}</strong>
+{t["stands_in"]}</p>
 <h1>{title}</h1>
 <p class="what">{what}</p>
 <p class="amount">{amount}</p>
 <p>{when}</p>
 <form method="post" action="{CHECKOUT_PATH}{html.escape(session.id)}/pay">
-  <label>Name<input name="name" autocomplete="name" required value="Test Backer"></label>
-  <label>E-mail<input name="email" type="email" autocomplete="email" required value="backer@example.org"></label>
+  <label>{t["name"]}<input name="name" autocomplete="name" required value="Test Backer"></label>
+  <label>{t["email"]}<input name="email" type="email" autocomplete="email" required value="backer@example.org"></label>
   {countries}
-  <button type="submit">Pay {amount} (test)</button>
+  <button type="submit">{t["pay"].format(amount=amount)}</button>
 </form>
 <form method="post" action="{CHECKOUT_PATH}{html.escape(session.id)}/cancel">
-  <button type="submit" class="secondary">Cancel and go back</button>
+  <button type="submit" class="secondary">{t["cancel"]}</button>
 </form>
-<p class="small">This session expires in {minutes} min.</p>"""
+<p class="small">{t["expires"].format(minutes=minutes)}</p>"""
 
 
 _STYLE = """body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
@@ -213,8 +268,8 @@ button{font:inherit;padding:.75rem 1.25rem;border:0;border-radius:.5rem;backgrou
 margin:.5rem 0;cursor:pointer}.secondary{background:#e9ecef;color:#1d1d1f}.small{color:#555;font-size:.875rem}"""
 
 
-def _page(status: int, title: str, content: str) -> Answer:
-    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+def _page(status: int, title: str, content: str, lang: str = "en") -> Answer:
+    page = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="robots" content="noindex"><title>{html.escape(title)} · Cagnotte</title>'
             f"<style>{_STYLE}</style></head><body><main>{content}</main></body></html>")

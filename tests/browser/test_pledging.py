@@ -47,7 +47,7 @@ def stats(api: APIRequestContext, slug: str) -> dict:
 
 def pay(page: Page) -> str:
     """Pay in the local test checkout (its fields are prefilled); returns the session id from the thanks URL."""
-    expect(page.get_by_text("Test mode — no card is charged")).to_be_visible()
+    expect(page.get_by_text(re.compile("Test mode — no card is charged|Mode test — aucune carte n’est débitée"))).to_be_visible()
     if page.locator('select[name="country"]').count():
         page.locator('select[name="country"]').select_option("FR")
         page.locator('input[name="line1"]').fill("1 rue de la Paix")
