@@ -81,12 +81,19 @@ def test_a_reminder_is_confirmed_then_unsubscribed_by_its_links(site, monkeypatc
         assert status == 202
         [confirm] = wait_for(site, 1)
         confirm_link = next(link for link in links(confirm) if "/reminders/confirm/" in link)
-        assert fetch(confirm_link)[0] == 200
         from functions.runtime import current
 
         store = current().store
+        # Opening the link (a mail scanner's prefetch, or the backer) confirms nothing: the page has a button.
+        status, _, page = fetch(confirm_link)
+        assert status == 200 and "Confirmer mon rappel" in page and '<form method="post">' in page
+        [reminder] = store.reminders("premier-album")
+        assert reminder.status != "confirmed"
+        status, _, page = fetch(confirm_link, {}, form=True)
+        assert status == 200 and "C’est confirmé" in page
         [reminder] = store.reminders("premier-album")
         assert reminder.status == "confirmed"
+        assert fetch(confirm_link, {}, form=True)[0] == 200  # twice: still confirmed, nothing new
         from functions.core import reminders as r
 
         unsubscribe = r.links(reminder, url + "/api", current().secret)["unsubscribe_url"]

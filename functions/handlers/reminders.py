@@ -1,5 +1,9 @@
 """Launch reminders: ``POST /api/reminders`` (the "Notify me" form), its confirm link, and the
 unsubscribe link (also one-click, RFC 8058, for ``List-Unsubscribe-Post``).
+
+Opening either link (GET) changes nothing: it shows a page with one button,
+whose POST confirms or unsubscribes, so a mail scanner that prefetches links
+neither confirms a sign-up nobody asked for nor removes one.
 """
 
 from __future__ import annotations
@@ -41,7 +45,14 @@ def route(request: http.Request) -> dict:
     lang = campaign.language if campaign else "en"
     t = pages.texts(lang)
     if action == "confirm":
-        if request.method not in ("GET", "HEAD"):
+        if request.method in ("GET", "HEAD"):
+            # A GET confirms nothing: mail scanners open every link of a message
+            # before its reader does. The page asks for the one click.
+            return pages.page(200, lang, t["remind_confirm_button"],
+                              f"<p>{escape(t['remind_confirm_prompt'])}</p>"
+                              f'<form method="post"><button type="submit">{escape(t["remind_confirm_button"])}'
+                              "</button></form>")
+        if request.method != "POST":
             raise MethodNotAllowed("open the link")
         found = runtime.store.get_reminder(slug, reminder_id)
         if found is None:
