@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qs, parse_qsl
 
-from functions.core.errors import ApiError, Invalid, TooLarge, UnsupportedMediaType
+from functions.core.errors import ApiError, Forbidden, Invalid, TooLarge, UnsupportedMediaType
 
 MAX_BODY = 8 * 1024  # bytes: a pledge is a few fields; anything larger is refused (413)
 JSON_TYPE = "application/json"
@@ -28,6 +28,7 @@ class Request:
     query: dict[str, str]
     body: bytes  # raw, as sent: the webhook signature is checked on these bytes
     params: dict[str, str] = field(default_factory=dict)  # from the route pattern
+    client: str = ""  # the caller's address (API Gateway's sourceIp): per-client limits
 
     @property
     def content_type(self) -> str:
@@ -58,6 +59,27 @@ class Request:
         raise UnsupportedMediaType(f"send {JSON_TYPE} or {FORM_TYPE}")
 
 
+def same_site(request: Request, origins: set[str]) -> None:
+    """Refuse a form posted from another site (CSRF): 403 ``cross_origin``, nothing written.
+
+    Browsers send ``Origin`` with every cross-site POST; a form from the
+    site's own pages carries the site's. A request without it (curl, a server)
+    is not a browser's and cannot carry a visitor's session anyway.
+    """
+    origin = request.headers.get("origin")
+    if request.is_form and origin and origin.rstrip("/") not in origins:
+        raise Forbidden("this form was sent from another site: open the campaign page and try again")
+
+
+def client_address(headers: dict[str, str], context: dict) -> str:
+    """The backer's address: CloudFront's ``CloudFront-Viewer-Address`` (``ip:port``), which it
+    sets itself in front of the API, else API Gateway's ``sourceIp``."""
+    viewer = headers.get("cloudfront-viewer-address", "")
+    if viewer:
+        return viewer.rpartition(":")[0].strip("[]") or viewer
+    return str(context.get("sourceIp") or "")
+
+
 def request_from(event: dict) -> Request:
     """A :class:`Request` from an API Gateway v2 event."""
     http = (event.get("requestContext") or {}).get("http") or {}
@@ -69,7 +91,8 @@ def request_from(event: dict) -> Request:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     query = {k: v[-1] for k, v in parse_qs(event.get("rawQueryString") or "").items()}
     return Request(method=http.get("method", "GET").upper(), path=event.get("rawPath") or http.get("path", "/"),
-                   headers=headers, query=query, body=raw, params=dict(event.get("pathParameters") or {}))
+                   headers=headers, query=query, body=raw, params=dict(event.get("pathParameters") or {}),
+                   client=client_address(headers, http))
 
 
 def event_from(method: str, path: str, headers: dict[str, str], body: bytes, query: str = "",
@@ -115,6 +138,8 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
         return handle(request)
     except ApiError as error:
         headers = {"Retry-After": "1"} if error.status == 503 else {}
+        if getattr(error, "retry_after", None):
+            headers = {"Retry-After": str(error.retry_after)}
         if request.is_form and "text/html" in request.headers.get("accept", ""):
             return error_page(error, request.headers.get("referer"), headers)
         return respond(error.status, error.body(), headers)

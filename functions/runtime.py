@@ -88,6 +88,24 @@ class Runtime:
         return cached[1]
 
     @property
+    def origins(self) -> set[str]:
+        """The origins a backer's form may be posted from: the site's, the API's, serve's own."""
+        from urllib.parse import urlsplit
+
+        found = {self.origin} if self.origin else set()
+        if self.origin and "://127.0.0.1:" in self.origin:  # serve: the same machine by either name
+            found.add(self.origin.replace("://127.0.0.1:", "://localhost:"))
+        try:
+            catalog = self.catalog
+        except Unavailable:
+            return found
+        for url in (catalog.base_url, catalog.api):
+            parts = urlsplit(url)
+            if parts.scheme and parts.netloc:
+                found.add(f"{parts.scheme}://{parts.netloc}")
+        return found
+
+    @property
     def api_base(self) -> str:
         """Where the API answers, as a backer's browser reaches it."""
         return f"{self.origin}/api" if self.origin else self.catalog.api

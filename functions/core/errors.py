@@ -33,6 +33,10 @@ class NotFound(ApiError):
     status, code = 404, "not_found"
 
 
+class Forbidden(ApiError):
+    status, code = 403, "cross_origin"
+
+
 class MethodNotAllowed(ApiError):
     status, code = 405, "method_not_allowed"
 

@@ -173,5 +173,10 @@ class Store(Protocol):
         """Overwrite a campaign's counters with ones recomputed from the ledger (``reconcile --fix``)."""
         ...
 
+    def hit(self, key: str, limit: int, expires_at: dt.datetime, now: dt.datetime) -> bool:
+        """Count one hit on the counter ``key`` (kept until ``expires_at``; ``now`` lets the
+        store forget windows that are over): False, writing nothing, when it already holds
+        ``limit`` (functions/core/limits.py); atomic."""
+
     def close(self) -> None: ...
 

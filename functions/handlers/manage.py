@@ -42,6 +42,7 @@ def route(request: http.Request) -> dict:
             raise MethodNotAllowed("open the link")
         return fix(pledge, campaign, runtime)
     if request.method == "POST":
+        http.same_site(request, runtime.origins)  # a page elsewhere cannot cancel or change it
         return act(request, pledge, campaign, runtime, token)
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed("use the page's buttons")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from functions import http
-from functions.core import flows
+from functions.core import flows, limits
 from functions.core.errors import MethodNotAllowed, NotFound
 from functions.core.pledge import PledgeRequest
 from functions.runtime import current
@@ -34,8 +34,11 @@ def route(request: http.Request) -> dict:
 
 
 def create(request: http.Request) -> dict:
-    fields = request.fields()
     runtime = current()
+    http.same_site(request, runtime.origins)
+    fields = request.fields()
+    # Each Checkout session holds a limited unit for 30 minutes: one client cannot hold them all.
+    limits.check(runtime.store, limits.PLEDGES_PER_CLIENT, request.client, runtime.now())
     opened = flows.create_pledge(PledgeRequest.from_fields(fields), catalog=runtime.catalog,
                                  store=runtime.store, payments=runtime.payments, now=runtime.now(),
                                  origin=runtime.origin)

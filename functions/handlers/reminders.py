@@ -13,7 +13,7 @@ import re
 from html import escape
 
 from functions import http, pages
-from functions.core import reminders, tokens
+from functions.core import limits, reminders, tokens
 from functions.core.errors import MethodNotAllowed, NotFound, Unavailable
 from functions.runtime import current
 
@@ -72,17 +72,29 @@ def route(request: http.Request) -> dict:
 
 
 def sign_up(request: http.Request, runtime) -> dict:
+    http.same_site(request, runtime.origins)
     fields = request.fields()
     slug = str(fields.get("campaign") or "")
     now = runtime.now()
+    limits.check(runtime.store, limits.REMINDERS_PER_CLIENT, request.client, now)
     reminder = reminders.sign_up(runtime.catalog.campaigns.get(slug), slug, fields.get("email"), now)
     if not runtime.secret:
         raise Unavailable("reminders are not configured (CAGNOTTE_SECRET)")
-    stored = runtime.store.add_reminder(reminder)
     campaign = runtime.catalog.campaigns[slug]
+    known = runtime.store.get_reminder(reminder.campaign, reminder.id)
+    if known is None and not limits.allowed(runtime.store, limits.CONFIRMATIONS_PER_MAILBOX,
+                                            limits.mailbox(reminder.email), now):
+        # One inbox is not mailed more than a few confirmations a day, whatever
+        # the +tags and dots: the answer is the same, so it tells nobody anything.
+        return _sent(request, campaign, slug)
+    stored = runtime.store.add_reminder(reminder)
     if stored.status != reminders.CONFIRMED:
         runtime.store.queue_mail(reminders.confirm_mail(stored, campaign, runtime.api_base, runtime.secret, now))
         runtime.send_due_mail()
+    return _sent(request, campaign, slug)
+
+
+def _sent(request: http.Request, campaign, slug: str) -> dict:
     if request.is_form:
         t = pages.texts(campaign.language)
         return pages.page(202, campaign.language, t["remind_sent"], f"<p>{escape(t['remind_sent'])}</p>")

@@ -281,6 +281,23 @@ class DynamoDBStore(TableClient):
         return reasons is None
 
     # -- launch reminders and suppressed addresses ----------------------------------------
+    def hit(self, key: str, limit: int, expires_at: dt.datetime, now: dt.datetime) -> bool:
+        """Count one hit on ``key``; False, writing nothing, past ``limit`` (one conditional update)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("update_item", Key=_key(f"HIT#{key}", "HIT"),
+                       UpdateExpression="ADD #c :one SET #t = if_not_exists(#t, :ttl)",
+                       ConditionExpression="attribute_not_exists(#c) OR #c < :limit",
+                       ExpressionAttributeNames={"#c": "count", "#t": "ttl"},
+                       ExpressionAttributeValues={":one": _n(1), ":limit": _n(limit),
+                                                  ":ttl": _n(int(expires_at.timestamp()) + 60)})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def add_reminder(self, reminder: Reminder) -> Reminder:
         """Store a sign-up unless that address already signed up; the stored one."""
         self._transact([{"Put": self._new(_reminder_item(reminder))}])

@@ -73,6 +73,10 @@ MIGRATIONS = (
     CREATE TABLE reminders (campaign TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (campaign, id));
     CREATE TABLE suppressed (address_hash TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL);
     """,
+    """
+    CREATE TABLE hits (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires TEXT NOT NULL);
+    CREATE INDEX hits_expires ON hits (expires);
+    """,
 )
 
 
@@ -314,6 +318,22 @@ class SQLiteStore:
                 db.execute("ROLLBACK")
                 raise
             return cursor.rowcount == 1
+
+    # -- rate limits ---------------------------------------------------------------------
+    def hit(self, key: str, limit: int, expires_at: dt.datetime, now: dt.datetime) -> bool:
+        """Count one hit on ``key`` (a window's counter); False, writing nothing, past ``limit``."""
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM hits WHERE expires < ?", (now.isoformat(),))  # windows that are over
+                cursor = db.execute("INSERT INTO hits VALUES (?, 1, ?) ON CONFLICT(key) DO UPDATE "
+                                    "SET count = count + 1 WHERE count < ?", (key, expires_at.isoformat(), limit))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return cursor.rowcount == 1
 
     # -- launch reminders and suppressed addresses ----------------------------------------
     def add_reminder(self, reminder: Reminder) -> Reminder:
