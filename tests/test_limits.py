@@ -168,3 +168,25 @@ def test_the_stack_forwards_what_the_checks_read():
     text = (Path(__file__).resolve().parents[1] / "template.yaml").read_text()
     line = next(l for l in text.splitlines() if "Stripe-Signature" in l and "Headers:" in l)
     assert "Origin" in line and "CloudFront-Viewer-Address" in line
+
+
+# -- the referral code of a no-JavaScript form --------------------------------------------
+
+def pledge_ref(api, referer: str | None, fields: dict | None = None) -> str | None:  # noqa: F811
+    headers = {"Content-Type": FORM}
+    if referer:
+        headers["Referer"] = referer
+    body = urlencode({"campaign": "premier-album", "reward": "vinyl", **(fields or {})}).encode()
+    response = router.dispatch(http.event_from("POST", "/api/pledges", headers, body))
+    assert response["statusCode"] == 303
+    session = response["headers"]["Location"].rsplit("/", 1)[1]
+    return api.local.session(session).request.ref
+
+
+def test_a_form_without_javascript_keeps_the_ref_of_the_link_followed(api):  # noqa: F811
+    page = "http://127.0.0.1:8000/en/campaigns/premier-album/?ref=newsletter&utm_source=x"
+    assert pledge_ref(api, page) == "newsletter"
+    assert pledge_ref(api, page, {"ref": "typed_1"}) == "typed_1"  # the form's own (JavaScript's) wins
+    assert pledge_ref(api, "https://elsewhere.example/?ref=newsletter") is None  # another site's link
+    assert pledge_ref(api, "http://127.0.0.1:8000/campaigns/premier-album/?ref=bad%20code") is None
+    assert pledge_ref(api, None) is None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from functions import http
 from functions.core import flows, limits
 from functions.core.errors import MethodNotAllowed, NotFound
-from functions.core.pledge import PledgeRequest
+from functions.core.pledge import REF, PledgeRequest
 from functions.runtime import current
 
 SESSION = re.compile(r"^/(?:api/)?pledges/([A-Za-z0-9_]{1,255})$")
@@ -39,9 +41,27 @@ def create(request: http.Request) -> dict:
     fields = request.fields()
     # Each Checkout session holds a limited unit for 30 minutes: one client cannot hold them all.
     limits.check(runtime.store, limits.PLEDGES_PER_CLIENT, request.client, runtime.now())
-    opened = flows.create_pledge(PledgeRequest.from_fields(fields), catalog=runtime.catalog,
+    wanted = PledgeRequest.from_fields(fields)
+    if wanted.ref is None:
+        wanted = dataclasses.replace(wanted, ref=referred(request, runtime.origins))
+    opened = flows.create_pledge(wanted, catalog=runtime.catalog,
                                  store=runtime.store, payments=runtime.payments, now=runtime.now(),
                                  origin=runtime.origin)
     if request.is_form:
         return http.redirect(opened.checkout_url)
     return http.respond(201, {"pledge_id": opened.pledge_id, "checkout_url": opened.checkout_url})
+
+
+def referred(request: http.Request, origins: set[str]) -> str | None:
+    """The ``?ref=`` of the campaign page a no-JavaScript form was posted from.
+
+    The page is static and the same for everyone, so its form cannot carry
+    the code of the link a backer followed; the browser's ``Referer`` does.
+    Only the site's own pages count, and only a well-formed code.
+    """
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    if not referer or f"{parts.scheme}://{parts.netloc}" not in origins:
+        return None
+    code = (parse_qs(parts.query).get("ref") or [""])[-1].strip()
+    return code if REF.match(code) else None
