@@ -88,6 +88,18 @@ def test_a_paid_flexible_pledge_cannot_change(api):  # noqa: F811
     status, _, page = api.call("POST", path_of(view["manage_url"]), {"action": "change", "reward": "zine"},
                                content_type="application/x-www-form-urlencoded")
     assert status == 409 and "refund" in page
+    # the page says why and what is possible, in the campaign's language, before anyone tries
+    status, _, page = api.call("GET", path_of(view["manage_url"]))
+    assert status == 200 and "Flexible funding" in page and 'name="action"' not in page
+
+
+def test_the_thanks_page_offers_what_each_funding_model_allows(out_site):
+    flexible = (out_site / "en/campaigns/tokyo-zine/thanks/index.html").read_text()
+    kept = (out_site / "en/campaigns/premier-album/thanks/index.html").read_text()
+    assert "See your pledge" in flexible and "Change or cancel" not in flexible
+    assert "See your pledge" not in kept and "Change or cancel your pledge" in kept
+    french = (out_site / "campaigns/tokyo-zine/thanks/index.html").read_text()
+    assert "Voir votre contribution" in french
 
 
 def test_nothing_changes_after_the_deadline(backer):
@@ -109,3 +121,8 @@ def test_without_a_secret_no_link_is_made_or_accepted(api):  # noqa: F811
     assert view["manage_url"] is None
     token = tokens.make("manage", opened["pledge_id"], "")
     assert api.call("GET", f"/api/manage/{token}")[0] == 503
+
+
+@pytest.fixture(scope="module")
+def out_site(catalog_path):  # noqa: F811 - the site test_api built
+    return catalog_path.parent

@@ -94,6 +94,10 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
             f'<form method="post"><fieldset><legend>{escape(t["cancel"])}</legend>'
             f'<p class="note">{escape(t["cancel_help"])}</p><input type="hidden" name="action" value="cancel">'
             f'<button class="danger" type="submit">{escape(t["cancel"])}</button></fieldset></form>')
+    elif campaign.funding == "flexible" and pledge.status == "paid":
+        parts.append(f'<p class="note">{escape(t["flexible_paid"])}</p>')
+    elif pledge.status == "refunded":
+        parts.append(f'<p class="note">{escape(t["refunded_note"])}</p>')
     elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now < pledge.fix_deadline:
         fix_url = f"{runtime.api_base}/fix/{tokens.make('fix', pledge.id, runtime.secret)}"
         parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
