@@ -197,11 +197,16 @@ def test_a_share_card_per_language_referenced_by_open_graph_and_twitter(shown):
     assert "Lina&#39;s first album — by Lina — Goal €8,500.50" in en
 
 
-def test_a_campaign_without_an_image_has_no_share_card(shown):
+def test_a_campaign_without_an_image_gets_a_typographic_share_card(shown):
     site, _ = shown
     page = read(site, "campaigns/atelier-clos/index.html")
-    assert "og:image" not in page and '<meta name="twitter:card" content="summary">' in page
-    assert outputs(site, r"campaigns/atelier-clos/share\..*") == []
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    cards = outputs(site, r"campaigns/atelier-clos/share\..*\.jpg")
+    assert len(cards) == 2  # one per language: the words on it are translated
+    [card] = [c for c in cards if f'content="https://fund.example.org/{c}"' in page]
+    with Image.open(site / "_site" / card) as image:
+        assert image.size == (1200, 630)
+    assert 'property="og:image:alt" content="' in page  # what it says: title, creator, goal
 
 
 # -- determinism and the cache ------------------------------------------------------------
@@ -220,7 +225,8 @@ def test_two_clean_builds_give_identical_bytes(site, tmp_path):
 def test_a_rebuild_encodes_nothing_even_in_a_new_output_folder(built, tmp_path):
     site, first = built
     # 3 widths × 2 formats (hero) + 2 × 2 and 1 × 2 (the story's two) + 1 × 2 (update) + 2 share cards
-    assert first.encoded == 6 + 4 + 2 + 2 + 2
+    # over the hero + 4 typographic cards (the two campaigns without a hero, in two languages)
+    assert first.encoded == 6 + 4 + 2 + 2 + 2 + 4
     index = site / "content/campaigns/tokyo-zine/index.md"
     index.write_text(index.read_text() + "\nOne more line.\n")
     assert build(site, now=NOW).encoded == 0

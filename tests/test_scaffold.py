@@ -108,3 +108,28 @@ def test_serve_on_a_busy_port_says_so_in_one_line(site):
     assert "Traceback" not in result.stderr
     assert result.stderr == (f"Error: port {port} on 127.0.0.1 is in use (another cagnotte serve?): choose another "
                              f"with --port, e.g. --port {port + 1} (make demo PORT={port + 1})\n")
+
+
+def test_a_site_without_description_or_images_still_has_previews(cli, tmp_path):
+    """No site description, no hero image: every page still has a description and a share card."""
+    from PIL import Image
+
+    folder = tmp_path / "bare"
+    assert cli("new", "site", str(folder), "--language", "de", "--currency", "CHF").exit_code == 0
+    config = folder / "site.yml"
+    config.write_text("\n".join(line for line in config.read_text().splitlines()
+                                if not line.startswith("description:")) + "\n")
+    built = cli("--site", str(folder), "build")
+    assert built.exit_code == 0, built.stderr
+    out = folder / "_site"
+    home = (out / "index.html").read_text()
+    [campaign_page] = [p for p in out.glob("campaigns/*/index.html")]
+    campaign = campaign_page.read_text()
+    for html in (home, campaign):
+        description = re.search(r'<meta name="description" content="([^"]+)">', html)
+        assert description and len(description.group(1)) <= 160
+        image = re.search(r'<meta property="og:image" content="[^"]+/(campaigns/[^"]+/share\.[0-9a-f]+\.jpg)">', html)
+        assert image, "a typographic share card"
+        with Image.open(out / image.group(1)) as card:
+            assert card.size == (1200, 630)
+    assert 'property="og:image:alt"' in campaign

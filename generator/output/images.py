@@ -159,7 +159,7 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
 
     files, heroes, uses = shown_images(site)
     result = Result(Pictures(heroes=heroes, uses=uses))
-    if not files:
+    if not files and not encode:
         return result
     cache = Cache(root / ".cagnotte" / "build" / "images")
     digests = {path: site.digests[source] for path, source in files.items()}
@@ -174,19 +174,22 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
                 continue
         tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode))
     shares: dict[tuple[str, str], tuple[str, dict]] = {}
-    if encode and heroes:
+    if encode:
         from generator.output.share import FORMAT, card_alt, card_texts, fonts
 
+        # Every campaign gets a card: over its hero image, or typographic (its title, creator
+        # and goal on the theme's colours) when it has none, so every link shared has a preview.
         faces = fonts(theme)
         for lang in site.config.languages:
-            for slug, path in sorted(heroes.items()):
+            for slug in sorted(e.slug for e in site.entries):
+                path = heroes.get(slug)
                 texts = card_texts(site, theme, slug, lang)
-                key = _h(VERSION, encoders(), digests[path], sorted(texts.items()),
+                key = _h(VERSION, encoders(), digests[path] if path else "typographic", sorted(texts.items()),
                          *(f"{name}:{digest}" for name, (_, digest) in sorted(faces.items())))
-                shares[(slug, lang)] = (key, card_alt(texts, site.campaigns[lang][slug].image_alt))
+                shares[(slug, lang)] = (key, card_alt(texts, site.campaigns[lang][slug].image_alt if path else ""))
                 if not cache.has(key, FORMAT):
-                    tasks.append(("share", str(root / files[path]), files[path], key, str(cache.folder), texts,
-                                  {name: file for name, (file, _) in faces.items()}))
+                    tasks.append(("share", str(root / files[path]) if path else "", files[path] if path else slug,
+                                  key, str(cache.folder), texts, {name: file for name, (file, _) in faces.items()}))
     tasks = _unique(tasks)
     problems: list[Problem] = []
     for outcome in _run(tasks, jobs):
@@ -254,7 +257,7 @@ def _task(task: tuple) -> list[tuple]:
         _, _, _, key, folder, texts, faces = task
         from generator.output.share import FORMAT, draw
 
-        data = draw(open_image(path), texts, faces)
+        data = draw(open_image(path) if path else None, texts, faces)
         Cache(Path(folder)).write(key, FORMAT, data)
         return [("share", source, key, 1)]
     except UnreadableImage as error:

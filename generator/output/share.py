@@ -63,16 +63,21 @@ def card_alt(texts: dict[str, str], image_alt: str) -> str:
 
 
 def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
-    """The card's bytes (JPEG). ``image`` is the decoded hero, upright and in sRGB."""
+    """The card's bytes (JPEG). ``image`` is the decoded hero, upright and in sRGB, or None
+    for a typographic card: the same words on the theme's colour, darkening to the shade."""
     from PIL import Image, ImageDraw, ImageOps
 
-    if image.mode in ("RGBA", "LA"):  # transparent parts over the shade, not over black
-        base = Image.new("RGB", image.size, SHADE)
-        base.paste(image, mask=image.getchannel("A"))
+    if image is None:
+        card = Image.composite(Image.new("RGB", (WIDTH, HEIGHT), SHADE), Image.new("RGB", (WIDTH, HEIGHT), ACCENT),
+                               _diagonal())
     else:
-        base = image.convert("RGB") if image.mode != "RGB" else image
-    card = ImageOps.fit(base, (WIDTH, HEIGHT), Image.Resampling.LANCZOS, centering=(0.5, 0.4))
-    card = Image.composite(Image.new("RGB", card.size, SHADE), card, _gradient())
+        if image.mode in ("RGBA", "LA"):  # transparent parts over the shade, not over black
+            base = Image.new("RGB", image.size, SHADE)
+            base.paste(image, mask=image.getchannel("A"))
+        else:
+            base = image.convert("RGB") if image.mode != "RGB" else image
+        card = ImageOps.fit(base, (WIDTH, HEIGHT), Image.Resampling.LANCZOS, centering=(0.5, 0.4))
+        card = Image.composite(Image.new("RGB", card.size, SHADE), card, _gradient())
     pen = ImageDraw.Draw(card)
     bold = _font(faces["bold"])
     regular = _font(faces["regular"])
@@ -106,6 +111,16 @@ def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
     buffer = BytesIO()
     card.save(buffer, "JPEG", quality=QUALITY, optimize=True, progressive=True)
     return buffer.getvalue()
+
+
+def _diagonal():
+    """The shade's opacity for a typographic card: the accent at the top right, deep at the bottom left."""
+    from PIL import Image
+
+    small = Image.new("L", (120, 63))
+    small.putdata([round(255 * min(1.0, 0.35 + 0.65 * ((63 - y) / 63 * 0.4 + (1 - x / 120) * 0.6)))
+                   for y in range(63) for x in range(120)])
+    return small.resize((WIDTH, HEIGHT), Image.Resampling.BILINEAR)
 
 
 def _gradient():

@@ -99,6 +99,15 @@ def alternates(site: Site, page: Page) -> list[tuple[str, str]]:
     return [(lang, site.config.base_url + site.config.prefix(lang) + url) for lang in site.config.languages]
 
 
+def home_description(campaigns: list) -> str:
+    """A home page's description when site.yml has none: its campaigns, in their own words."""
+    if len(campaigns) == 1:
+        text = f"{campaigns[0].title}: {campaigns[0].summary}"
+    else:
+        text = " · ".join(c.title for c in campaigns[:6])
+    return text if len(text) <= 160 else text[:159].rsplit(" ", 1)[0] + "…"
+
+
 def image_url(campaign) -> str | None:
     return f"/campaigns/{campaign.slug}/{campaign.image}" if campaign.image else None
 
@@ -131,6 +140,13 @@ def context(site: Site, page: Page, pages: list[Page]) -> dict:
             meta.title = f"{update.title} — {campaign.title}"
     if page.kind == "home":
         ctx["groups"] = site.groups(page.lang)
+        shown = [c for group in ctx["groups"] for category in group["categories"] for c in category["campaigns"]]
+        if shown and not meta.description:
+            meta.description = home_description(shown)
+        lead = pictures.share.get((shown[0].slug, page.lang)) if shown and pictures is not None else None
+        if lead is not None:  # the home page's preview is its first campaign's card (live ones first)
+            meta.image, meta.image_width, meta.image_height = base + lead.url, lead.width, lead.height
+            meta.image_alt = lead.alt
     elif page.kind == "feed":
         ctx["feed"] = feed(site, page)
     return ctx
