@@ -26,6 +26,7 @@ from typing import Callable
 from . import flows
 from .catalog import CatalogCampaign
 from .errors import Unavailable
+from .notify import Links
 from .pledge import CANCELLED, COLLECTED, DROPPED, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
 from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, Store
 
@@ -62,10 +63,14 @@ Progress = Callable[[str, Pledge], None]
 
 
 def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None, now: dt.datetime,
-           workers: int = 4, progress: Progress | None = None,
-           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None, links=None) -> Summary:
+           links: Links | None, workers: int = 4, progress: Progress | None = None,
+           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None) -> Summary:
     """Settle ``campaign`` (see the module's docstring). Safe to run again, any number of times.
 
+    ``links`` (:func:`~functions.core.notify.links_for`) decide the mails each
+    outcome queues with its write (receipt, payment_failed with its fix link,
+    unfunded): a settlement written without them can never queue them later,
+    so every caller must pass them (``None`` only where no message may go).
     ``workers`` bounds the charges in flight (Stripe's rate limit); ``progress``
     is told of each pledge as it is settled. ``before_outcome`` is a test hook
     called between Stripe's answer and the ledger write (to inject crashes).
@@ -179,7 +184,7 @@ def _write(store: Store, pledge: Pledge, decide, now: dt.datetime, links=None) -
 
 
 def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Payments | None,
-               now: dt.datetime, workers: int = 4, links=None) -> list[Summary]:
+               now: dt.datetime, links: Links | None, workers: int = 4) -> list[Summary]:
     """The scheduled run: every ended all-or-nothing campaign with something left to do."""
     out = []
     for campaign in sorted(campaigns, key=lambda c: c.slug):
