@@ -302,17 +302,29 @@ class StripeServer:
             session = self.sessions[session_id]
             if session["payment_status"] != "paid":
                 raise ValueError(f"{session_id} is not paid")
-            total, before = session["amount_total"], self._refunded.get(session_id, 0)
+            return self.refund_payment_event(session["payment_intent"], amount)
+
+    def refund_payment_event(self, payment_intent_id: str, amount: int | None = None) -> dict:
+        """Refund ``amount`` (default: what is left) of a succeeded PaymentIntent, as the Dashboard does.
+
+        Any PaymentIntent: a Checkout payment's or an off-session settlement
+        charge's. Returns ``charge.refunded``, whose charge carries the
+        PaymentIntent's metadata and its cumulative ``amount_refunded``.
+        """
+        with self._lock:
+            intent = self.payment_intents[payment_intent_id]
+            if intent["status"] != "succeeded":
+                raise ValueError(f"{payment_intent_id} is not succeeded")
+            total, before = intent["amount_received"], self._refunded.get(payment_intent_id, 0)
             refunded = before + (total - before if amount is None else amount)
             if refunded > total:
                 raise ValueError(f"refunds of {refunded} exceed the {total} charged")
-            self._refunded[session_id] = refunded
-            pi_metadata = self.session_params[session_id].get("payment_intent_data", {}).get("metadata", {})
+            self._refunded[payment_intent_id] = refunded
             charge = {
-                "id": "ch_" + session["payment_intent"][3:], "object": "charge", "livemode": False,
+                "id": intent["latest_charge"], "object": "charge", "livemode": False,
                 "created": self.now(), "amount": total, "amount_captured": total, "amount_refunded": refunded,
-                "captured": True, "currency": session["currency"], "customer": session["customer"],
-                "metadata": dict(pi_metadata), "paid": True, "payment_intent": session["payment_intent"],
+                "captured": True, "currency": intent["currency"], "customer": intent["customer"],
+                "metadata": dict(intent["metadata"]), "paid": True, "payment_intent": payment_intent_id,
                 "refunded": refunded == total, "status": "succeeded",
             }
             return self._event("charge.refunded", charge)

@@ -65,6 +65,8 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
     """The pledge after ``event``, or None when the event changes nothing."""
     kind = event.get("type")
     obj = (event.get("data") or {}).get("object") or {}
+    if kind == "charge.refunded":  # whatever path collected it: Checkout, settlement or the fix link
+        return _refunded(pledge, obj)
     if (obj.get("metadata") or {}).get("kind") == "fix":
         return _fixed(pledge, kind, obj)
     if (obj.get("metadata") or {}).get("kind") == "card":
@@ -96,14 +98,25 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
         if pledge.status != PENDING:
             return None
         return pledge.replace(status=EXPIRED)
-    if kind == "charge.refunded":
-        refunded = obj.get("amount_refunded")
-        if not isinstance(refunded, int) or refunded <= pledge.refunded:
-            return None  # a replay or an older event: refunds only grow
-        refunded = min(refunded, pledge.amount)
-        status = REFUNDED if refunded >= pledge.amount else pledge.status
-        return pledge.replace(refunded=refunded, status=status)
     return None
+
+
+def _refunded(pledge: Pledge, charge: dict) -> Pledge | None:
+    """A refund of the payment that collected the pledge: the amount refunded so far (it only grows).
+
+    Only the pledge's own PaymentIntent counts: the refund of another payment
+    of the same pledge (a second fix payment, refunded as a duplicate) leaves
+    the pledge as it is.
+    """
+    intent = _id(charge.get("payment_intent"))
+    if intent and pledge.payment_intent_id and intent != pledge.payment_intent_id:
+        return None
+    refunded = charge.get("amount_refunded")
+    if isinstance(refunded, bool) or not isinstance(refunded, int) or refunded <= pledge.refunded:
+        return None  # a replay or an older event: refunds only grow
+    refunded = min(refunded, pledge.amount)
+    status = REFUNDED if refunded >= pledge.amount else pledge.status
+    return pledge.replace(refunded=refunded, status=status)
 
 
 def _fixed(pledge: Pledge, kind: str, session: dict) -> Pledge | None:
