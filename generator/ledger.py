@@ -166,6 +166,8 @@ def describe(summary: Summary, raised: int, collected: int, currency: str) -> li
                  f"  pledged {m(raised)}, collected {m(collected)}"]
     if summary.dropped:
         lines.append(f"  dropped (not fixed in 7 days): {summary.dropped}")
+    if summary.refunded_extra:
+        lines.append(f"  refunded automatically (a second payment of a pledge already paid): {summary.refunded_extra}")
     if summary.retry:
         lines.append(f"  {summary.retry} pledge(s) could not be charged now (Stripe unreachable): run settle again")
     return lines

@@ -40,7 +40,8 @@ from urllib.parse import parse_qsl, urlsplit
 import stripe
 from stripe.params import (
     CustomerCreateParams, CustomerPaymentMethodListParams, CustomerRetrieveParams, PaymentIntentCreateParams,
-    PaymentIntentRetrieveParams, PaymentIntentSearchParams, PaymentMethodRetrieveParams, SetupIntentRetrieveParams,
+    PaymentIntentRetrieveParams, PaymentIntentSearchParams, PaymentMethodRetrieveParams, RefundCreateParams,
+    SetupIntentRetrieveParams,
 )
 from stripe.params.checkout import SessionCreateParams, SessionExpireParams, SessionRetrieveParams
 from stripe_params import ParamError, check, enum
@@ -154,7 +155,8 @@ class StripeServer:
         self.events: list[dict] = []
         self.session_params: dict[str, dict] = {}  # id → the decoded create parameters
         self._cards: dict[str, str] = {}  # payment method id → its test-card behaviour (a key of CARDS)
-        self._refunded: dict[str, int] = {}
+        self._refunded: dict[str, int] = {}  # payment intent → refunded so far
+        self.refunds: dict[str, dict] = {}
         # key → method, path, params, status, body, when saved
         self._idempotent: dict[str, tuple[str, str, dict, int, bytes, int]] = {}
         self._failures: list[tuple[int, str | None]] = []  # status, path prefix (None: any)
@@ -316,18 +318,27 @@ class StripeServer:
             if intent["status"] != "succeeded":
                 raise ValueError(f"{payment_intent_id} is not succeeded")
             total, before = intent["amount_received"], self._refunded.get(payment_intent_id, 0)
-            refunded = before + (total - before if amount is None else amount)
-            if refunded > total:
-                raise ValueError(f"refunds of {refunded} exceed the {total} charged")
-            self._refunded[payment_intent_id] = refunded
-            charge = {
-                "id": intent["latest_charge"], "object": "charge", "livemode": False,
-                "created": self.now(), "amount": total, "amount_captured": total, "amount_refunded": refunded,
-                "captured": True, "currency": intent["currency"], "customer": intent["customer"],
-                "metadata": dict(intent["metadata"]), "paid": True, "payment_intent": payment_intent_id,
-                "refunded": refunded == total, "status": "succeeded",
-            }
-            return self._event("charge.refunded", charge)
+            amount = total - before if amount is None else amount
+            if before + amount > total:
+                raise ValueError(f"refunds of {before + amount} exceed the {total} charged")
+            return self._event("charge.refunded", self._refund(intent, amount))
+
+    def _refund(self, intent: dict, amount: int) -> dict:
+        """Refund ``amount`` of a succeeded PaymentIntent; its charge, with the cumulative ``amount_refunded``."""
+        total = intent["amount_received"]
+        refunded = self._refunded[intent["id"]] = self._refunded.get(intent["id"], 0) + amount
+        return {
+            "id": intent["latest_charge"], "object": "charge", "livemode": False,
+            "created": self.now(), "amount": total, "amount_captured": total, "amount_refunded": refunded,
+            "captured": True, "currency": intent["currency"], "customer": intent["customer"],
+            "metadata": dict(intent["metadata"]), "paid": True, "payment_intent": intent["id"],
+            "refunded": refunded == total, "status": "succeeded",
+        }
+
+    def refunded(self, payment_intent_id: str) -> int:
+        """How much of a PaymentIntent was refunded (minor units)."""
+        with self._lock:
+            return self._refunded.get(payment_intent_id, 0)
 
     def event(self, type: str, obj: dict) -> dict:
         """Any event Stripe could send, wrapping ``obj``."""
@@ -482,6 +493,8 @@ class StripeServer:
             return 200, _render(self._get(self.payment_methods, "payment_method", route[3]), version)
         if route == ("POST", "v1", "payment_intents"):
             return 200, _render(self._create_payment_intent(params), version)
+        if route == ("POST", "v1", "refunds"):
+            return 200, _render(self._create_refund(params), version)
         if route == ("GET", "v1", "payment_intents", "search"):
             return 200, self._search_payment_intents(params)
         if len(route) == 4 and route[:3] == ("GET", "v1", "payment_intents"):
@@ -619,6 +632,36 @@ class StripeServer:
                        charge=intent["latest_charge"], doc_url=error["doc_url"],
                        payment_intent=copy.deepcopy(intent), payment_method=copy.deepcopy(pm))
 
+    def _create_refund(self, params: dict) -> dict:
+        """``POST /v1/refunds`` on a PaymentIntent (or its charge), as Stripe refunds: the event goes to ``events``."""
+        pi, charge = params.get("payment_intent"), params.get("charge")
+        if not pi and not charge:
+            raise ApiError(400, "One of the following params should be provided for this request: payment_intent "
+                                "or charge.")
+        intent = self.payment_intents.get(pi) if pi else next(
+            (i for i in self.payment_intents.values() if i["latest_charge"] == charge), None)
+        if intent is None:
+            missing = ("payment_intent", pi) if pi else ("charge", charge)
+            raise ApiError(400, f"No such {missing[0]}: '{missing[1]}'", param=missing[0], code="resource_missing")
+        if intent["status"] != "succeeded":
+            raise ApiError(400, f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
+                           param="payment_intent", code="charge_not_refundable")
+        left = intent["amount_received"] - self._refunded.get(intent["id"], 0)
+        if left == 0:
+            raise ApiError(400, f"Charge {intent['latest_charge']} has already been refunded.",
+                           code="charge_already_refunded")
+        amount = _int(params, "amount", left)
+        if not 1 <= amount <= left:
+            raise ApiError(400, f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                           param="amount", code="amount_too_large")
+        charge_obj = self._refund(intent, amount)
+        self._event("charge.refunded", charge_obj)
+        refund = {"id": self._id("re_"), "object": "refund", "amount": amount, "charge": intent["latest_charge"],
+                  "created": self.now(), "currency": intent["currency"], "metadata": params.get("metadata", {}),
+                  "payment_intent": intent["id"], "reason": params.get("reason"), "status": "succeeded"}
+        self.refunds[refund["id"]] = refund
+        return refund
+
     def _intent(self, pi: str, amount: int, currency: str, customer: str | None, pm: str | None,
                 metadata: dict, **fields: Any) -> dict:
         return {
@@ -708,6 +751,7 @@ _PARAMS: dict[tuple[str, ...], type] = {  # a route, "*" for an id → the SDK's
     ("GET", "v1", "setup_intents", "*"): SetupIntentRetrieveParams,
     ("GET", "v1", "payment_methods", "*"): PaymentMethodRetrieveParams,
     ("POST", "v1", "payment_intents"): PaymentIntentCreateParams,
+    ("POST", "v1", "refunds"): RefundCreateParams,
     ("GET", "v1", "payment_intents", "search"): PaymentIntentSearchParams,
     ("GET", "v1", "payment_intents", "*"): PaymentIntentRetrieveParams,
 }

@@ -120,13 +120,22 @@ def _refunded(pledge: Pledge, charge: dict) -> Pledge | None:
 
 
 def _fixed(pledge: Pledge, kind: str, session: dict) -> Pledge | None:
-    """A "fix your payment" session: paid → collected; anything else changes nothing."""
+    """A "fix your payment" session: paid → collected; anything else changes nothing.
+
+    One fix payment per pledge: a payment that arrives when the pledge no
+    longer waits for one (collected by another session, dropped, refunded) is
+    recorded as extra, and the next settle run refunds it.
+    """
     paid = (kind == "checkout.session.completed" and session.get("payment_status") == "paid") or \
         kind == "checkout.session.async_payment_succeeded"
-    if not paid or pledge.status != PAYMENT_FAILED:
+    if not paid:
         return None
-    return pledge.replace(status=COLLECTED, payment_intent_id=_id(session.get("payment_intent")),
-                          failure_code=None)
+    intent = _id(session.get("payment_intent"))
+    if pledge.status == PAYMENT_FAILED:
+        return pledge.replace(status=COLLECTED, payment_intent_id=intent, failure_code=None)
+    if intent and intent != pledge.payment_intent_id and intent not in pledge.extra_payments:
+        return pledge.replace(extra_payments=pledge.extra_payments + (intent,))
+    return None  # this payment, told again (completed, then async_payment_succeeded)
 
 
 def _id(value) -> str | None:

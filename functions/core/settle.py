@@ -28,7 +28,7 @@ from .catalog import CatalogCampaign
 from .errors import Unavailable
 from .notify import Links
 from .pledge import CANCELLED, COLLECTED, DROPPED, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
-from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, Store
+from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, RefundRequest, Store
 
 FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed card has a week to be fixed
 IDEMPOTENCY_WINDOW = dt.timedelta(hours=23)  # Stripe keeps keys 24 h; stay inside it
@@ -51,6 +51,7 @@ class Summary:
     failed: int = 0  # cards that failed now (payment_failed)
     cancelled: int = 0
     dropped: int = 0  # payment_failed pledges whose fix window closed
+    refunded_extra: int = 0  # second payments of a pledge refunded now (one fix payment per pledge)
     retry: int = 0  # Stripe could not be reached: run again
     failures: dict[str, int] = field(default_factory=dict)  # failure code → count
 
@@ -81,6 +82,13 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
     summary = Summary(campaign=campaign.slug, funding=campaign.funding, goal=campaign.goal,
                       pledged=sum(p.net for p in ledger))
     note = progress or (lambda what, pledge: None)
+    for pledge in ledger:
+        if pledge.extra_to_refund:
+            done, later = _refund_extra(pledge, store=store, payments=payments, now=now, links=links)
+            summary.refunded_extra += done
+            summary.retry += later
+            if done:
+                note("refunded_extra", pledge)
     if campaign.funding != "all_or_nothing":
         summary.outcome = "closed"
         return summary
@@ -125,6 +133,31 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
                 summary.already += 1
             note(what, pledge)
     return summary
+
+
+def _refund_extra(pledge: Pledge, *, store: Store, payments: Payments | None, now: dt.datetime,
+                  links: Links | None) -> tuple[int, int]:
+    """Refund the pledge's extra payments (Stripe first, then the ledger): (refunded now, left for a rerun).
+
+    The refund's key is the payment's, and an already refunded payment is done,
+    so a crash between Stripe and the ledger write refunds nobody twice.
+    """
+    done = later = 0
+    for intent in pledge.extra_to_refund:
+        if payments is None:
+            later += 1
+            continue
+        try:
+            payments.refund(RefundRequest(pledge_id=pledge.id, campaign=pledge.campaign, payment_intent_id=intent))
+        except PaymentsError:
+            later += 1
+            continue
+
+        def record(p: Pledge, intent: str = intent) -> Pledge | None:
+            return p.replace(extra_refunded=p.extra_refunded + (intent,)) if intent in p.extra_to_refund else None
+
+        done += _write(store, pledge, record, now, links)
+    return done, later
 
 
 def _cancel_unfunded(p: Pledge) -> Pledge | None:
@@ -192,6 +225,6 @@ def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Paym
             continue
         ledger = store.pledges(campaign.slug)
         if any(p.status == PLEDGED or (p.status == PAYMENT_FAILED and p.fix_deadline and now >= p.fix_deadline)
-               for p in ledger):
+               or p.extra_to_refund for p in ledger):
             out.append(settle(campaign, store=store, payments=payments, now=now, workers=workers, links=links))
     return out
