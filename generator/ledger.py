@@ -168,6 +168,9 @@ def describe(summary: Summary, raised: int, collected: int, currency: str) -> li
         lines.append(f"  dropped (not fixed in 7 days): {summary.dropped}")
     if summary.refunded_extra:
         lines.append(f"  refunded automatically (a second payment of a pledge already paid): {summary.refunded_extra}")
+    if summary.processing:
+        lines.append(f"  processing: {summary.processing} (the bank answers later; Stripe's payment_intent "
+                     "webhook events settle them)")
     if summary.retry:
         lines.append(f"  {summary.retry} pledge(s) could not be charged now (Stripe unreachable): run settle again")
     return lines

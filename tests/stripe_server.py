@@ -57,6 +57,9 @@ IDEMPOTENCY_WINDOW = 86400  # Stripe may prune a key once it is 24 hours old; he
 # Test cards: last4, and what an off-session charge answers (error code, decline code, Stripe's message).
 CARDS: dict[str, tuple[str, tuple[str, str, str] | None]] = {
     "visa": ("4242", None),
+    # A method the bank answers later, as a SEPA Direct Debit does: the off-session charge is
+    # ``processing``; :meth:`StripeServer.settle_intent` then gives the outcome and its event.
+    "processing": ("3000", None),
     "declined": ("0002", ("card_declined", "generic_decline", "Your card was declined.")),
     "insufficient_funds": ("9995", ("card_declined", "insufficient_funds", "Your card has insufficient funds.")),
     "expired": ("0069", ("expired_card", "expired_card", "Your card has expired.")),
@@ -340,6 +343,24 @@ class StripeServer:
         with self._lock:
             return self._refunded.get(payment_intent_id, 0)
 
+    def settle_intent(self, payment_intent_id: str, succeeded: bool,
+                      failure_code: str = "payment_intent_payment_attempt_failed") -> dict:
+        """The bank answers a ``processing`` PaymentIntent: ``payment_intent.succeeded`` or ``…payment_failed``.
+
+        A failure leaves it ``requires_payment_method`` with ``last_payment_error``, as Stripe does.
+        """
+        with self._lock:
+            intent = self.payment_intents[payment_intent_id]
+            if intent["status"] != "processing":
+                raise ValueError(f"{payment_intent_id} is {intent['status']}, not processing")
+            if succeeded:
+                intent.update(status="succeeded", amount_received=intent["amount"])
+                return self._event("payment_intent.succeeded", intent)
+            intent.update(status="requires_payment_method", payment_method=None, last_payment_error={
+                "type": "card_error", "code": failure_code, "message": "The payment failed.",
+                "charge": intent["latest_charge"]})
+            return self._event("payment_intent.payment_failed", intent)
+
     def event(self, type: str, obj: dict) -> dict:
         """Any event Stripe could send, wrapping ``obj``."""
         with self._lock:
@@ -618,6 +639,9 @@ class StripeServer:
             automatic_payment_methods={"enabled": True, "allow_redirects": automatic.get("allow_redirects",
                                                                                            "always")},
         )
+        if self._cards.get(pm_id) == "processing":
+            intent.update(status="processing", amount_received=0)
+            return intent
         outcome = CARDS[self._cards.get(pm_id, "visa")][1]
         if outcome is None:
             return intent

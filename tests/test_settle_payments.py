@@ -144,3 +144,73 @@ def test_a_fix_payment_after_the_pledge_was_dropped_is_refunded(world):
     assert world.status(declined) == "dropped"
     assert world.settle().refunded_extra == 1
     assert world.stripe.refunded(world.stripe.sessions[session]["payment_intent"]) == 2000
+
+
+# -- item 4: a charge left processing is settled by its payment_intent event ---------------------
+
+def processing_pledge(world) -> tuple[str, str]:
+    """A funded campaign whose one charge the bank answers later: (pledge id, its PaymentIntent)."""
+    slow = world.pledge("9000", card="processing")
+    world.now = AFTER
+    summary = world.settle()
+    assert (summary.processing, summary.charged, summary.retry) == (1, 0, 0)
+    pledge = world.store.get_pledge(slow)
+    assert pledge.status == "pledged" and pledge.payment_intent_id
+    return slow, pledge.payment_intent_id
+
+
+def test_a_processing_charge_is_collected_when_stripe_says_so(world):
+    slow, intent = processing_pledge(world)
+    requests = len(world.stripe.requests)
+    assert world.settle().processing == 1  # a rerun asks Stripe nothing: the answer is on its way
+    assert len(world.stripe.requests) == requests
+    succeeded = world.stripe.settle_intent(intent, succeeded=True)
+    assert world.deliver(succeeded) == "applied"
+    assert world.deliver(succeeded) == "duplicate"
+    assert world.status(slow) == "collected"
+    assert world.store.get_mail(f"receipt:{slow}") is not None
+    stats = world.stats()
+    assert (stats["raised"], stats["collected"]) == (900000, 900000)
+    again = world.settle()  # the scheduled run after the event: nothing left, no charge
+    assert (again.charged, again.processing, again.already) == (0, 0, 1)
+    assert world.stripe.attempts_for(slow) == 1 and world.stripe.charges_for(slow) == 1
+
+
+def test_a_processing_charge_that_fails_gets_its_seven_days(world):
+    slow, intent = processing_pledge(world)
+    world.now = AFTER + dt.timedelta(days=3)
+    failed = world.stripe.settle_intent(intent, succeeded=False)
+    assert world.deliver(failed) == "applied"
+    pledge = world.store.get_pledge(slow)
+    assert (pledge.status, pledge.failure_code) == ("payment_failed", "payment_intent_payment_attempt_failed")
+    assert pledge.fix_deadline == world.now + dt.timedelta(days=7)
+    mail = world.store.get_mail(f"payment_failed:{slow}")
+    assert "/api/fix/" in mail.values["fix_url"]
+    assert world.deliver({**failed, "id": "evt_failed_again"}) == "ignored"
+    assert world.settle().failed == 0
+    assert world.stats()["collected"] == 0
+
+
+def test_the_event_before_settle_writes_its_answer_counts_once(world):
+    slow = world.pledge("9000", card="processing")
+    world.now = AFTER
+
+    def bank_answers_first(pledge, result):
+        # Stripe's event overtakes the settle run between Stripe's answer and its ledger write.
+        assert world.deliver(world.stripe.settle_intent(result.payment_intent_id, succeeded=True)) == "applied"
+
+    world.settle(before_outcome=bank_answers_first)
+    assert world.status(slow) == "collected"
+    assert world.stats()["collected"] == 900000
+    assert world.settle().charged == 0
+    assert world.stripe.attempts_for(slow) == 1
+
+
+def test_a_lost_event_is_read_from_stripe_after_a_day(world):
+    slow, intent = processing_pledge(world)
+    world.stripe.settle_intent(intent, succeeded=True)  # its webhook never arrives
+    world.now = AFTER + dt.timedelta(days=1, hours=1)
+    summary = world.settle()
+    assert summary.charged == 1
+    assert world.status(slow) == "collected"
+    assert world.stripe.attempts_for(slow) == 1

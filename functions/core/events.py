@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .model import Change, Claim
+from .model import FIX_WINDOW, Change, Claim
 from .notify import mails_for
 from .pledge import (COLLECTED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED, PROCESSING, REFUNDED,
                      Pledge)
@@ -23,6 +23,8 @@ HANDLED = (
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
     "charge.refunded",
+    "payment_intent.succeeded",  # a settlement charge left processing at the deadline: its outcome
+    "payment_intent.payment_failed",
 )
 
 
@@ -58,15 +60,24 @@ def pledge_id_of(event: dict) -> str | None:
 
 def payment_intent_of(event: dict) -> str | None:
     obj = (event.get("data") or {}).get("object") or {}
+    if obj.get("object") == "payment_intent":
+        return obj.get("id") or None
     return _id(obj.get("payment_intent"))
 
 
-def decide(pledge: Pledge, event: dict) -> Pledge | None:
-    """The pledge after ``event``, or None when the event changes nothing."""
+def decide(pledge: Pledge, event: dict, now: dt.datetime | None = None) -> Pledge | None:
+    """The pledge after ``event``, or None when the event changes nothing.
+
+    ``now`` starts the 7-day fix window of a settlement charge that fails late
+    (``payment_intent.payment_failed``); without it, the event's own time.
+    """
     kind = event.get("type")
     obj = (event.get("data") or {}).get("object") or {}
     if kind == "charge.refunded":  # whatever path collected it: Checkout, settlement or the fix link
         return _refunded(pledge, obj)
+    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        when = now or dt.datetime.fromtimestamp(int(event.get("created") or 0), dt.timezone.utc)
+        return _settled(pledge, kind, obj, when)
     if (obj.get("metadata") or {}).get("kind") == "fix":
         return _fixed(pledge, kind, obj)
     if (obj.get("metadata") or {}).get("kind") == "card":
@@ -99,6 +110,24 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
             return None
         return pledge.replace(status=EXPIRED)
     return None
+
+
+def _settled(pledge: Pledge, kind: str, intent: dict, now: dt.datetime) -> Pledge | None:
+    """The outcome of the pledge's settlement charge, when the bank gives it (days later for a debit).
+
+    Only settlement PaymentIntents (``kind=settle``) of a pledge still waiting
+    for its charge: Checkout's own payments (flexible, the fix link) are told
+    by their session's events, and a pledge settle already wrote is left as is,
+    whichever of the settle run and this event came first.
+    """
+    if (intent.get("metadata") or {}).get("kind") != "settle" or pledge.status != PLEDGED:
+        return None
+    if kind == "payment_intent.succeeded":
+        return pledge.replace(status=COLLECTED, payment_intent_id=intent.get("id"), failure_code=None)
+    error = intent.get("last_payment_error") or {}
+    return pledge.replace(status=PAYMENT_FAILED, payment_intent_id=intent.get("id"),
+                          failure_code=error.get("code") or error.get("decline_code") or "payment_failed",
+                          fix_deadline=now + FIX_WINDOW)
 
 
 def _refunded(pledge: Pledge, charge: dict) -> Pledge | None:

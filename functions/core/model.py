@@ -32,6 +32,7 @@ REFUNDED = "refunded"      # wholly refunded: no longer counted
 STATUSES = (PENDING, PROCESSING, PLEDGED, PAID, COLLECTED, PAYMENT_FAILED, DROPPED, CANCELLED, EXPIRED, FAILED,
             REFUNDED)
 UNFUNDED = "unfunded"      # cancel_reason when an all-or-nothing goal was missed
+FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed deadline charge has a week to be fixed
 
 _COUNTED = frozenset({PLEDGED, PAID, COLLECTED, PAYMENT_FAILED})
 _COLLECTED = frozenset({PAID, COLLECTED})

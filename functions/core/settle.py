@@ -27,10 +27,10 @@ from . import flows
 from .catalog import CatalogCampaign
 from .errors import Unavailable
 from .notify import Links
+from .model import FIX_WINDOW
 from .pledge import CANCELLED, COLLECTED, DROPPED, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
 from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, RefundRequest, Store
 
-FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed card has a week to be fixed
 IDEMPOTENCY_WINDOW = dt.timedelta(hours=23)  # Stripe keeps keys 24 h; stay inside it
 
 
@@ -53,6 +53,7 @@ class Summary:
     dropped: int = 0  # payment_failed pledges whose fix window closed
     refunded_extra: int = 0  # second payments of a pledge refunded now (one fix payment per pledge)
     retry: int = 0  # Stripe could not be reached: run again
+    processing: int = 0  # charges the bank answers later (payment_intent.succeeded / payment_failed)
     failures: dict[str, int] = field(default_factory=dict)  # failure code → count
 
     @property
@@ -129,6 +130,8 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
                 summary.failures[code] = summary.failures.get(code, 0) + 1
             elif what == "retry":
                 summary.retry += 1
+            elif what == "processing":
+                summary.processing += 1
             elif what == "already":
                 summary.already += 1
             note(what, pledge)
@@ -171,6 +174,10 @@ def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.dat
         current = _mark(store, current, now)
         if current is None or current.status != PLEDGED:
             return "already", pledge, None
+    if current.payment_intent_id and now - current.charge_attempted_at < IDEMPOTENCY_WINDOW:
+        # Processing at Stripe: a replay of the key would only repeat "processing". The outcome comes
+        # as payment_intent.succeeded / payment_failed; past the window, the search below reads it.
+        return "processing", current, None
     request = ChargeRequest(pledge_id=current.id, campaign=current.campaign, amount=current.amount - current.refunded,
                             currency=current.currency, customer_id=current.customer_id or "",
                             setup_intent_id=current.setup_intent_id)
@@ -194,7 +201,14 @@ def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.dat
                                      payment_intent_id=result.payment_intent_id or p.payment_intent_id,
                                      fix_deadline=now + FIX_WINDOW) if p.status == PLEDGED else None
         return ("failed" if _write(store, current, decide, now, links) else "already"), current, result
-    return "retry", current, result  # processing: Stripe decides later; a rerun reads the answer
+    # Processing (a debit the bank answers in days): remember the PaymentIntent; its webhook settles the pledge.
+    def remember(p: Pledge) -> Pledge | None:
+        if p.status != PLEDGED or not result.payment_intent_id or p.payment_intent_id == result.payment_intent_id:
+            return None
+        return p.replace(payment_intent_id=result.payment_intent_id)
+
+    _write(store, current, remember, now, links)
+    return "processing", current, result
 
 
 def _mark(store: Store, pledge: Pledge, now: dt.datetime) -> Pledge | None:

@@ -30,7 +30,7 @@ def handler(event: dict | None = None, context=None) -> dict:
     runtime.send_due_mail(limit=500)
     report = [{"campaign": s.campaign, "outcome": s.outcome, "charged": s.charged, "failed": s.failed,
                "cancelled": s.cancelled, "dropped": s.dropped, "refunded_extra": s.refunded_extra,
-               "retry": s.retry} for s in summaries]
+               "processing": s.processing, "retry": s.retry} for s in summaries]
     for line in report:
         log.info("settled %s", line)
         if line["refunded_extra"]:
