@@ -11,9 +11,16 @@ per pledge. The order of writes makes a rerun safe after a crash anywhere:
 A crash between 2 and 3 leaves a pledge attempted but not settled: the rerun
 asks again with the same key (Stripe answers with the first PaymentIntent; no
 second charge), or — after Stripe's 24-hour idempotency window — first looks
-for that PaymentIntent by its metadata. If the goal is missed nobody is charged
+for that PaymentIntent by its metadata. A charge the bank answers later
+(``processing``) keeps its PaymentIntent on the pledge; Stripe's
+``payment_intent.succeeded`` / ``payment_failed`` settle it
+(:mod:`functions.core.events`). If the goal is missed nobody is charged
 and every pledge is cancelled ("unfunded"). A flexible campaign has nothing to
-charge: it simply closes.
+charge: it simply closes. Each run also refunds a pledge's extra payments (a
+second fix payment: one per pledge).
+
+Every outcome is written with the mails it calls for (``links``): the CLI and
+the scheduled function pass the same ones, so they decide the same mails.
 """
 
 from __future__ import annotations
