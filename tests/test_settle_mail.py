@@ -106,3 +106,22 @@ def test_cli_settle_on_dynamodb_without_the_secret_is_refused(site, monkeypatch)
     result = CliRunner().invoke(main, ["--site", str(site), "settle", "premier-album"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "Error: CAGNOTTE_SECRET is not set" in result.output
+
+
+def test_cli_settle_reports_a_processing_charge_and_exits_0(site, tmp_path, monkeypatch):
+    db = tmp_path / "ledger.sqlite3"
+    with StripeServer(now=int(NOW.timestamp())) as stripe:
+        world = World(site / "_site" / "catalog.json", f"sqlite:///{db}", stripe)
+        try:
+            world.pledge("9000", card="processing")
+        finally:
+            world.store.close()
+        stripe.fixed_now = int(AFTER.timestamp())
+        for name, value in {"STRIPE_SECRET_KEY": "sk_test_settle", "STRIPE_API_BASE": stripe.url,
+                            "CAGNOTTE_STORE": f"sqlite:///{db}", "CAGNOTTE_SECRET": "manage-secret",
+                            "SOURCE_DATE_EPOCH": str(int(AFTER.timestamp()))}.items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(main, ["--site", str(site), "settle", "premier-album"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("  processing: 1 (the bank answers later; Stripe's payment_intent webhook events settle them)"
+            in result.stdout.splitlines())
