@@ -161,6 +161,8 @@ def processing_pledge(world) -> tuple[str, str]:
 
 def test_a_processing_charge_is_collected_when_stripe_says_so(world):
     slow, intent = processing_pledge(world)
+    manage = f"/api/manage/{tokens.make('manage', slow, 'manage-secret')}"
+    assert "<dd>paiement en cours</dd>" in world.call("GET", manage)[2]  # not "card saved…"
     requests = len(world.stripe.requests)
     assert world.settle().processing == 1  # a rerun asks Stripe nothing: the answer is on its way
     assert len(world.stripe.requests) == requests

@@ -66,7 +66,7 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
     parts.append(f"<p>{escape(campaign.title)}</p><dl>"
                  f"<dt>{escape(t['amount'])}</dt><dd>{escape(money.format_plain(pledge.amount, pledge.currency))}</dd>"
                  f"<dt>{escape(t['reward'])}</dt><dd>{escape(reward.title if reward else t['none'])}</dd>"
-                 f"<dt>{escape(t['status'])}</dt><dd>{escape(t['statuses'].get(pledge.status, pledge.status))}</dd></dl>")
+                 f"<dt>{escape(t['status'])}</dt><dd>{escape(shown_status(pledge, t))}</dd></dl>")
     if pledge.extra_payments:
         parts.append(f'<p role="status">{escape(extra_note(pledge, t))}</p>')
     if manage.changeable(pledge, campaign, now):
@@ -101,6 +101,13 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
         parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
     parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime))}">{escape(t["back"])}</a></p>')
     return pages.page(status, campaign.language, t["manage"], "".join(parts))
+
+
+def shown_status(pledge, t: dict) -> str:
+    """The status the backer reads: a deadline charge the bank has not answered yet is "on its way"."""
+    if pledge.status == "pledged" and pledge.payment_intent_id and pledge.charge_attempted_at:
+        return t["statuses"]["processing"]
+    return t["statuses"].get(pledge.status, pledge.status)
 
 
 def extra_note(pledge, t: dict) -> str:
