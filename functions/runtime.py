@@ -113,14 +113,13 @@ class Runtime:
     @property
     def links(self):
         """The absolute (and signed) links messages carry (serve's own address when served locally)."""
-        from functions.core.notify import Links
+        from functions.core.notify import links_for
 
         try:
             catalog = self.catalog
         except Unavailable:
             return None
-        base = f"{self.origin}/api" if self.origin else catalog.api
-        return Links(catalog=catalog, api_base=base, secret=self.secret)
+        return links_for(catalog, self.secret, self.origin)
 
     @property
     def creators(self) -> dict[str, str]:

@@ -54,10 +54,14 @@ def campaign_of(catalog: Catalog, slug: str) -> CatalogCampaign:
     return campaign
 
 
+def store_url(root: Path) -> str:
+    return os.environ.get("CAGNOTTE_STORE") or f"sqlite:///{(root / '.cagnotte' / 'pledges.sqlite3').resolve()}"
+
+
 def open_store(root: Path):
     from functions.store import StoreURLError, open_store as open_url
 
-    url = os.environ.get("CAGNOTTE_STORE") or f"sqlite:///{(root / '.cagnotte' / 'pledges.sqlite3').resolve()}"
+    url = store_url(root)
     try:
         return open_url(url)
     except StoreURLError as error:
@@ -82,11 +86,39 @@ def payments():
     return LocalCheckout("http://127.0.0.1", "unused")
 
 
+def links(root: Path, catalog: Catalog):
+    """The links the settlement's mails carry: the scheduled function's own (the same builder, secret and API).
+
+    The secret is ``CAGNOTTE_SECRET`` (or the Parameter Store parameter
+    ``CAGNOTTE_SECRET_PARAM`` names), as the functions read it; on a local
+    SQLite ledger without one, the site's own ``.cagnotte/secret`` that
+    ``cagnotte serve`` signs with. A DynamoDB ledger without the secret is
+    refused: mails sent once with dead links could never be sent again.
+    """
+    from functions.core.errors import Unavailable
+    from functions.core.notify import links_for
+    from functions.runtime import environment_secrets
+
+    try:
+        secret = environment_secrets(os.environ)["CAGNOTTE_SECRET"]
+    except Unavailable as error:
+        raise LedgerError(error.message) from None
+    if secret is None:
+        if not store_url(root).startswith("sqlite:"):
+            raise LedgerError("CAGNOTTE_SECRET is not set: the backers' mails need the functions' own secret "
+                              "for their private links (set it, or CAGNOTTE_SECRET_PARAM)")
+        from generator.serve.api import local_secret
+
+        secret = local_secret(root)
+    return links_for(catalog, secret)
+
+
 def run_settle(root: Path, slug: str, workers: int) -> Summary:
     from generator.build import now_from_environment
 
     catalog = catalog_of(root)
     campaign = campaign_of(catalog, slug)
+    mail_links = links(root, catalog)
     store = open_store(root)
     try:
         now = now_from_environment()
@@ -99,7 +131,7 @@ def run_settle(root: Path, slug: str, workers: int) -> Summary:
         try:
             summary = settle(campaign, store=store,
                              payments=payments() if campaign.funding == "all_or_nothing" else None,
-                             now=now, workers=workers, progress=tally)
+                             now=now, links=mail_links, workers=workers, progress=tally)
         except NotEnded as error:
             raise LedgerError(str(error)) from None
         except PaymentsError as error:
@@ -134,6 +166,11 @@ def describe(summary: Summary, raised: int, collected: int, currency: str) -> li
                  f"  pledged {m(raised)}, collected {m(collected)}"]
     if summary.dropped:
         lines.append(f"  dropped (not fixed in 7 days): {summary.dropped}")
+    if summary.refunded_extra:
+        lines.append(f"  refunded automatically (a second payment of a pledge already paid): {summary.refunded_extra}")
+    if summary.processing:
+        lines.append(f"  processing: {summary.processing} (the bank answers later; Stripe's payment_intent "
+                     "webhook events settle them)")
     if summary.retry:
         lines.append(f"  {summary.retry} pledge(s) could not be charged now (Stripe unreachable): run settle again")
     return lines

@@ -41,7 +41,8 @@ from urllib.parse import parse_qsl, urlsplit
 import stripe
 from stripe.params import (
     CustomerCreateParams, CustomerPaymentMethodListParams, CustomerRetrieveParams, PaymentIntentCreateParams,
-    PaymentIntentRetrieveParams, PaymentIntentSearchParams, PaymentMethodRetrieveParams, SetupIntentRetrieveParams,
+    PaymentIntentRetrieveParams, PaymentIntentSearchParams, PaymentMethodRetrieveParams, RefundCreateParams,
+    SetupIntentRetrieveParams,
 )
 from stripe.params.checkout import SessionCreateParams, SessionExpireParams, SessionRetrieveParams
 from stripe_params import ParamError, check, enum
@@ -57,6 +58,9 @@ IDEMPOTENCY_WINDOW = 86400  # Stripe may prune a key once it is 24 hours old; he
 # Test cards: last4, and what an off-session charge answers (error code, decline code, Stripe's message).
 CARDS: dict[str, tuple[str, tuple[str, str, str] | None]] = {
     "visa": ("4242", None),
+    # A method the bank answers later, as a SEPA Direct Debit does: the off-session charge is
+    # ``processing``; :meth:`StripeServer.settle_intent` then gives the outcome and its event.
+    "processing": ("3000", None),
     "declined": ("0002", ("card_declined", "generic_decline", "Your card was declined.")),
     "insufficient_funds": ("9995", ("card_declined", "insufficient_funds", "Your card has insufficient funds.")),
     "expired": ("0069", ("expired_card", "expired_card", "Your card has expired.")),
@@ -155,7 +159,8 @@ class StripeServer:
         self.events: list[dict] = []
         self.session_params: dict[str, dict] = {}  # id → the decoded create parameters
         self._cards: dict[str, str] = {}  # payment method id → its test-card behaviour (a key of CARDS)
-        self._refunded: dict[str, int] = {}
+        self._refunded: dict[str, int] = {}  # payment intent → refunded so far
+        self.refunds: dict[str, dict] = {}
         # key → method, path, params, status, body, when saved
         self._idempotent: dict[str, tuple[str, str, dict, int, bytes, int]] = {}
         self._failures: list[tuple[int, str | None]] = []  # status, path prefix (None: any)
@@ -303,20 +308,59 @@ class StripeServer:
             session = self.sessions[session_id]
             if session["payment_status"] != "paid":
                 raise ValueError(f"{session_id} is not paid")
-            total, before = session["amount_total"], self._refunded.get(session_id, 0)
-            refunded = before + (total - before if amount is None else amount)
-            if refunded > total:
-                raise ValueError(f"refunds of {refunded} exceed the {total} charged")
-            self._refunded[session_id] = refunded
-            pi_metadata = self.session_params[session_id].get("payment_intent_data", {}).get("metadata", {})
-            charge = {
-                "id": "ch_" + session["payment_intent"][3:], "object": "charge", "livemode": False,
-                "created": self.now(), "amount": total, "amount_captured": total, "amount_refunded": refunded,
-                "captured": True, "currency": session["currency"], "customer": session["customer"],
-                "metadata": dict(pi_metadata), "paid": True, "payment_intent": session["payment_intent"],
-                "refunded": refunded == total, "status": "succeeded",
-            }
-            return self._event("charge.refunded", charge)
+            return self.refund_payment_event(session["payment_intent"], amount)
+
+    def refund_payment_event(self, payment_intent_id: str, amount: int | None = None) -> dict:
+        """Refund ``amount`` (default: what is left) of a succeeded PaymentIntent, as the Dashboard does.
+
+        Any PaymentIntent: a Checkout payment's or an off-session settlement
+        charge's. Returns ``charge.refunded``, whose charge carries the
+        PaymentIntent's metadata and its cumulative ``amount_refunded``.
+        """
+        with self._lock:
+            intent = self.payment_intents[payment_intent_id]
+            if intent["status"] != "succeeded":
+                raise ValueError(f"{payment_intent_id} is not succeeded")
+            total, before = intent["amount_received"], self._refunded.get(payment_intent_id, 0)
+            amount = total - before if amount is None else amount
+            if before + amount > total:
+                raise ValueError(f"refunds of {before + amount} exceed the {total} charged")
+            return self._event("charge.refunded", self._refund(intent, amount))
+
+    def _refund(self, intent: dict, amount: int) -> dict:
+        """Refund ``amount`` of a succeeded PaymentIntent; its charge, with the cumulative ``amount_refunded``."""
+        total = intent["amount_received"]
+        refunded = self._refunded[intent["id"]] = self._refunded.get(intent["id"], 0) + amount
+        return {
+            "id": intent["latest_charge"], "object": "charge", "livemode": False,
+            "created": self.now(), "amount": total, "amount_captured": total, "amount_refunded": refunded,
+            "captured": True, "currency": intent["currency"], "customer": intent["customer"],
+            "metadata": dict(intent["metadata"]), "paid": True, "payment_intent": intent["id"],
+            "refunded": refunded == total, "status": "succeeded",
+        }
+
+    def refunded(self, payment_intent_id: str) -> int:
+        """How much of a PaymentIntent was refunded (minor units)."""
+        with self._lock:
+            return self._refunded.get(payment_intent_id, 0)
+
+    def settle_intent(self, payment_intent_id: str, succeeded: bool,
+                      failure_code: str = "payment_intent_payment_attempt_failed") -> dict:
+        """The bank answers a ``processing`` PaymentIntent: ``payment_intent.succeeded`` or ``…payment_failed``.
+
+        A failure leaves it ``requires_payment_method`` with ``last_payment_error``, as Stripe does.
+        """
+        with self._lock:
+            intent = self.payment_intents[payment_intent_id]
+            if intent["status"] != "processing":
+                raise ValueError(f"{payment_intent_id} is {intent['status']}, not processing")
+            if succeeded:
+                intent.update(status="succeeded", amount_received=intent["amount"])
+                return self._event("payment_intent.succeeded", intent)
+            intent.update(status="requires_payment_method", payment_method=None, last_payment_error={
+                "type": "card_error", "code": failure_code, "message": "The payment failed.",
+                "charge": intent["latest_charge"]})
+            return self._event("payment_intent.payment_failed", intent)
 
     def event(self, type: str, obj: dict) -> dict:
         """Any event Stripe could send, wrapping ``obj``."""
@@ -471,6 +515,8 @@ class StripeServer:
             return 200, _render(self._get(self.payment_methods, "payment_method", route[3]), version)
         if route == ("POST", "v1", "payment_intents"):
             return 200, _render(self._create_payment_intent(params), version)
+        if route == ("POST", "v1", "refunds"):
+            return 200, _render(self._create_refund(params), version)
         if route == ("GET", "v1", "payment_intents", "search"):
             return 200, self._search_payment_intents(params)
         if len(route) == 4 and route[:3] == ("GET", "v1", "payment_intents"):
@@ -597,6 +643,9 @@ class StripeServer:
             automatic_payment_methods={"enabled": True, "allow_redirects": automatic.get("allow_redirects",
                                                                                            "always")},
         )
+        if self._cards.get(pm_id) == "processing":
+            intent.update(status="processing", amount_received=0)
+            return intent
         outcome = CARDS[self._cards.get(pm_id, "visa")][1]
         if outcome is None:
             return intent
@@ -610,6 +659,36 @@ class StripeServer:
         raise ApiError(402, message, type="card_error", code=code, saved=True, decline_code=decline_code,
                        charge=intent["latest_charge"], doc_url=error["doc_url"],
                        payment_intent=copy.deepcopy(intent), payment_method=copy.deepcopy(pm))
+
+    def _create_refund(self, params: dict) -> dict:
+        """``POST /v1/refunds`` on a PaymentIntent (or its charge), as Stripe refunds: the event goes to ``events``."""
+        pi, charge = params.get("payment_intent"), params.get("charge")
+        if not pi and not charge:
+            raise ApiError(400, "One of the following params should be provided for this request: payment_intent "
+                                "or charge.")
+        intent = self.payment_intents.get(pi) if pi else next(
+            (i for i in self.payment_intents.values() if i["latest_charge"] == charge), None)
+        if intent is None:
+            missing = ("payment_intent", pi) if pi else ("charge", charge)
+            raise ApiError(400, f"No such {missing[0]}: '{missing[1]}'", param=missing[0], code="resource_missing")
+        if intent["status"] != "succeeded":
+            raise ApiError(400, f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
+                           param="payment_intent", code="charge_not_refundable")
+        left = intent["amount_received"] - self._refunded.get(intent["id"], 0)
+        if left == 0:
+            raise ApiError(400, f"Charge {intent['latest_charge']} has already been refunded.",
+                           code="charge_already_refunded")
+        amount = _int(params, "amount", left)
+        if not 1 <= amount <= left:
+            raise ApiError(400, f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                           param="amount", code="amount_too_large")
+        charge_obj = self._refund(intent, amount)
+        self._event("charge.refunded", charge_obj)
+        refund = {"id": self._id("re_"), "object": "refund", "amount": amount, "charge": intent["latest_charge"],
+                  "created": self.now(), "currency": intent["currency"], "metadata": params.get("metadata", {}),
+                  "payment_intent": intent["id"], "reason": params.get("reason"), "status": "succeeded"}
+        self.refunds[refund["id"]] = refund
+        return refund
 
     def _intent(self, pi: str, amount: int, currency: str, customer: str | None, pm: str | None,
                 metadata: dict, **fields: Any) -> dict:
@@ -750,6 +829,7 @@ _PARAMS: dict[tuple[str, ...], type] = {  # a route, "*" for an id → the SDK's
     ("GET", "v1", "setup_intents", "*"): SetupIntentRetrieveParams,
     ("GET", "v1", "payment_methods", "*"): PaymentMethodRetrieveParams,
     ("POST", "v1", "payment_intents"): PaymentIntentCreateParams,
+    ("POST", "v1", "refunds"): RefundCreateParams,
     ("GET", "v1", "payment_intents", "search"): PaymentIntentSearchParams,
     ("GET", "v1", "payment_intents", "*"): PaymentIntentRetrieveParams,
 }

@@ -42,7 +42,7 @@ def creator(site, store_url, monkeypatch):
                           webhook_secret=SECRET, clock=lambda: NOW, payments_factory=lambda: payments)
         install(runtime)
         for name, value in {"STRIPE_SECRET_KEY": "sk_test_cli", "STRIPE_API_BASE": stripe.url,
-                            "CAGNOTTE_STORE": store_url}.items():
+                            "CAGNOTTE_STORE": store_url, "CAGNOTTE_SECRET": "cli-secret"}.items():
             monkeypatch.setenv(name, value)
 
         def pledge(amount: str, reward: str | None = None, card: str = "visa", ref: str | None = None, **who):

@@ -90,7 +90,8 @@ class World:
         return opened["pledge_id"]
 
     def settle(self, **kwargs):
-        return settle(self.campaign, store=self.store, payments=self.payments, now=self.now, **kwargs)
+        return settle(self.campaign, store=self.store, payments=self.payments, now=self.now,
+                      links=self.runtime.links, **kwargs)
 
     def status(self, pledge_id: str) -> str:
         return self.store.get_pledge(pledge_id).status
@@ -256,7 +257,7 @@ def test_stripe_down_leaves_pledges_for_the_next_run(world):
 def test_a_flexible_campaign_simply_closes(world):
     campaign = world.runtime.catalog.campaigns["tokyo-zine"]
     world.now = dt.datetime(2027, 2, 1, tzinfo=dt.timezone.utc)
-    summary = settle(campaign, store=world.store, payments=world.payments, now=world.now)
+    summary = settle(campaign, store=world.store, payments=world.payments, now=world.now, links=world.runtime.links)
     assert summary.outcome == "closed"
     assert world.stripe.created("payment_intent") == 0
 

@@ -88,6 +88,17 @@ def test_the_session_finds_its_pledge(store):
     assert store.pledge_by_session("cs_test_2") is None
 
 
+def test_the_fix_session_and_extra_payments_read_back_whole(store):
+    p = pledge(mode="setup")
+    store.open_pledge(p, limit=None)
+    later = NOW + dt.timedelta(minutes=35)
+    p = move(store, p, fix_session_id="cs_test_fix", fix_url="https://pay.example/cs_test_fix", fix_expires_at=later,
+             extra_payments=("pi_1", "pi_2"), extra_refunded=("pi_1",))
+    stored = store.get_pledge(p.id)
+    assert stored == p and stored.extra_to_refund == ("pi_2",)
+    assert isinstance(stored.extra_payments, tuple) and stored.fix_expires_at == later
+
+
 def test_an_event_counts_once(store):
     p = pledge(ref="friend")
     store.open_pledge(p, limit=None)

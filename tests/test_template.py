@@ -197,6 +197,18 @@ def test_optional_domain_and_outputs():
         set(template["Outputs"])
 
 
+def test_the_webhook_events_are_those_the_functions_apply():
+    """The subscription list the stack prints and docs/deploy.md gives are exactly what the webhook handles."""
+    import re
+
+    from functions.core.events import HANDLED
+
+    assert tuple(sam_template()["Outputs"]["WebhookEvents"]["Value"].split(",")) == HANDLED
+    deploy = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    listed = deploy[deploy.index("Events to send:"):deploy.index("Reveal the signing secret")]
+    assert tuple(re.findall(r"^\s+- `([a-z_.]+)`", listed, re.M)) == HANDLED
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node runs the CloudFront Function's JavaScript")
 def test_the_cloudfront_function_maps_folders_to_index_html():
     code = sam_template()["Resources"]["IndexFunction"]["Properties"]["FunctionCode"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .model import Change, Claim
+from .model import FIX_WINDOW, Change, Claim
 from .notify import mails_for
 from .pledge import (COLLECTED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED, PROCESSING, REFUNDED,
                      Pledge)
@@ -24,6 +24,8 @@ HANDLED = (
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
     "charge.refunded",
+    "payment_intent.succeeded",  # a settlement charge left processing at the deadline: its outcome
+    "payment_intent.payment_failed",
 )
 
 
@@ -59,13 +61,24 @@ def pledge_id_of(event: dict) -> str | None:
 
 def payment_intent_of(event: dict) -> str | None:
     obj = (event.get("data") or {}).get("object") or {}
+    if obj.get("object") == "payment_intent":
+        return obj.get("id") or None
     return _id(obj.get("payment_intent"))
 
 
-def decide(pledge: Pledge, event: dict) -> Pledge | None:
-    """The pledge after ``event``, or None when the event changes nothing."""
+def decide(pledge: Pledge, event: dict, now: dt.datetime | None = None) -> Pledge | None:
+    """The pledge after ``event``, or None when the event changes nothing.
+
+    ``now`` starts the 7-day fix window of a settlement charge that fails late
+    (``payment_intent.payment_failed``); without it, the event's own time.
+    """
     kind = event.get("type")
     obj = (event.get("data") or {}).get("object") or {}
+    if kind == "charge.refunded":  # whatever path collected it: Checkout, settlement or the fix link
+        return _refunded(pledge, obj)
+    if kind in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        when = now or dt.datetime.fromtimestamp(int(event.get("created") or 0), dt.timezone.utc)
+        return _settled(pledge, kind, obj, when)
     if (obj.get("metadata") or {}).get("kind") == "fix":
         return _fixed(pledge, kind, obj)
     if (obj.get("metadata") or {}).get("kind") == "card":
@@ -97,30 +110,68 @@ def decide(pledge: Pledge, event: dict) -> Pledge | None:
         if pledge.status != PENDING:
             return None
         return pledge.replace(status=EXPIRED)
-    if kind == "charge.refunded":
-        refunded = obj.get("amount_refunded")
-        if not isinstance(refunded, int) or isinstance(refunded, bool):
-            return None
-        try:  # Stripe's minor units, not always ours (ISK, MGA)
-            refunded = from_stripe(refunded, pledge.currency)
-        except StripeMoneyError:
-            return None  # no amount of this currency: not an event Stripe sends
-        if refunded <= pledge.refunded:
-            return None  # a replay or an older event: refunds only grow
-        refunded = min(refunded, pledge.amount)
-        status = REFUNDED if refunded >= pledge.amount else pledge.status
-        return pledge.replace(refunded=refunded, status=status)
     return None
 
 
+def _settled(pledge: Pledge, kind: str, intent: dict, now: dt.datetime) -> Pledge | None:
+    """The outcome of the pledge's settlement charge, when the bank gives it (days later for a debit).
+
+    Only settlement PaymentIntents (``kind=settle``) of a pledge still waiting
+    for its charge: Checkout's own payments (flexible, the fix link) are told
+    by their session's events, and a pledge settle already wrote is left as is,
+    whichever of the settle run and this event came first.
+    """
+    if (intent.get("metadata") or {}).get("kind") != "settle" or pledge.status != PLEDGED:
+        return None
+    if kind == "payment_intent.succeeded":
+        return pledge.replace(status=COLLECTED, payment_intent_id=intent.get("id"), failure_code=None)
+    error = intent.get("last_payment_error") or {}
+    return pledge.replace(status=PAYMENT_FAILED, payment_intent_id=intent.get("id"),
+                          failure_code=error.get("code") or error.get("decline_code") or "payment_failed",
+                          fix_deadline=now + FIX_WINDOW)
+
+
+def _refunded(pledge: Pledge, charge: dict) -> Pledge | None:
+    """A refund of the payment that collected the pledge: the amount refunded so far (it only grows).
+
+    Only the pledge's own PaymentIntent counts: the refund of another payment
+    of the same pledge (a second fix payment, refunded as a duplicate) leaves
+    the pledge as it is.
+    """
+    intent = _id(charge.get("payment_intent"))
+    if intent and pledge.payment_intent_id and intent != pledge.payment_intent_id:
+        return None
+    refunded = charge.get("amount_refunded")
+    if isinstance(refunded, bool) or not isinstance(refunded, int):
+        return None
+    try:  # Stripe's minor units, not always ours (ISK, MGA)
+        refunded = from_stripe(refunded, pledge.currency)
+    except StripeMoneyError:
+        return None  # no amount of this currency: not an event Stripe sends
+    if refunded <= pledge.refunded:
+        return None  # a replay or an older event: refunds only grow
+    refunded = min(refunded, pledge.amount)
+    status = REFUNDED if refunded >= pledge.amount else pledge.status
+    return pledge.replace(refunded=refunded, status=status)
+
+
 def _fixed(pledge: Pledge, kind: str, session: dict) -> Pledge | None:
-    """A "fix your payment" session: paid → collected; anything else changes nothing."""
+    """A "fix your payment" session: paid → collected; anything else changes nothing.
+
+    One fix payment per pledge: a payment that arrives when the pledge no
+    longer waits for one (collected by another session, dropped, refunded) is
+    recorded as extra, and the next settle run refunds it.
+    """
     paid = (kind == "checkout.session.completed" and session.get("payment_status") == "paid") or \
         kind == "checkout.session.async_payment_succeeded"
-    if not paid or pledge.status != PAYMENT_FAILED:
+    if not paid:
         return None
-    return pledge.replace(status=COLLECTED, payment_intent_id=_id(session.get("payment_intent")),
-                          failure_code=None)
+    intent = _id(session.get("payment_intent"))
+    if pledge.status == PAYMENT_FAILED:
+        return pledge.replace(status=COLLECTED, payment_intent_id=intent, failure_code=None)
+    if intent and intent != pledge.payment_intent_id and intent not in pledge.extra_payments:
+        return pledge.replace(extra_payments=pledge.extra_payments + (intent,))
+    return None  # this payment, told again (completed, then async_payment_succeeded)
 
 
 def _id(value) -> str | None:

@@ -116,7 +116,8 @@ def apply_event(event: dict, *, store: Store, now: dt.datetime, links=None) -> s
         return "ignored"
     pledge_id = events.pledge_id_of(event)
     pledge = store.get_pledge(pledge_id) if pledge_id else None
-    if pledge is None and event["type"] == "charge.refunded":
+    if pledge is None and event["type"] in ("charge.refunded", "payment_intent.succeeded",
+                                            "payment_intent.payment_failed"):
         # A charge may not carry its PaymentIntent's metadata: find the pledge by the intent.
         intent = events.payment_intent_of(event)
         pledge = store.pledge_by_payment_intent(intent) if intent else None
@@ -124,7 +125,7 @@ def apply_event(event: dict, *, store: Store, now: dt.datetime, links=None) -> s
         return "ignored"  # not one of ours (another integration on the same Stripe account)
     if store.has_event(event["id"]):
         return "duplicate"
-    return update(store, pledge, lambda p: events.decide(p, event), now, event_id=event["id"], links=links)[0]
+    return update(store, pledge, lambda p: events.decide(p, event, now), now, event_id=event["id"], links=links)[0]
 
 
 def campaign_stats(slug: str, *, catalog: Catalog, store: Store, now: dt.datetime) -> dict:

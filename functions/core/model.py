@@ -32,6 +32,7 @@ REFUNDED = "refunded"      # wholly refunded: no longer counted
 STATUSES = (PENDING, PROCESSING, PLEDGED, PAID, COLLECTED, PAYMENT_FAILED, DROPPED, CANCELLED, EXPIRED, FAILED,
             REFUNDED)
 UNFUNDED = "unfunded"      # cancel_reason when an all-or-nothing goal was missed
+FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed deadline charge has a week to be fixed
 
 _COUNTED = frozenset({PLEDGED, PAID, COLLECTED, PAYMENT_FAILED})
 _COLLECTED = frozenset({PAID, COLLECTED})
@@ -64,6 +65,14 @@ class Pledge:
     failure_code: str | None = None  # the failed charge's code (card_declined, authentication_required…)
     fix_deadline: dt.datetime | None = None  # payment_failed: until when the backer can fix it
     fix_attempts: int = 0  # fix-your-payment sessions opened
+    # The open fix-your-payment session, reused while it is open (one fix payment per pledge):
+    fix_session_id: str | None = None
+    fix_url: str | None = None
+    fix_expires_at: dt.datetime | None = None
+    # PaymentIntents paid for this pledge beyond the one that collected it (a second fix payment),
+    # and those already refunded automatically (settle, the scheduled run): see docs/operations.md.
+    extra_payments: tuple[str, ...] = ()
+    extra_refunded: tuple[str, ...] = ()
     counted_on: str | None = None  # YYYY-MM-DD (UTC) it first counted: rebuilds the history
     # Personal data, from Checkout, for the fulfilment export only: never in
     # stats, pages, logs or error messages.
@@ -96,6 +105,11 @@ class Pledge:
         return self.amount - self.refunded if self.status in _COLLECTED else 0
 
     @property
+    def extra_to_refund(self) -> tuple[str, ...]:
+        """Extra payments not refunded yet (the next settle run refunds them)."""
+        return tuple(i for i in self.extra_payments if i not in self.extra_refunded)
+
+    @property
     def holds_unit(self) -> bool:
         return holds_unit(self.status)
 
@@ -110,18 +124,27 @@ def holds_unit(status: str) -> bool:
     return status in _HOLDS_UNIT
 
 
-_TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline")
+_TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline", "fix_expires_at")
+_LISTS = ("extra_payments", "extra_refunded")
 
 
 def to_record(pledge: Pledge) -> dict:
     """A JSON-friendly dict of a pledge (ISO dates; None fields left out)."""
-    return records.to_record(pledge, _TIMES)
+    data = records.to_record(pledge, _TIMES)
+    for name in _LISTS:  # left out when empty, as None fields are: records stay as they were
+        if data.get(name) == ():
+            del data[name]
+        elif name in data:
+            data[name] = list(data[name])
+    return data
 
 
 def from_record(data: dict) -> Pledge:
     """The inverse of :func:`to_record`; ``reward`` is the one required field that may be left out."""
-    return records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts"),
-                               defaults={"reward": None})
+    pledge = records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts"),
+                                 defaults={"reward": None})
+    lists = {name: tuple(getattr(pledge, name)) for name in _LISTS if not isinstance(getattr(pledge, name), tuple)}
+    return pledge.replace(**lists) if lists else pledge
 
 
 # -- changes -------------------------------------------------------------------

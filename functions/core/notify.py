@@ -37,6 +37,16 @@ class Links:
         return f"{campaign.url}?ref={pledge.ref_code}" if campaign else ""
 
 
+def links_for(catalog: Catalog, secret: str | None, origin: str | None = None) -> Links:
+    """The links every message carries: one builder for the scheduled function, the webhook,
+    ``cagnotte serve`` and ``cagnotte settle``, so each of them decides the same mails.
+
+    ``origin`` is serve's own address (links then point there); otherwise the
+    catalog's public API address.
+    """
+    return Links(catalog=catalog, api_base=f"{origin}/api" if origin else catalog.api, secret=secret)
+
+
 def _kind(before: Pledge, after: Pledge) -> str | None:
     if before.status == after.status:
         if after.status == PLEDGED and (before.reward, before.amount) != (after.reward, after.amount):

@@ -58,6 +58,24 @@ class ChargeResult:
     message: str | None = None  # Stripe's, for the creator's log; never shown with personal data
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """Refund a payment in full: a second fix payment of a pledge that was already paid (one per pledge)."""
+
+    pledge_id: str
+    campaign: str
+    payment_intent_id: str
+
+    @property
+    def idempotency_key(self) -> str:
+        # One key per payment: a rerun (a crash before the ledger write) gets Stripe's first refund back.
+        return f"refund-extra-{self.payment_intent_id}"
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {"pledge_id": self.pledge_id, "campaign": self.campaign, "kind": "extra"}
+
+
 class PaymentsError(Exception):
     """The payment provider failed or refused; nothing was charged."""
 
@@ -82,6 +100,13 @@ class Payments(Protocol):
 
     def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
         """(month, year) the saved card expires (to warn its backer before the deadline)."""
+        ...
+
+    def refund(self, request: RefundRequest) -> None:
+        """Refund ``request.payment_intent_id`` in full (idempotent: already refunded is done).
+
+        :class:`PaymentsError` means "not refunded now, try again later".
+        """
         ...
 
 

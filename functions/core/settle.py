@@ -11,9 +11,16 @@ per pledge. The order of writes makes a rerun safe after a crash anywhere:
 A crash between 2 and 3 leaves a pledge attempted but not settled: the rerun
 asks again with the same key (Stripe answers with the first PaymentIntent; no
 second charge), or — after Stripe's 24-hour idempotency window — first looks
-for that PaymentIntent by its metadata. If the goal is missed nobody is charged
+for that PaymentIntent by its metadata. A charge the bank answers later
+(``processing``) keeps its PaymentIntent on the pledge; Stripe's
+``payment_intent.succeeded`` / ``payment_failed`` settle it
+(:mod:`functions.core.events`). If the goal is missed nobody is charged
 and every pledge is cancelled ("unfunded"). A flexible campaign has nothing to
-charge: it simply closes.
+charge: it simply closes. Each run also refunds a pledge's extra payments (a
+second fix payment: one per pledge).
+
+Every outcome is written with the mails it calls for (``links``): the CLI and
+the scheduled function pass the same ones, so they decide the same mails.
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from typing import Callable
 from . import flows
 from .catalog import CatalogCampaign
 from .errors import Unavailable
+from .notify import Links
+from .model import FIX_WINDOW
 from .pledge import CANCELLED, COLLECTED, DROPPED, PAYMENT_FAILED, PLEDGED, UNFUNDED, Pledge
-from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, Store
+from .ports import ChargeRequest, ChargeResult, Payments, PaymentsError, RefundRequest, Store
 
-FIX_WINDOW = dt.timedelta(days=7)  # Kickstarter's: a failed card has a week to be fixed
 IDEMPOTENCY_WINDOW = dt.timedelta(hours=23)  # Stripe keeps keys 24 h; stay inside it
 
 
@@ -50,7 +58,9 @@ class Summary:
     failed: int = 0  # cards that failed now (payment_failed)
     cancelled: int = 0
     dropped: int = 0  # payment_failed pledges whose fix window closed
+    refunded_extra: int = 0  # second payments of a pledge refunded now (one fix payment per pledge)
     retry: int = 0  # Stripe could not be reached: run again
+    processing: int = 0  # charges the bank answers later (payment_intent.succeeded / payment_failed)
     failures: dict[str, int] = field(default_factory=dict)  # failure code → count
 
     @property
@@ -62,10 +72,14 @@ Progress = Callable[[str, Pledge], None]
 
 
 def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None, now: dt.datetime,
-           workers: int = 4, progress: Progress | None = None,
-           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None, links=None) -> Summary:
+           links: Links | None, workers: int = 4, progress: Progress | None = None,
+           before_outcome: Callable[[Pledge, ChargeResult], None] | None = None) -> Summary:
     """Settle ``campaign`` (see the module's docstring). Safe to run again, any number of times.
 
+    ``links`` (:func:`~functions.core.notify.links_for`) decide the mails each
+    outcome queues with its write (receipt, payment_failed with its fix link,
+    unfunded): a settlement written without them can never queue them later,
+    so every caller must pass them (``None`` only where no message may go).
     ``workers`` bounds the charges in flight (Stripe's rate limit); ``progress``
     is told of each pledge as it is settled. ``before_outcome`` is a test hook
     called between Stripe's answer and the ledger write (to inject crashes).
@@ -76,6 +90,13 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
     summary = Summary(campaign=campaign.slug, funding=campaign.funding, goal=campaign.goal,
                       pledged=sum(p.net for p in ledger))
     note = progress or (lambda what, pledge: None)
+    for pledge in ledger:
+        if pledge.extra_to_refund:
+            done, later = _refund_extra(pledge, store=store, payments=payments, now=now, links=links)
+            summary.refunded_extra += done
+            summary.retry += later
+            if done:
+                note("refunded_extra", pledge)
     if campaign.funding != "all_or_nothing":
         summary.outcome = "closed"
         return summary
@@ -116,10 +137,37 @@ def settle(campaign: CatalogCampaign, *, store: Store, payments: Payments | None
                 summary.failures[code] = summary.failures.get(code, 0) + 1
             elif what == "retry":
                 summary.retry += 1
+            elif what == "processing":
+                summary.processing += 1
             elif what == "already":
                 summary.already += 1
             note(what, pledge)
     return summary
+
+
+def _refund_extra(pledge: Pledge, *, store: Store, payments: Payments | None, now: dt.datetime,
+                  links: Links | None) -> tuple[int, int]:
+    """Refund the pledge's extra payments (Stripe first, then the ledger): (refunded now, left for a rerun).
+
+    The refund's key is the payment's, and an already refunded payment is done,
+    so a crash between Stripe and the ledger write refunds nobody twice.
+    """
+    done = later = 0
+    for intent in pledge.extra_to_refund:
+        if payments is None:
+            later += 1
+            continue
+        try:
+            payments.refund(RefundRequest(pledge_id=pledge.id, campaign=pledge.campaign, payment_intent_id=intent))
+        except PaymentsError:
+            later += 1
+            continue
+
+        def record(p: Pledge, intent: str = intent) -> Pledge | None:
+            return p.replace(extra_refunded=p.extra_refunded + (intent,)) if intent in p.extra_to_refund else None
+
+        done += _write(store, pledge, record, now, links)
+    return done, later
 
 
 def _cancel_unfunded(p: Pledge) -> Pledge | None:
@@ -133,6 +181,10 @@ def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.dat
         current = _mark(store, current, now)
         if current is None or current.status != PLEDGED:
             return "already", pledge, None
+    if current.payment_intent_id and now - current.charge_attempted_at < IDEMPOTENCY_WINDOW:
+        # Processing at Stripe: a replay of the key would only repeat "processing". The outcome comes
+        # as payment_intent.succeeded / payment_failed; past the window, the search below reads it.
+        return "processing", current, None
     request = ChargeRequest(pledge_id=current.id, campaign=current.campaign, amount=current.amount - current.refunded,
                             currency=current.currency, customer_id=current.customer_id or "",
                             setup_intent_id=current.setup_intent_id)
@@ -156,7 +208,14 @@ def _charge_one(pledge: Pledge, *, store: Store, payments: Payments, now: dt.dat
                                      payment_intent_id=result.payment_intent_id or p.payment_intent_id,
                                      fix_deadline=now + FIX_WINDOW) if p.status == PLEDGED else None
         return ("failed" if _write(store, current, decide, now, links) else "already"), current, result
-    return "retry", current, result  # processing: Stripe decides later; a rerun reads the answer
+    # Processing (a debit the bank answers in days): remember the PaymentIntent; its webhook settles the pledge.
+    def remember(p: Pledge) -> Pledge | None:
+        if p.status != PLEDGED or not result.payment_intent_id or p.payment_intent_id == result.payment_intent_id:
+            return None
+        return p.replace(payment_intent_id=result.payment_intent_id)
+
+    _write(store, current, remember, now, links)
+    return "processing", current, result
 
 
 def _mark(store: Store, pledge: Pledge, now: dt.datetime) -> Pledge | None:
@@ -179,7 +238,7 @@ def _write(store: Store, pledge: Pledge, decide, now: dt.datetime, links=None) -
 
 
 def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Payments | None,
-               now: dt.datetime, workers: int = 4, links=None) -> list[Summary]:
+               now: dt.datetime, links: Links | None, workers: int = 4) -> list[Summary]:
     """The scheduled run: every ended all-or-nothing campaign with something left to do."""
     out = []
     for campaign in sorted(campaigns, key=lambda c: c.slug):
@@ -187,6 +246,6 @@ def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Paym
             continue
         ledger = store.pledges(campaign.slug)
         if any(p.status == PLEDGED or (p.status == PAYMENT_FAILED and p.fix_deadline and now >= p.fix_deadline)
-               for p in ledger):
+               or p.extra_to_refund for p in ledger):
             out.append(settle(campaign, store=store, payments=payments, now=now, workers=workers, links=links))
     return out

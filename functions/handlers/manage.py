@@ -7,6 +7,7 @@ signatures (:mod:`functions.core.tokens`); a forged or altered one gets 404.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html import escape
 
@@ -66,7 +67,9 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
     parts.append(f"<p>{escape(campaign.title)}</p><dl>"
                  f"<dt>{escape(t['amount'])}</dt><dd>{escape(money.format_plain(pledge.amount, pledge.currency))}</dd>"
                  f"<dt>{escape(t['reward'])}</dt><dd>{escape(reward.title if reward else t['none'])}</dd>"
-                 f"<dt>{escape(t['status'])}</dt><dd>{escape(t['statuses'].get(pledge.status, pledge.status))}</dd></dl>")
+                 f"<dt>{escape(t['status'])}</dt><dd>{escape(shown_status(pledge, t))}</dd></dl>")
+    if pledge.extra_payments:
+        parts.append(f'<p role="status">{escape(extra_note(pledge, t))}</p>')
     if manage.changeable(pledge, campaign, now):
         claimed = runtime.store.counters(campaign.slug).claimed
         options = [f'<label><input type="radio" name="reward" value=""{" checked" if not pledge.reward else ""}> '
@@ -103,6 +106,18 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
         parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
     parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime))}">{escape(t["back"])}</a></p>')
     return pages.page(status, campaign.language, t["manage"], "".join(parts))
+
+
+def shown_status(pledge, t: dict) -> str:
+    """The status the backer reads: a deadline charge the bank has not answered yet is "on its way"."""
+    if pledge.status == "pledged" and pledge.payment_intent_id and pledge.charge_attempted_at:
+        return t["statuses"]["processing"]
+    return t["statuses"].get(pledge.status, pledge.status)
+
+
+def extra_note(pledge, t: dict) -> str:
+    """What the backer reads about a second payment (one fix payment per pledge: the extra is refunded)."""
+    return t["extra_pending"] if pledge.extra_to_refund else t["extra_refunded"]
 
 
 def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
@@ -151,8 +166,17 @@ def new_card(pledge, campaign, runtime, token: str) -> dict:
     return http.redirect(checkout.url)
 
 
+FIX_REUSE_MARGIN = dt.timedelta(minutes=10)  # time left to pay on a reused session (Stripe's form takes minutes)
+
+
 def fix(pledge, campaign, runtime) -> dict:
-    """Open a Checkout session to pay the pledge's amount again (a new one on each visit)."""
+    """Send the backer to pay the pledge's amount again: one fix payment per pledge.
+
+    The open fix session is reused while it has time left to pay (a second tab,
+    the e-mail's link and the manage page's all land on the same one); only
+    then is a new one opened. A second payment that still arrives is refunded
+    by the next settle run (docs/operations.md).
+    """
     t = pages.texts(campaign.language)
     now = runtime.now()
     if pledge.status == DROPPED or (pledge.status == PAYMENT_FAILED and pledge.fix_deadline
@@ -160,23 +184,31 @@ def fix(pledge, campaign, runtime) -> dict:
         return pages.page(410, campaign.language, t["manage"], f"<p>{escape(t['window_closed'])}</p>")
     if pledge.status != PAYMENT_FAILED:
         status = t["statuses"].get(pledge.status, pledge.status)
-        return pages.page(200, campaign.language, t["manage"], f"<p>{escape(t['fixed'].format(status=status))}</p>")
-    # Count the attempt first: each visit gets its own session (and idempotency key).
+        extra = f'<p role="status">{escape(extra_note(pledge, t))}</p>' if pledge.extra_payments else ""
+        return pages.page(200, campaign.language, t["manage"],
+                          f"<p>{escape(t['fixed'].format(status=status))}</p>{extra}")
+    if pledge.fix_url and pledge.fix_expires_at and now + FIX_REUSE_MARGIN <= pledge.fix_expires_at:
+        return http.redirect(pledge.fix_url)
+    # Count the attempt first: each new session gets its own idempotency key.
     result, after = flows.update(runtime.store, pledge, lambda p: p.replace(fix_attempts=p.fix_attempts + 1)
                                  if p.status == PAYMENT_FAILED else None, now)
     if result != "applied":  # paid meanwhile (another tab): nothing left to fix
         return fix(after, campaign, runtime) if after else pages.page(404, campaign.language, t["manage"], "")
     thanks = campaign.thanks_url
+    expires = now + CHECKOUT_TTL
     request = CheckoutRequest(
         pledge_id=pledge.id, campaign=campaign.slug, campaign_title=campaign.title, reward=pledge.reward,
         description=campaign.title, amount=pledge.amount - pledge.refunded, currency=pledge.currency, mode="payment",
         success_url=f"{thanks}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=campaign.url,
-        expires_at=now + CHECKOUT_TTL, ref=pledge.ref, locale=campaign.language, kind="fix",
+        expires_at=expires, ref=pledge.ref, locale=campaign.language, kind="fix",
         customer_id=pledge.customer_id, attempt=after.fix_attempts)
     request = flows.rebased(request, runtime.catalog.base_url, runtime.origin)
     try:
         checkout = runtime.payments.create_checkout(request)
     except PaymentsError as error:
         raise PaymentProviderError(f"the payment provider is unavailable ({error})") from None
+    # Remembered for the next visit; a pledge paid meanwhile keeps no session to reuse.
+    flows.update(runtime.store, after, lambda p: p.replace(fix_session_id=checkout.session_id, fix_url=checkout.url,
+                                                          fix_expires_at=expires)
+                 if p.status == PAYMENT_FAILED else None, now)
     return http.redirect(checkout.url)
-

@@ -29,7 +29,11 @@ def handler(event: dict | None = None, context=None) -> dict:
                          payments=payments, creators=runtime.creators)
     runtime.send_due_mail(limit=500)
     report = [{"campaign": s.campaign, "outcome": s.outcome, "charged": s.charged, "failed": s.failed,
-               "cancelled": s.cancelled, "dropped": s.dropped, "retry": s.retry} for s in summaries]
+               "cancelled": s.cancelled, "dropped": s.dropped, "refunded_extra": s.refunded_extra,
+               "processing": s.processing, "retry": s.retry} for s in summaries]
     for line in report:
         log.info("settled %s", line)
+        if line["refunded_extra"]:
+            log.warning("%s: %d second payment(s) of a fixed pledge refunded automatically", line["campaign"],
+                        line["refunded_extra"])
     return {"settled": report}

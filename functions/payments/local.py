@@ -16,7 +16,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest
+from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest, RefundRequest
 from functions.core.stripe_money import to_stripe
 from functions.payments.signature import sign
 
@@ -93,6 +93,9 @@ class LocalCheckout:
 
     def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
         return None  # the test checkout saves no real card
+
+    def refund(self, request: RefundRequest) -> None:
+        """Test mode: nothing was charged, so there is nothing to give back."""
 
     def url(self, session_id: str) -> str:
         return f"{self.origin}{CHECKOUT_PATH}{session_id}"

@@ -28,7 +28,7 @@ from typing import Any, Callable, TypeVar
 
 import stripe
 
-from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest, PaymentsError
+from functions.core.ports import ChargeRequest, ChargeResult, Checkout, CheckoutRequest, PaymentsError, RefundRequest
 from functions.core.stripe_money import to_stripe
 from functions.payments.signature import SignatureError
 from functions.payments.stripe_budget import PLEDGE, Budget, Deadline, http_client
@@ -141,6 +141,23 @@ class StripePayments:
             raise PaymentsError(self._describe(exc)) from None
         intent = settlement([intent.to_dict() for intent in found.data])
         return None if intent is None else intent_result(intent)
+
+    def refund(self, request: RefundRequest) -> None:
+        """Refund a payment in full (``reason=duplicate``); idempotent on ``request.idempotency_key``.
+
+        A payment already refunded in full (Stripe's ``charge_already_refunded``,
+        e.g. a rerun after the 24-hour key was forgotten, or by hand in the
+        Dashboard) is done, not an error. Raises :class:`PaymentsError` otherwise.
+        """
+        params = {"payment_intent": request.payment_intent_id, "reason": "duplicate", "metadata": request.metadata}
+        try:
+            with self._deadline.running(self.budget.seconds):
+                self._call(lambda options: self._api.refunds.create(
+                    params=params, options={**options, "idempotency_key": request.idempotency_key}))
+        except stripe.StripeError as exc:
+            if (_error_body(exc) or {}).get("code") == "charge_already_refunded":
+                return
+            raise PaymentsError(self._describe(exc)) from None
 
     def card_expiry(self, customer_id: str, setup_intent_id: str | None) -> tuple[int, int] | None:
         """(month, year) the saved card expires, or None (no card, or not a card)."""

@@ -191,6 +191,8 @@ def _deploy(options: Options, say: Callable[[str], None], session: Any) -> None:
         say("CDN: nothing to invalidate")
     if outputs.get("SiteUrl"):
         say(f"deployed: {outputs['SiteUrl']}")
+    if outputs.get("WebhookUrl") and outputs.get("WebhookEvents"):
+        say(f"Stripe webhook: {outputs['WebhookUrl']}, events {outputs['WebhookEvents'].replace(',', ', ')}")
 
 
 def _offline_plan(options: Options, say: Callable[[str], None], why: str) -> None:
