@@ -85,8 +85,10 @@ def locate_theme(root: Path, config: SiteConfig) -> Theme:
 
 
 def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None,
-              tree: loader.Tree | None = None, progress: bool = False):
+              tree: loader.Tree | None = None, progress: bool = False, preview: bool = False):
     """Read, validate and assemble the site; raise ContentError with every problem.
+
+    ``preview`` keeps the drafts (``serve``, ``check``); a production build drops them.
 
     A campaign folder whose files are all unchanged is taken whole from the
     state (already localised); the others are parsed (each file cached by its
@@ -128,7 +130,7 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
         state.save_campaigns({slug: (keys[slug], value) for slug, value in fresh.items()}, set(keys))
         if state.doc_count() > 2 * len(tree.sources) + 16:  # edits pile up old versions: prune
             state.forget_docs({source.key(ctx) for source in tree.sources})
-    site = assemble(config, entries, campaigns, now, digests, fingerprints)
+    site = assemble(config, entries, campaigns, now, digests, fingerprints, preview=preview)
     return config, theme, site, parsed
 
 
@@ -137,21 +139,26 @@ def _parse_one(args):
     return loader.parse(root, source, ctx)
 
 
-def _inputs(config: SiteConfig, theme: Theme, tree: loader.Tree) -> str:
-    """One hash of everything a build reads (files by content, settings, versions)."""
+def _inputs(config: SiteConfig, theme: Theme, tree: loader.Tree, preview: bool) -> str:
+    """One hash of everything a build reads (files by content, settings, versions, preview or not)."""
     from generator.content import documents, markdown
     from generator.output import images
 
     hasher = hashlib.sha256("\0".join((RENDER_VERSION, documents.VERSION, markdown.VERSION, images.VERSION,
-                                       config.fingerprint(), theme.fingerprint())).encode())
+                                       config.fingerprint(), theme.fingerprint(),
+                                       "preview" if preview else "production")).encode())
     for path, (_, _, sha) in sorted(tree.stats.items()):  # type: ignore[attr-defined]
         hasher.update(f"{path}\0{sha}\0".encode())
     return hasher.hexdigest()
 
 
 def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, clean: bool = False,
-          now: dt.datetime | None = None, progress: bool = False) -> BuildReport:
-    """Build the site in ``site_dir`` into ``out`` (default: site.yml's ``output``)."""
+          now: dt.datetime | None = None, progress: bool = False, preview: bool = False) -> BuildReport:
+    """Build the site in ``site_dir`` into ``out`` (default: site.yml's ``output``).
+
+    ``preview`` (``cagnotte serve``) also renders the drafts, each with a banner,
+    while keeping them off the home page, the feeds, the sitemap and the catalog.
+    """
     started = time.perf_counter()
     root = Path(site_dir).resolve()
     now = now or now_from_environment()
@@ -171,14 +178,14 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         theme = locate_theme(root, config)
         tree = loader.scan(root, state.files())
         state.save_files(tree.stats)  # type: ignore[attr-defined]
-        inputs = _inputs(config, theme, tree)
+        inputs = _inputs(config, theme, tree, preview)
         timings.mark("scan")
         last = state.last_build()
         if last and last[0] == inputs and last[1] <= _iso(now) < last[2] and out.is_dir():
             # Same files, and no status or day count has changed since: nothing to do.
             return BuildReport(rendered=0, reused=last[4], total=last[4], pages=last[3], removed=0,
                                parsed=0, seconds=time.perf_counter() - started, out=out)
-        config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress)
+        config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress, preview)
         timings.mark("load")
         images = make_images(root, theme, site, jobs)
         timings.mark("images")

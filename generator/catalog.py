@@ -17,7 +17,7 @@ from generator.site import Site
 def make_catalog(site: Site) -> Catalog:
     """Prices, limits and dates from the campaigns in their own language."""
     config = site.config
-    campaigns = {e.slug: catalog_campaign(site, e.slug, e.language) for e in site.entries}
+    campaigns = {e.slug: catalog_campaign(site, e.slug, e.language) for e in site.listed}
     return Catalog(base_url=config.base_url, campaigns=campaigns, api_url=api_url(config))
 
 
@@ -61,10 +61,12 @@ def pieces(site: Site, state=None) -> dict[str, Pieces]:
     # This code is part of the key: a change in how a piece is made makes them again.
     code = hashlib.sha256(b"".join(Path(m).read_bytes() for m in (__file__, mail.__file__, core_catalog.__file__)))
     salt = "\0".join((code.hexdigest(), config.fingerprint(), documents.VERSION, markdown.VERSION))
-    keys = {e.slug: hashlib.sha256(f"{salt}\0{site.fingerprints[e.slug]}".encode()).hexdigest() for e in site.entries}
+    # Drafts have no piece: nobody can pledge to them, and no e-mail speaks of them.
+    listed = site.listed
+    keys = {e.slug: hashlib.sha256(f"{salt}\0{site.fingerprints[e.slug]}".encode()).hexdigest() for e in listed}
     found = state.pieces(keys) if state is not None else {}
     fresh = {}
-    for e in site.entries:
+    for e in listed:
         if e.slug not in found:
             c = site.campaigns[e.language][e.slug]
             found[e.slug] = fresh[e.slug] = Pieces(core_catalog.campaign_json(catalog_campaign(site, e.slug, e.language)),

@@ -70,7 +70,8 @@ def check(root: Path) -> None:
         config = load_config(root)
         state = State(root, root / config.output)
         jobs = os.cpu_count() or 1
-        _, theme, site, _ = load_site(root, now_from_environment(), jobs, state)
+        # preview: drafts are checked too (they are what a creator is working on)
+        _, theme, site, _ = load_site(root, now_from_environment(), jobs, state, preview=True)
         make_images(root, theme, site, jobs, encode=False)  # every image the pages show can be read
     except ContentError as error:
         report_problems(root, error)

@@ -35,6 +35,13 @@ class Site:
     fingerprints: dict[str, str]  # slug → hash of every file of the campaign
     digests: dict[str, str]  # site-relative path of each source and asset → sha256
     pictures: Pictures | None = None  # what the image stage made (set by the build before rendering)
+    preview: bool = False  # `serve`: drafts are rendered (with a banner), still listed nowhere
+    drafts: frozenset[str] = frozenset()  # slugs of the drafts in ``campaigns`` (empty unless previewing)
+
+    @property
+    def listed(self) -> list[Entry]:
+        """The campaigns the public may see and pledge to: every entry but the drafts."""
+        return [e for e in self.entries if e.slug not in self.drafts]
 
     def status(self, slug: str) -> str:
         cache = self.__dict__.setdefault("_status", {})
@@ -74,6 +81,8 @@ class Site:
         out = []
         by_section: dict[str, list[Campaign]] = {}
         for slug, c in self.campaigns[lang].items():
+            if slug in self.drafts:
+                continue
             by_section.setdefault(self.status(slug), []).append(c)
         for section in SECTIONS:
             members = by_section.get(section)
@@ -104,12 +113,22 @@ def fingerprints_of(slugs: list[str], digests: dict[str, str]) -> dict[str, str]
 
 
 def assemble(config: SiteConfig, entries: list[Entry], campaigns: dict[str, dict[str, Campaign]],
-             now: dt.datetime, digests: dict[str, str], fingerprints: dict[str, str] | None = None) -> Site:
+             now: dt.datetime, digests: dict[str, str], fingerprints: dict[str, str] | None = None,
+             preview: bool = False) -> Site:
     """The site at ``now``; ``campaigns`` is lang → slug → localised campaign.
 
     ``fingerprints`` (slug → :func:`fingerprints_of`) when the caller has them already.
+    Drafts (``draft: true``) are kept only in a ``preview`` (``serve``): a
+    production build leaves them out entirely, as if their folders were not there.
     """
+    drafts = frozenset(e.slug for e in entries if campaigns[config.language][e.slug].draft)
+    if drafts and not preview:
+        entries = [e for e in entries if e.slug not in drafts]
+        campaigns = {lang: {slug: c for slug, c in by_slug.items() if slug not in drafts}
+                     for lang, by_slug in campaigns.items()}
+        drafts = frozenset()
     slugs = [e.slug for e in entries]
     if fingerprints is None:
         fingerprints = fingerprints_of(slugs, digests)
-    return Site(config, now, entries, campaigns, {slug: fingerprints[slug] for slug in slugs}, digests)
+    return Site(config, now, entries, campaigns, {slug: fingerprints[slug] for slug in slugs}, digests,
+                preview=preview, drafts=drafts)

@@ -20,11 +20,11 @@ from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Re
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-4"
+VERSION = "docs-5"
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
-                   "rewards", "stretch_goals", "faq", "risks", "final", "leaderboard")
+                   "rewards", "stretch_goals", "faq", "risks", "final", "leaderboard", "draft")
 TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards",
                      "stretch_goals", "faq", "risks")
 UPDATE_FIELDS = ("title", "date")
@@ -161,6 +161,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         if raised is not None and backers is not None:
             v["final"] = Final(raised, backers)
     v["leaderboard"] = f.boolean("leaderboard")
+    v["draft"] = f.boolean("draft")
     v["story_html"] = _markdown(body, base)
     return doc
 

@@ -158,7 +158,7 @@ def feed(site: Site, page: Page) -> dict:
     base = config.base_url
     p = config.prefix(page.lang)
     campaigns = site.campaigns[page.lang]
-    chosen = [campaigns[page.slug]] if page.slug else [campaigns[s] for s in sorted(campaigns)]
+    chosen = [campaigns[page.slug]] if page.slug else [campaigns[s] for s in sorted(campaigns) if s not in site.drafts]
     # (published, id, campaign, update or None for a launch): the newest are
     # chosen before any text is read (a cached campaign's story is read on use).
     found = []
@@ -201,7 +201,7 @@ def sitemap(site: Site, pages: list[Page]) -> str:
             for u in c.updates:
                 published[(c.slug, u.id)] = u.published
     for page in pages:
-        if page.kind not in ("home", "campaign", "update"):
+        if page.kind not in ("home", "campaign", "update") or page.slug in site.drafts:
             continue
         lastmod = None
         if page.update is not None:

@@ -240,7 +240,7 @@ def rebuild(root: Path, out: Path | None = None) -> bool:
     from generator.build import build
 
     try:
-        report = build(root, out)
+        report = build(root, out, preview=True)  # drafts shown, with a banner
     except ContentError as error:
         from generator.problems import report_problems
 
