@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+import logging
 from typing import Callable
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from functions.core.errors import ApiError, Forbidden, Invalid, TooLarge, UnsupportedMediaType
+
+log = logging.getLogger("cagnotte.http")
 
 MAX_BODY = 8 * 1024  # bytes: a pledge is a few fields; anything larger is refused (413)
 JSON_TYPE = "application/json"
@@ -43,10 +46,7 @@ class Request:
         if len(self.body) > MAX_BODY:
             raise TooLarge(f"the request body is larger than {MAX_BODY // 1024} KiB")
         if self.content_type == JSON_TYPE:
-            try:
-                data = json.loads(self.body or b"null")
-            except (ValueError, UnicodeDecodeError):
-                raise Invalid("the body is not valid JSON") from None
+            data = parse_json(self.body or b"null")
             if not isinstance(data, dict):
                 raise Invalid("the body must be a JSON object")
             return data
@@ -78,6 +78,42 @@ def client_address(headers: dict[str, str], context: dict) -> str:
     if viewer:
         return viewer.rpartition(":")[0].strip("[]") or viewer
     return str(context.get("sourceIp") or "")
+
+
+def parse_json(raw: bytes):
+    """JSON text → Python values, or 400: not JSON, nested past Python's stack, or a lone surrogate.
+
+    ``json.loads`` raises RecursionError (not ValueError) on a few thousand nested
+    brackets, and accepts ``"\\ud800"``, a string no UTF-8 encoder (the store, the
+    response) can write.
+    """
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise Invalid("the body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("the body is not valid JSON") from None
+    if not encodable(data):
+        raise Invalid("the body holds text that is not valid Unicode (a lone surrogate)")
+    return data
+
+
+def encodable(value) -> bool:
+    """True when every string in ``value`` (keys too, at any depth) encodes as UTF-8."""
+    stack = [value]
+    while stack:  # iterative: the depth was already bounded by the parser, the stack is not ours
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def request_from(event: dict) -> Request:
@@ -133,7 +169,12 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
     A browser's form post (no JavaScript) gets the same status with a short
     HTML page instead, so a backer reads "sold out" rather than raw JSON.
     """
-    request = request_from(event)
+    try:
+        request = request_from(event)
+    except (ValueError, TypeError, AttributeError):  # binascii.Error is a ValueError
+        return respond(400, Invalid("the request is malformed").body())
+    if not encodable([request.path, request.query, request.headers, request.params]):
+        return respond(400, Invalid("the request holds text that is not valid Unicode").body())
     try:
         return handle(request)
     except ApiError as error:
@@ -141,17 +182,50 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
         if getattr(error, "retry_after", None):
             headers = {"Retry-After": str(error.retry_after)}
         if request.is_form and "text/html" in request.headers.get("accept", ""):
-            return error_page(error, request.headers.get("referer"), headers)
+            back = same_site_referer(request.headers.get("referer"), request.headers.get("host"), our_sites())
+            return error_page(error, back, headers)
         return respond(error.status, error.body(), headers)
 
 
+def our_sites() -> tuple[str, ...]:
+    """The site's public address and serve's own (on AWS the Host header is API Gateway's, not the site's)."""
+    from functions.runtime import current
+
+    try:
+        runtime = current()
+        origins = runtime.origins
+    except Exception:  # no runtime, or no catalog yet: only the request's own host counts
+        return ()
+    return tuple(sorted(origins))
+
+
+def same_site_referer(referer: str | None, host: str | None, sites: tuple[str, ...] = ()) -> str | None:
+    """``referer`` when it is a page of this site (the request's own host, or one of ``sites``), else None.
+
+    The error page links back to it: any other site's address would make our
+    page a springboard to it.
+    """
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    ours = {(host or "").lower()} | {urlsplit(site).netloc.lower() for site in sites}
+    ours.discard("")
+    return referer if parts.netloc.lower() in ours else None
+
+
 def error_page(error: ApiError, back: str | None, headers: dict[str, str]) -> dict:
+    """The short HTML page a form post gets on an error; ``back`` must already be same-site."""
     from html import escape
 
     from functions import pages
 
     link = ""
-    if back and back.startswith(("https://", "http://")):
+    if back:
         link = f'<p><a href="{escape(back)}">← Back to the campaign</a></p>'
     title = "Your pledge was not taken"
     response = pages.page(error.status, "en", title,

@@ -52,6 +52,41 @@ def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datet
                   collected=after.collected - before.collected, claims=claims)
 
 
+def malformed(event: object) -> str | None:
+    """Why a signed event cannot be one of Stripe's, or None when its shape is Stripe's.
+
+    Only the parts the functions read are checked: an event that passed the
+    signature but not this is answered 200 (so Stripe does not retry it for
+    days) and logged, never applied.
+    """
+    if not isinstance(event, dict):
+        return "the event is not an object"
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        return "the event has no id or type"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "data.object is not an object"
+    obj = data["object"]
+    metadata = obj.get("metadata")
+    if metadata is not None and (not isinstance(metadata, dict)
+                                 or not all(isinstance(v, str) for v in metadata.values())):
+        return "metadata is not a map of strings"
+    for name in ("id", "object", "client_reference_id", "customer", "status", "payment_status", "mode"):
+        value = obj.get(name)
+        if value is not None and not isinstance(value, (str, dict)):
+            return f"data.object.{name} is not a string"
+    for name in ("payment_intent", "setup_intent", "latest_charge"):
+        value = obj.get(name)
+        if value is not None and not isinstance(value, str) and not (isinstance(value, dict)
+                                                                     and isinstance(value.get("id"), str)):
+            return f"data.object.{name} is neither an id nor an object with one"
+    for name in ("amount", "amount_total", "amount_refunded", "expires_at", "created"):
+        value = obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"data.object.{name} is not an integer"
+    return None
+
+
 def pledge_id_of(event: dict) -> str | None:
     """The pledge an event is about (our metadata), or None if it is not ours."""
     obj = (event.get("data") or {}).get("object") or {}

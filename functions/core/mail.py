@@ -32,13 +32,14 @@ DUE, SENDING, SENT, FAILED = "due", "sending", "sent", "failed"
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=5)  # a sender that died mid-send gives the row back after this
 
-ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 
 
 def valid_address(text: str) -> bool:
     """A deliverable-looking address (one @, a dotted domain, no spaces, ≤ 254 chars)."""
-    return len(text) <= 254 and bool(ADDRESS.match(text))
+    # fullmatch: ``$`` would let a trailing newline through, and a line break in To: breaks the sender
+    return isinstance(text, str) and len(text) <= 254 and bool(ADDRESS.fullmatch(text))
 
 
 @dataclass(frozen=True)

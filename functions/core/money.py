@@ -33,7 +33,9 @@ CURRENCIES = frozenset(
     """.split()
 )
 
-_DECIMAL = re.compile(r"^[+-]?(\d+)(?:\.(\d+))?$")
+# ASCII digits only: ``\d`` (and int()) would take "１２" or "١٢" too, which no page of ours sends.
+_DECIMAL = re.compile(r"[+-]?([0-9]+)(?:\.([0-9]+))?")
+MAX_DIGITS = 30  # far above any amount (10^12 minor units is the pledge cap); int() refuses 4,301 digits
 
 
 class MoneyError(ValueError):
@@ -68,7 +70,9 @@ def to_minor(text: str | int, currency: str) -> int:
         raise MoneyError(f"amount must be written as a decimal number, not {type(text).__name__}")
     digits = exponent(currency)
     raw = str(text).strip()
-    match = _DECIMAL.match(raw)
+    if len(raw) > MAX_DIGITS + 2:  # before the regex and int(): neither should see a megabyte of digits
+        raise MoneyError(f"amount {raw[:12]!r}… has more than {MAX_DIGITS} digits")
+    match = _DECIMAL.fullmatch(raw)
     if not match:
         raise MoneyError(f"amount {raw!r} is not a decimal number")
     if raw.startswith("-"):

@@ -39,8 +39,15 @@ def reminder_id(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:20]
 
 
-def sign_up(campaign: CatalogCampaign | None, slug: str, email: str | None, now: dt.datetime) -> Reminder:
-    """Check a sign-up (no I/O): 400 bad address, 404 unknown campaign, 409 already live."""
+def sign_up(campaign: CatalogCampaign | None, slug: str, email: object, now: dt.datetime) -> Reminder:
+    """Check a sign-up (no I/O): 400 bad address, 404 unknown campaign, 409 already live.
+
+    ``email`` is whatever the body held (JSON can send a number, a list, an object).
+    """
+    if email is not None and not isinstance(email, str):
+        raise Invalid("'email' must be a string")
+    if email and ("\r" in email or "\n" in email):
+        raise Invalid("'email' is not a valid e-mail address")  # a line break would become a mail header
     email = (email or "").strip()
     if not valid_address(email):
         raise Invalid("'email' is not a valid e-mail address")

@@ -14,7 +14,7 @@ from html import escape
 
 from functions import http, pages
 from functions.core import limits, reminders, tokens
-from functions.core.errors import MethodNotAllowed, NotFound, Unavailable
+from functions.core.errors import Invalid, MethodNotAllowed, NotFound, Unavailable
 from functions.runtime import current
 
 LINK = re.compile(r"^/(?:api/)?reminders/(confirm|unsubscribe)/([A-Za-z0-9_.-]{1,200})$")
@@ -74,7 +74,9 @@ def route(request: http.Request) -> dict:
 def sign_up(request: http.Request, runtime) -> dict:
     http.same_site(request, runtime.origins)
     fields = request.fields()
-    slug = str(fields.get("campaign") or "")
+    slug = fields.get("campaign") or ""
+    if not isinstance(slug, str):
+        raise Invalid("'campaign' must be a string")
     now = runtime.now()
     limits.check(runtime.store, limits.REMINDERS_PER_CLIENT, request.client, now)
     reminder = reminders.sign_up(runtime.catalog.campaigns.get(slug), slug, fields.get("email"), now)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from functions import http
-from functions.core import flows
-from functions.core.errors import BadSignature, Invalid, MethodNotAllowed, NotFound, TooLarge, Unavailable
+from functions.core import events, flows
+from functions.core.errors import BadSignature, MethodNotAllowed, NotFound, TooLarge, Unavailable
 from functions.payments.signature import SignatureError, verify
 from functions.runtime import current
 
@@ -35,10 +34,12 @@ def route(request: http.Request) -> dict:
                now=int(runtime.now().timestamp()))
     except SignatureError as error:
         raise BadSignature(f"the Stripe-Signature header does not match this body ({error})") from None
-    try:
-        event = json.loads(request.body)
-    except ValueError:
-        raise Invalid("the body is not JSON") from None
+    event = http.parse_json(request.body)
+    problem = events.malformed(event)
+    if problem is not None:
+        # Signed by Stripe's secret but not Stripe's shape: never applied, never retried.
+        log.warning("event ignored: %s", problem)
+        return http.respond(200, {"received": True, "result": "ignored"})
     result = flows.apply_event(event, store=runtime.store, now=runtime.now(), links=runtime.links)
     if result == "applied":
         runtime.send_due_mail()
