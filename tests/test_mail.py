@@ -280,3 +280,43 @@ def test_the_digest_names_each_stretch_goal_reached(mailbox):
                          now=NOW + dt.timedelta(days=1), creators={"premier-album": "lina@example.org"})
     row = api.runtime.store.get_mail("digest:premier-album:2026-11-26")
     assert row.values["milestones"] == "first_backer,half,goal,stretch:1200000"
+
+
+def test_an_unsendable_row_is_failed_and_the_batch_goes_on(mailbox):
+    """A CR/LF address written before the door refused them: failed at once, never stuck 'sending'."""
+    api, outbox = mailbox
+    store = api.runtime.store
+    bad = Mail(id="confirmation:x:bad", kind="confirmation", campaign="premier-album", lang="fr",
+               to="a@example.org\r\nBcc: everyone@example.org", created_at=NOW, values={})
+    store.queue_mail(bad)
+    opened = api.pledge(campaign="premier-album", amount="20")
+    api.webhook(api.complete(opened["checkout_url"], email="good@example.org"))
+
+    class Strict:  # a transport that raises on a header with a line break, as email.message does
+        def send(self, message):
+            if "\n" in message.to or "\r" in message.to:
+                raise ValueError("Header values may not contain linefeed or carriage return characters")
+            return outbox.send(message)
+
+    tally = send_due(store, Strict(), plain, NOW)
+    assert (tally.sent, tally.failed) == (1, 1)
+    assert store.get_mail("confirmation:x:bad").status == "failed"
+    assert [m["To"] for m in sent(outbox)] == ["good@example.org"]
+    assert send_due(store, Strict(), plain, NOW).sent == 0  # nothing left, nothing stuck
+
+
+def test_a_transport_that_cannot_write_a_message_fails_the_row_not_the_batch(mailbox):
+    api, outbox = mailbox
+    store = api.runtime.store
+    for n in (1, 2):
+        opened = api.pledge(campaign="premier-album", amount="20")
+        api.webhook(api.complete(opened["checkout_url"], email=f"b{n}@example.org"))
+
+    class Broken:
+        def send(self, message):
+            if message.to == "b1@example.org":
+                raise ValueError("cannot encode")
+            return outbox.send(message)
+
+    tally = send_due(store, Broken(), plain, NOW)
+    assert (tally.sent, tally.failed) == (1, 1)

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .mail import DUE, FAILED, LEASE, MAX_ATTEMPTS, SENDING, SENT, Mail, MailError, Mailer, Message
+from .mail import DUE, FAILED, LEASE, MAX_ATTEMPTS, SENDING, SENT, Mail, MailError, Mailer, Message, valid_address
 
 log = logging.getLogger("cagnotte.mail")
 
@@ -36,6 +36,13 @@ def send_due(store, mailer: Mailer, render: Callable[[Mail], Message], now: dt.d
         claimed = replace(mail, status=SENDING, attempts=mail.attempts + 1, lease_until=now + LEASE)
         if not store.save_mail(mail, claimed):
             continue  # another sender took it
+        if not valid_address(claimed.to):
+            # A row no transport can send (a line break in the address, written before the
+            # door refused them): failed at once, so it neither stays "sending" nor stops the batch.
+            log.warning("mail %s: its address cannot be sent to; marked failed", claimed.id)
+            store.save_mail(claimed, replace(claimed, status=FAILED, to="", lease_until=None))
+            tally.failed += 1
+            continue
         if suppressed is not None and suppressed(claimed.to):
             store.save_mail(claimed, replace(claimed, status=FAILED, to="", lease_until=None))
             tally.failed += 1
@@ -57,6 +64,11 @@ def send_due(store, mailer: Mailer, render: Callable[[Mail], Message], now: dt.d
             log.warning("mail %s not sent (attempt %d): %s", claimed.id, claimed.attempts, error)
             tally.failed += final
             tally.retry += not final
+            continue
+        except Exception:  # the message cannot be written at all (a transport's ValueError): not retried
+            log.exception("mail %s could not be sent; marked failed", claimed.id)
+            store.save_mail(claimed, replace(claimed, status=FAILED, lease_until=None))
+            tally.failed += 1
             continue
         # Sent: forget the address (privacy), keep the fact and the transport's id.
         store.save_mail(claimed, replace(claimed, status=SENT, to="", lease_until=None, sent_at=now,
