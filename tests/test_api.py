@@ -318,6 +318,8 @@ def test_the_thanks_page_reads_its_pledge_without_personal_data(api):
     assert (status, referral["pledges"], referral["campaign"]) == (200, 0, "premier-album")
     assert api.call("GET", "/api/referrals/unknowncode")[0] == 404
     assert api.call("GET", "/api/referrals/bad%20code")[0] == 400
+    status, _, body = api.call("GET", "/api/referrals/" + "a" * 65)
+    assert (status, body["error"]["code"]) == (400, "invalid")  # too long is a bad code, as documented
 
 
 def test_a_browser_form_gets_its_error_as_a_page_with_the_same_status(api):

@@ -140,6 +140,12 @@ def test_a_body_over_the_limit_is_413(local):
         connection.sendall(b"POST /api/pledges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                            b"Content-Length: 2000000\r\n\r\n")
         assert connection.recv(100).startswith(b"HTTP/1.0 413")
+    # A length that is not one is a bad request (400), not "too large".
+    for bad in (b"-1", b"1e3", b"abc"):
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall(b"POST /api/pledges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: " + bad + b"\r\n\r\n")
+            assert connection.recv(100).startswith(b"HTTP/1.0 400"), bad
 
 
 # -- concurrency, on both stores -------------------------------------------------------

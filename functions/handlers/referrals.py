@@ -6,7 +6,7 @@ import re
 
 from functions import http
 from functions.core import flows
-from functions.core.errors import MethodNotAllowed, NotFound
+from functions.core.errors import Invalid, MethodNotAllowed, NotFound
 from functions.runtime import current
 
 REFERRAL = re.compile(r"^/(?:api/)?referrals/([^/]{1,64})$")
@@ -19,6 +19,8 @@ def handler(event: dict, context=None) -> dict:
 def route(request: http.Request) -> dict:
     match = REFERRAL.match(request.path.rstrip("/"))
     if not match:
+        if re.match(r"^/(?:api/)?referrals/[^/]{65,}$", request.path.rstrip("/")):
+            raise Invalid("a referral code is 1 to 64 letters, digits, '-' or '_'")
         raise NotFound(f"no route {request.path}")
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed("use GET")

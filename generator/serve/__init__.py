@@ -124,11 +124,13 @@ class Handler(SimpleHTTPRequestHandler):
     def _api(self, method: str) -> None:
         """Hand the request to the pledge functions (as an API Gateway v2 event)."""
         path, _, query = self.path.partition("?")
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_REQUEST:
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not (raw_length.isascii() and raw_length.isdigit()):  # "-1", "1e3", "１２": not a length
+            self.close_connection = True
+            return self._send(400, {"Content-Type": "application/json"},
+                              b'{"error":{"code":"invalid","message":"the Content-Length header is not a length"}}')
+        length = int(raw_length[:12])
+        if length > MAX_REQUEST:
             self.close_connection = True
             return self._send(413, {"Content-Type": "application/json"},
                               b'{"error":{"code":"too_large","message":"the request body is too large"}}')
