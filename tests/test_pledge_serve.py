@@ -274,5 +274,9 @@ def test_stripe_down_releases_the_unit_and_answers_502(stripe_serve):
     status, _, body = fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})
     assert (status, json.loads(body)["error"]["code"]) == (502, "payment_provider")
     assert "sk_test_serve" not in body
+    # a plain sentence for the backer: Stripe's own message and request id stay in the log
+    assert json.loads(body)["error"]["message"] == ("the payment service did not answer; nothing was charged: "
+                                                    "try again in a few minutes")
+    assert "req_" not in body and "Stripe" not in body
     stats = json.loads(fetch(url + "/api/campaigns/tokyo-zine/stats")[2])
     assert stats["rewards"][0]["claimed"] == 0

@@ -8,6 +8,7 @@ unit tests.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -17,6 +18,8 @@ from .catalog import Catalog
 from .errors import Invalid, NotFound, PaymentProviderError, SoldOutError, Unavailable
 from .pledge import FAILED, PENDING, Pledge, PledgeRequest
 from .ports import Checkout, Conflict, Duplicate, Payments, PaymentsError, SoldOut, Store
+
+log = logging.getLogger("cagnotte.flows")
 
 MAX_CONFLICT_RETRIES = 8
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: codes are read aloud and typed
@@ -62,7 +65,10 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
         checkout: Checkout = payments.create_checkout(checkout_request)
     except PaymentsError as error:
         update(store, pledge, lambda p: p.replace(status=FAILED) if p.status == PENDING else None, now)
-        raise PaymentProviderError(f"the payment provider is unavailable ({error}); nothing was charged") from None
+        # Stripe's own words and request id are for the operator's log, not for the backer.
+        log.warning("checkout for pledge %s could not open: %s", pledge.id, error)
+        raise PaymentProviderError("the payment service did not answer; nothing was charged: "
+                                   "try again in a few minutes") from None
     update(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
                                                 customer_id=checkout.customer_id or p.customer_id), now)
     return Opened(pledge_id=pledge.id, checkout_url=checkout.url)

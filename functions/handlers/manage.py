@@ -8,6 +8,7 @@ signatures (:mod:`functions.core.tokens`); a forged or altered one gets 404.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from html import escape
 
@@ -17,6 +18,8 @@ from functions.core.errors import ApiError, MethodNotAllowed, NotFound, PaymentP
 from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED
 from functions.core.ports import CheckoutRequest, PaymentsError, SoldOut
 from functions.runtime import current
+
+log = logging.getLogger("cagnotte.manage")
 
 ROUTE = re.compile(r"^/(?:api/)?(manage|fix)/([A-Za-z0-9_.-]{1,200})$")
 
@@ -162,7 +165,9 @@ def new_card(pledge, campaign, runtime, token: str) -> dict:
     try:
         checkout = runtime.payments.create_checkout(request)
     except PaymentsError as error:
-        raise PaymentProviderError(f"the payment provider is unavailable ({error})") from None
+        log.warning("manage %s: the payment service failed: %s", pledge.id, error)
+        raise PaymentProviderError("the payment service did not answer; nothing was charged: "
+                                   "try again in a few minutes") from None
     return http.redirect(checkout.url)
 
 
@@ -206,7 +211,9 @@ def fix(pledge, campaign, runtime) -> dict:
     try:
         checkout = runtime.payments.create_checkout(request)
     except PaymentsError as error:
-        raise PaymentProviderError(f"the payment provider is unavailable ({error})") from None
+        log.warning("manage %s: the payment service failed: %s", pledge.id, error)
+        raise PaymentProviderError("the payment service did not answer; nothing was charged: "
+                                   "try again in a few minutes") from None
     # Remembered for the next visit; a pledge paid meanwhile keeps no session to reuse.
     flows.update(runtime.store, after, lambda p: p.replace(fix_session_id=checkout.session_id, fix_url=checkout.url,
                                                           fix_expires_at=expires)
