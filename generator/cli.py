@@ -196,9 +196,13 @@ def serve(root: Path, host: str, port: int) -> None:
 @click.pass_obj
 def settle(root: Path, slug: str, workers: int) -> None:
     """Settle an ended campaign: charge every saved card once if the goal is met, or nobody."""
+    from functions.core.errors import Unavailable
     from generator.ledger import run_settle
 
-    summary = run_settle(root, slug, workers)
+    try:
+        summary = run_settle(root, slug, workers)
+    except Unavailable as error:  # a locked or unreachable store: what is done stays done
+        raise click.ClickException(f"{error.message}: settle stopped; run it again to resume") from None
     sys.exit(0 if summary.complete else 1)
 
 

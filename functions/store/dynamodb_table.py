@@ -17,7 +17,9 @@ from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+
+from functions.core.errors import Unavailable
 
 INDEX = "by_campaign"
 ATTEMPTS = 10  # for transactions cancelled by a concurrent one (nothing was written)
@@ -39,8 +41,11 @@ class TableClient:
         if client is None:
             session = boto3.session.Session()
             # Endpoint: boto3's own AWS_ENDPOINT_URL(_DYNAMODB); room for many threads.
+            # Bounded waits: a table that cannot be reached is a 503 within the function's
+            # time (Lambda's 10 s), not a 60 s hang of botocore's defaults.
             client = session.client("dynamodb", region_name=session.region_name or "us-east-1",
-                                    config=Config(max_pool_connections=64))
+                                    config=Config(max_pool_connections=64, connect_timeout=2, read_timeout=4,
+                                                  retries={"max_attempts": 2, "mode": "standard"}))
         self.client = client
         self._create_lock = threading.Lock()
         self._created = False
@@ -97,12 +102,15 @@ class TableClient:
         if operation != "transact_write_items":
             params["TableName"] = self.table
         try:
+            try:
+                return getattr(self.client, operation)(**params)
+            except ClientError as error:
+                if self._created or not _missing_table(error):
+                    raise
+            self._create_table()
             return getattr(self.client, operation)(**params)
-        except ClientError as error:
-            if self._created or not _missing_table(error):
-                raise
-        self._create_table()
-        return getattr(self.client, operation)(**params)
+        except (BotoConnectionError, ReadTimeoutError):  # EndpointConnectionError, ConnectTimeoutError…
+            raise Unavailable("the pledge store cannot be reached; try again in a moment") from None
 
     def _create_table(self) -> None:
         with self._create_lock:

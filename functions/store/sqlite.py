@@ -19,6 +19,7 @@ from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
+from functions.core.errors import Unavailable
 
 # Each entry takes the schema from its index to the next; never edit a shipped one.
 MIGRATIONS = (
@@ -84,6 +85,11 @@ _WRITERS: dict[str, threading.Lock] = {}
 _WRITERS_LOCK = threading.Lock()
 
 
+# How long a write waits for another process's (a `cagnotte settle` beside `serve`):
+# past it the request is a 503 the backer can retry, not a 30 s hang.
+BUSY_TIMEOUT = 5.0
+
+
 def _writer(path: Path) -> threading.Lock:
     """One lock per database file in this process.
 
@@ -101,7 +107,8 @@ def _writer(path: Path) -> threading.Lock:
 class SQLiteStore:
     """The ledger and counters in one SQLite file (one connection per thread)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT):
+        self.busy_timeout = busy_timeout
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -113,10 +120,10 @@ class SQLiteStore:
         db = getattr(self._local, "db", None)
         if db is None:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE).
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
+            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             self._local.db = db
         return db
 
@@ -439,3 +446,25 @@ def _dump(pledge: Pledge) -> str:
 
 def _load(data: str) -> Pledge:
     return from_record(json.loads(data))
+
+
+def _busy_is_unavailable(method):
+    """SQLite's "database is locked" (another process kept it past the busy timeout) → 503."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapped(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            text = str(error)
+            if "locked" in text or "busy" in text or "unable to open" in text:
+                raise Unavailable("the pledge store is busy; try again in a moment") from None
+            raise
+
+    return wrapped
+
+
+for _name, _method in list(vars(SQLiteStore).items()):
+    if callable(_method) and (not _name.startswith("_") or _name == "_migrate") and _name != "close":
+        setattr(SQLiteStore, _name, _busy_is_unavailable(_method))
