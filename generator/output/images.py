@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # generator.output.pixels decodes) changes; the encoders' settings are in the keys. (The
 # build reads it on every run, even a no-op one: this module imports little at the
 # top, and Pillow only when there is an image to read.)
-VERSION = "images-1"
+VERSION = "images-2"  # images-2: typographic share cards (no hero image)
 WIDTHS = (480, 800, 1200, 1600)
 RESIZED = (".jpg", ".jpeg", ".png", ".webp", ".gif")  # what the stage looks at (by name)
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}

@@ -15,6 +15,8 @@ under the same names (a CJK font for titles in Japanese, say).
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 from io import BytesIO
 
@@ -68,8 +70,7 @@ def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
     from PIL import Image, ImageDraw, ImageOps
 
     if image is None:
-        card = Image.composite(Image.new("RGB", (WIDTH, HEIGHT), SHADE), Image.new("RGB", (WIDTH, HEIGHT), ACCENT),
-                               _diagonal())
+        card = _typographic_base().copy()
     else:
         if image.mode in ("RGBA", "LA"):  # transparent parts over the shade, not over black
             base = Image.new("RGB", image.size, SHADE)
@@ -109,8 +110,18 @@ def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
         y += step
 
     buffer = BytesIO()
-    card.save(buffer, "JPEG", quality=QUALITY, optimize=True, progressive=True)
+    # A typographic card is flat colour and text: the optimiser passes gain little and cost most of its time.
+    card.save(buffer, "JPEG", quality=QUALITY, optimize=image is not None, progressive=image is not None)
     return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=1)
+def _typographic_base():
+    """The background of every typographic card (made once per worker: a build may draw thousands)."""
+    from PIL import Image
+
+    return Image.composite(Image.new("RGB", (WIDTH, HEIGHT), SHADE), Image.new("RGB", (WIDTH, HEIGHT), ACCENT),
+                           _diagonal())
 
 
 def _diagonal():
