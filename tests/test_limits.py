@@ -129,8 +129,69 @@ def test_one_client_cannot_hold_every_unit(api):  # noqa: F811
     statuses = [call(api, "/api/pledges", {"campaign": "premier-album", "reward": "vinyl"})[0]
                 for _ in range(count + 5)]
     assert statuses == [201] * count + [429] * 5
-    assert api.stats("premier-album")["rewards"][1]["claimed"] == count  # the refused held nothing
+    # Each new pledge released the client's earlier unpaid one: one unit held, the refused held nothing.
+    assert api.stats("premier-album")["rewards"][1]["claimed"] == 1
     assert call(api, "/api/pledges", {"campaign": "premier-album", "reward": "vinyl"}, ip="198.51.100.20")[0] == 201
+    assert api.stats("premier-album")["rewards"][1]["claimed"] == 2
+
+
+def test_a_clients_earlier_unpaid_reservation_is_released_and_can_no_longer_be_paid(api):  # noqa: F811
+    first = call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})[2]
+    second = call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})[2]
+    assert api.stats("tokyo-zine")["rewards"][0]["claimed"] == 1
+    store = api.runtime.store
+    assert store.get_pledge(first["pledge_id"]).status == "expired"
+    assert store.get_pledge(second["pledge_id"]).status == "pending"
+    # The earlier Checkout is closed: the backer cannot pay for a unit it no longer holds.
+    assert api.local.session(api.session_of(first["checkout_url"])).status == "expired"
+    assert api.local.complete(api.session_of(first["checkout_url"]), {"email": "b@example.org"}, NOW) is None
+    # Stripe's own checkout.session.expired, when it comes, changes nothing more.
+    late = api.local.event("checkout.session.expired", api.local.session(api.session_of(first["checkout_url"])), NOW)
+    assert api.webhook(late)[2]["result"] == "ignored"
+    assert api.stats("tokyo-zine")["rewards"][0]["claimed"] == 1
+    # Another client still finds the other unit.
+    assert call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"}, ip="198.51.100.20")[0] == 201
+    assert api.stats("tokyo-zine")["rewards"][0]["remaining"] == 0
+
+
+def test_a_completed_earlier_pledge_keeps_its_unit(api):  # noqa: F811
+    first = call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})[2]
+    api.webhook(api.complete(first["checkout_url"]))
+    assert call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})[0] == 201
+    assert api.runtime.store.get_pledge(first["pledge_id"]).status == "paid"
+    assert api.stats("tokyo-zine")["rewards"][0]["claimed"] == 2
+
+
+def test_other_rewards_and_amounts_of_one_client_are_kept_apart(api):  # noqa: F811
+    vinyl = call(api, "/api/pledges", {"campaign": "premier-album", "reward": "vinyl"})[2]
+    call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})
+    call(api, "/api/pledges", {"campaign": "premier-album", "amount": "10"})
+    assert api.runtime.store.get_pledge(vinyl["pledge_id"]).status == "pending"
+
+
+def test_during_a_stripe_outage_a_held_reward_is_503_not_sold_out(api, monkeypatch):  # noqa: F811
+    from functions.core import flows
+    from functions.core.ports import PaymentsError
+
+    for ip in ("198.51.100.1", "198.51.100.2"):  # two backers in Checkout hold both units
+        assert call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"}, ip=ip)[0] == 201
+
+    def down(request):
+        raise PaymentsError("Stripe APIConnectionError: connection refused")
+
+    monkeypatch.setattr(api.local, "create_checkout", down)
+    status, _, body = call(api, "/api/pledges", {"campaign": "premier-album", "amount": "10"}, ip="198.51.100.3")
+    assert (status, body["error"]["code"]) == (502, "payment_provider")
+    status, _, body = call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"}, ip="198.51.100.4")
+    assert (status, body["error"]["code"]) == (503, "unavailable")
+    assert "Stripe" not in body["error"]["message"] and "try again" in body["error"]["message"]
+    assert len(api.runtime.store.pledges("tokyo-zine")) == 2  # nothing written
+    # Once the outage is behind (no failure for a while), sold out is sold out again.
+    monkeypatch.undo()
+    later = NOW + flows.PAYMENTS_DOWN_FOR + dt.timedelta(seconds=1)
+    monkeypatch.setattr(api.runtime, "clock", lambda: later)
+    status, _, body = call(api, "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"}, ip="198.51.100.4")
+    assert (status, body["error"]["code"]) == (409, "sold_out")
 
 
 def test_a_pledge_form_from_another_site_is_refused_and_holds_nothing(api):  # noqa: F811

@@ -280,3 +280,43 @@ def test_stripe_down_releases_the_unit_and_answers_502(stripe_serve):
     assert "req_" not in body and "Stripe" not in body
     stats = json.loads(fetch(url + "/api/campaigns/tokyo-zine/stats")[2])
     assert stats["rewards"][0]["claimed"] == 0
+
+
+# -- hoarding and outages, as a client behind CloudFront would be seen ---------------------
+
+def viewer(address: str) -> dict:
+    return {"CloudFront-Viewer-Address": f"{address}:51234"}
+
+
+def zine_claimed(url: str) -> int:
+    return json.loads(fetch(url + "/api/campaigns/tokyo-zine/stats")[2])["rewards"][0]["claimed"]
+
+
+def test_a_clients_new_pledge_expires_its_earlier_checkout_at_stripe(stripe_serve):
+    url, stripe = stripe_serve
+    first = json.loads(fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"},
+                             headers=viewer("203.0.113.9"))[2])
+    second = json.loads(fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"},
+                              headers=viewer("203.0.113.9"))[2])
+    assert stripe.sessions[first["checkout_url"].rsplit("/", 1)[1]]["status"] == "expired"
+    assert stripe.sessions[second["checkout_url"].rsplit("/", 1)[1]]["status"] == "open"
+    assert zine_claimed(url) == 1
+    status, _, _ = fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"},
+                         headers=viewer("198.51.100.30"))
+    assert status == 201 and zine_claimed(url) == 2
+
+
+def test_a_stripe_outage_is_a_plain_502_then_503_not_sold_out(stripe_serve):
+    url, stripe = stripe_serve
+    for address in ("198.51.100.1", "198.51.100.2"):
+        assert fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"}, headers=viewer(address))[0] == 201
+    stripe.fail_next(500, times=50)
+    status, _, body = fetch(url + "/api/pledges", {"campaign": "premier-album", "amount": "10"})
+    error = json.loads(body)["error"]
+    assert (status, error["code"]) == (502, "payment_provider")
+    assert "Stripe" not in error["message"] and "req_" not in error["message"] and "nothing was charged" in error["message"]
+    status, _, body = fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"})
+    assert (status, json.loads(body)["error"]["code"]) == (503, "unavailable")
+    status, _, page = fetch(url + "/api/pledges", {"campaign": "tokyo-zine", "reward": "zine"}, form=True,
+                            headers={"Accept": "text/html", "Origin": url})
+    assert status == 503 and "épuisé" not in page and "sold out" not in page.lower()

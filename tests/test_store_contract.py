@@ -265,3 +265,26 @@ def test_mail_is_queued_with_its_change_and_claimed_once(store):
     assert [m.id for m in store.due_mails(NOW)] == ["launch:album:x"]
     assert store.get_mail("nothing") is None
     assert DUE == "due"
+
+
+def test_a_mark_returns_what_it_held_once_and_forgets_when_over(store):
+    ends = NOW + dt.timedelta(minutes=30)
+    assert store.marked("hold:a", NOW) is None
+    assert store.mark("hold:a", "pl_1", ends, NOW) is None
+    assert store.marked("hold:a", NOW) == "pl_1"
+    assert store.mark("hold:a", "pl_2", ends, NOW) == "pl_1"
+    assert store.mark("hold:b", "pl_9", ends, NOW) is None  # keys are apart
+    assert store.marked("hold:a", NOW) == "pl_2"
+    over = ends + dt.timedelta(seconds=1)
+    assert store.marked("hold:a", over) is None
+    assert store.mark("hold:a", "pl_3", over + dt.timedelta(minutes=30), over) is None  # pl_2's time was over
+
+
+def test_concurrent_marks_each_take_a_different_previous_value(store):
+    ends = NOW + dt.timedelta(minutes=30)
+    store.mark("race", "start", ends, NOW)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        previous = list(pool.map(lambda n: store.mark("race", f"v{n}", ends, NOW), range(40)))
+    # A chain: every value but the last was handed on exactly once.
+    assert len(set(previous)) == 40 and "start" in previous
+    assert set(previous) - {"start"} | {store.marked("race", NOW)} == {f"v{n}" for n in range(40)}

@@ -179,6 +179,19 @@ def test_rate_limited_is_retried_after_a_wait(server, payments, sleeps):
     assert sleeps == [0.5] and checkout.session_id in server.sessions
 
 
+def test_expiring_a_checkout_closes_it_once_and_never_a_completed_one(server, payments):
+    open_one = payments.create_checkout(checkout_request())
+    assert payments.expire_checkout(open_one.session_id) is True
+    client = stripe.StripeClient(KEY, base_addresses={"api": server.url})
+    assert client.v1.checkout.sessions.retrieve(open_one.session_id).status == "expired"
+    assert payments.expire_checkout(open_one.session_id) is True  # already closed: looked up, still closed
+    paid = payments.create_checkout(checkout_request(pledge_id="p_002"))
+    server.complete(paid.session_id)
+    assert payments.expire_checkout(paid.session_id) is False  # the backer paid: the pledge is theirs
+    with pytest.raises(PaymentsError, match="resource_missing"):
+        payments.expire_checkout("cs_test_unknown")
+
+
 def test_a_bad_key_and_an_unreachable_api_are_payments_errors(server):
     with pytest.raises(PaymentsError, match="AuthenticationError"):
         StripePayments("pk_test_not_a_secret_key", api_base=server.url).create_checkout(checkout_request())

@@ -16,7 +16,7 @@ from typing import Callable
 from . import events, pledge as pledges, stats, tokens
 from .catalog import Catalog
 from .errors import Invalid, NotFound, PaymentProviderError, SoldOutError, Unavailable
-from .pledge import FAILED, PENDING, Pledge, PledgeRequest
+from .pledge import EXPIRED, FAILED, PENDING, Pledge, PledgeRequest
 from .ports import Checkout, Conflict, Duplicate, Payments, PaymentsError, SoldOut, Store
 
 log = logging.getLogger("cagnotte.flows")
@@ -39,22 +39,37 @@ class Opened:
     checkout_url: str
 
 
+# While Stripe fails, the units held by the attempts still waiting for it are not "sold out".
+PAYMENTS_DOWN = "payments-down"
+PAYMENTS_DOWN_FOR = dt.timedelta(minutes=2)
+UNREACHABLE = "the payment service did not answer; nothing was charged: try again in a few minutes"
+
+
 def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, payments: Payments,
                   now: dt.datetime, pledge_id: str | None = None, origin: str | None = None,
-                  ref_code: Callable[[], str] = new_ref_code) -> Opened:
+                  ref_code: Callable[[], str] = new_ref_code, client: str | None = None) -> Opened:
     """Decide, reserve, open Checkout, remember the session: ``POST /pledges``.
 
     The unit of a limited reward is held before Checkout opens (so two backers
     can never pay for the last one) and released if Checkout cannot open.
+    ``client`` (a hash of the caller's address; None when it cannot be told
+    apart) holds one open reservation per limited reward: opening another
+    releases its earlier unpaid one (:func:`release_earlier`).
     """
     opening = pledges.open_pledge(request, catalog.campaigns.get(request.campaign), now=now,
                                   pledge_id=pledge_id or new_pledge_id(), ref_code=ref_code())
     pledge = opening.pledge
+    hold = f"hold:{pledge.campaign}:{pledge.reward}:{client}" if client and opening.limit is not None else None
     for _ in range(3):  # a referral code collision is astronomically rare; retry with a new one
+        if hold:
+            release_earlier(store.mark(hold, pledge.id, pledge.expires_at, now), store=store, payments=payments,
+                            now=now)
         try:
             store.open_pledge(pledge, opening.limit)
             break
         except SoldOut:
+            if store.marked(PAYMENTS_DOWN, now):
+                raise Unavailable(UNREACHABLE) from None
             raise SoldOutError(f"the reward '{pledge.reward}' is sold out") from None
         except Duplicate:
             pledge = pledge.replace(id=new_pledge_id(), ref_code=ref_code())
@@ -64,14 +79,35 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
     try:
         checkout: Checkout = payments.create_checkout(checkout_request)
     except PaymentsError as error:
+        store.mark(PAYMENTS_DOWN, now.isoformat(), now + PAYMENTS_DOWN_FOR, now)
         update(store, pledge, lambda p: p.replace(status=FAILED) if p.status == PENDING else None, now)
         # Stripe's own words and request id are for the operator's log, not for the backer.
         log.warning("checkout for pledge %s could not open: %s", pledge.id, error)
-        raise PaymentProviderError("the payment service did not answer; nothing was charged: "
-                                   "try again in a few minutes") from None
+        raise PaymentProviderError(UNREACHABLE) from None
     update(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
                                                 customer_id=checkout.customer_id or p.customer_id), now)
     return Opened(pledge_id=pledge.id, checkout_url=checkout.url)
+
+
+def release_earlier(pledge_id: str | None, *, store: Store, payments: Payments, now: dt.datetime) -> bool:
+    """Release the unit a client's earlier, unpaid pledge of the same reward holds.
+
+    Its Checkout session is expired at Stripe first, so it can no longer be
+    paid; a session the backer completed meanwhile keeps its unit (its
+    ``checkout.session.completed`` is on the way). Stripe failing leaves the
+    earlier pledge to lapse on its own. True when a unit was released.
+    """
+    pledge = store.get_pledge(pledge_id) if pledge_id else None
+    if pledge is None or pledge.status != PENDING or not pledge.checkout_session_id:
+        return False  # gone, paid, or still opening (its own request releases it if Checkout fails)
+    try:
+        if not payments.expire_checkout(pledge.checkout_session_id):
+            return False
+    except PaymentsError as error:
+        log.warning("could not expire the earlier checkout of pledge %s: %s", pledge.id, error)
+        return False
+    outcome, _ = update(store, pledge, lambda p: p.replace(status=EXPIRED) if p.status == PENDING else None, now)
+    return outcome == "applied"
 
 
 def rebased(request, base: str, origin: str | None):

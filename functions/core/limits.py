@@ -71,6 +71,13 @@ def check(store, limit: Limit, client: str, now: dt.datetime) -> None:
         raise TooManyRequests(f"too many requests from here: try again in {max(wait // 60, 1)} min", wait)
 
 
+def subject(client: str) -> str | None:
+    """A client told apart from others (a hash of its address), or None for this machine itself."""
+    if local(client):
+        return None
+    return hashlib.sha256(client.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
 def allowed(store, limit: Limit, subject: str, now: dt.datetime) -> bool:
     key, ends = limit.key(subject, now)
     return store.hit(key, limit.count, ends, now)

@@ -102,6 +102,14 @@ class Payments(Protocol):
         """(month, year) the saved card expires (to warn its backer before the deadline)."""
         ...
 
+    def expire_checkout(self, session_id: str) -> bool:
+        """Close an open Checkout session so it can no longer be paid: True when it is closed
+        (now or before), False when it was completed (its pledge is the backer's).
+
+        :class:`PaymentsError` means "unknown, still open maybe".
+        """
+        ...
+
     def refund(self, request: RefundRequest) -> None:
         """Refund ``request.payment_intent_id`` in full (idempotent: already refunded is done).
 
@@ -202,6 +210,14 @@ class Store(Protocol):
         """Count one hit on the counter ``key`` (kept until ``expires_at``; ``now`` lets the
         store forget windows that are over): False, writing nothing, when it already holds
         ``limit`` (functions/core/limits.py); atomic."""
+
+    def mark(self, key: str, value: str, expires_at: dt.datetime, now: dt.datetime) -> str | None:
+        """Set the short-lived mark ``key`` to ``value`` until ``expires_at`` and return the value
+        it held before (None when it held none or its time was over); atomic, so two callers
+        never read the same previous value."""
+
+    def marked(self, key: str, now: dt.datetime) -> str | None:
+        """The value of the mark ``key``, None when unset or over."""
 
     def close(self) -> None: ...
 

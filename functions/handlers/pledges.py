@@ -46,7 +46,7 @@ def create(request: http.Request) -> dict:
         wanted = dataclasses.replace(wanted, ref=referred(request, runtime.origins))
     opened = flows.create_pledge(wanted, catalog=runtime.catalog,
                                  store=runtime.store, payments=runtime.payments, now=runtime.now(),
-                                 origin=runtime.origin)
+                                 origin=runtime.origin, client=limits.subject(request.client))
     if request.is_form:
         return http.redirect(opened.checkout_url)
     return http.respond(201, {"pledge_id": opened.pledge_id, "checkout_url": opened.checkout_url})

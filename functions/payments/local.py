@@ -97,6 +97,15 @@ class LocalCheckout:
     def refund(self, request: RefundRequest) -> None:
         """Test mode: nothing was charged, so there is nothing to give back."""
 
+    def expire_checkout(self, session_id: str) -> bool:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return True
+            if session.status == "open":
+                session.status = "expired"
+            return session.status == "expired"
+
     def url(self, session_id: str) -> str:
         return f"{self.origin}{CHECKOUT_PATH}{session_id}"
 

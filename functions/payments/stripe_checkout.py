@@ -142,6 +142,21 @@ class StripePayments:
         intent = settlement([intent.to_dict() for intent in found.data])
         return None if intent is None else intent_result(intent)
 
+    def expire_checkout(self, session_id: str) -> bool:
+        """``POST /v1/checkout/sessions/{id}/expire``; a session that is not open any more is
+        looked up: True when it expired, False when the backer completed it."""
+        try:
+            with self._deadline.running(self.budget.seconds):
+                try:
+                    self._call(lambda options: self._api.checkout.sessions.expire(session_id, options=options))
+                    return True
+                except stripe.InvalidRequestError:  # not open: expired already, or complete
+                    session = self._call(lambda options: self._api.checkout.sessions.retrieve(
+                        session_id, options=options))
+        except stripe.StripeError as exc:
+            raise PaymentsError(self._describe(exc)) from None
+        return session.status == "expired"
+
     def refund(self, request: RefundRequest) -> None:
         """Refund a payment in full (``reason=duplicate``); idempotent on ``request.idempotency_key``.
 

@@ -298,6 +298,19 @@ class DynamoDBStore(TableClient):
             raise
         return True
 
+    def mark(self, key: str, value: str, expires_at: dt.datetime, now: dt.datetime) -> str | None:
+        """Set the mark; the value it held before (one UpdateItem returning the old item)."""
+        old = self._call("update_item", Key=_key(f"MARK#{key}", "MARK"),
+                         UpdateExpression="SET #v = :v, #e = :e, #t = :ttl",
+                         ExpressionAttributeNames={"#v": "value", "#e": "expires", "#t": "ttl"},
+                         ExpressionAttributeValues={":v": _s(value), ":e": _n(int(expires_at.timestamp())),
+                                                    ":ttl": _n(int(expires_at.timestamp()) + 60)},
+                         ReturnValues="ALL_OLD").get("Attributes")
+        return _mark_value(old, now)
+
+    def marked(self, key: str, now: dt.datetime) -> str | None:
+        return _mark_value(self._get(f"MARK#{key}", "MARK"), now)
+
     def add_reminder(self, reminder: Reminder) -> Reminder:
         """Store a sign-up unless that address already signed up; the stored one."""
         self._transact([{"Put": self._new(_reminder_item(reminder))}])
@@ -393,3 +406,10 @@ def _reminder_item(reminder: Reminder) -> dict:
 
 def _load(item: dict) -> Pledge:
     return from_record(json.loads(item["data"]["S"]))
+
+
+def _mark_value(item: dict | None, now: dt.datetime) -> str | None:
+    """A mark's value while its time runs (DynamoDB's TTL deletes expired items late)."""
+    if not item or int(item["expires"]["N"]) <= int(now.timestamp()):
+        return None
+    return item["value"]["S"]

@@ -78,6 +78,9 @@ MIGRATIONS = (
     CREATE TABLE hits (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires TEXT NOT NULL);
     CREATE INDEX hits_expires ON hits (expires);
     """,
+    """
+    CREATE TABLE marks (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires TEXT NOT NULL);
+    """,
 )
 
 
@@ -341,6 +344,29 @@ class SQLiteStore:
                 db.execute("ROLLBACK")
                 raise
         return cursor.rowcount == 1
+
+    def mark(self, key: str, value: str, expires_at: dt.datetime, now: dt.datetime) -> str | None:
+        """Set ``key`` to ``value`` until ``expires_at``; the value it held (None if none or over)."""
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT value FROM marks WHERE key = ? AND expires > ?",
+                                 (key, now.isoformat())).fetchone()
+                db.execute("INSERT INTO marks VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+                           "SET value = excluded.value, expires = excluded.expires",
+                           (key, value, expires_at.isoformat()))
+                db.execute("DELETE FROM marks WHERE expires <= ?", (now.isoformat(),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return row[0] if row else None
+
+    def marked(self, key: str, now: dt.datetime) -> str | None:
+        row = self._db().execute("SELECT value FROM marks WHERE key = ? AND expires > ?",
+                                 (key, now.isoformat())).fetchone()
+        return row[0] if row else None
 
     # -- launch reminders and suppressed addresses ----------------------------------------
     def add_reminder(self, reminder: Reminder) -> Reminder:
