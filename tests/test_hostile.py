@@ -174,3 +174,63 @@ def test_the_error_page_links_back_only_to_this_site(target):
     assert 'href="https://evil.example/phish"' not in page("https://evil.example/phish")
     own = f"{target.origin}/campaigns/premier-album/"
     assert f'href="{own}"' in page(own)
+
+
+def test_a_65_character_referral_code_is_a_400(target):
+    status, answer = target.send("GET", "/api/referrals/" + "a" * 65)
+    assert (status, answer["error"]["code"]) == (400, "invalid")
+
+
+def test_a_pledge_form_from_another_site_is_403_and_holds_nothing(target):
+    for _ in range(3):
+        status, answer = target.send("POST", "/api/pledges", b"campaign=tokyo-zine&reward=zine", {
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"})
+        assert (status, answer["error"]["code"]) == (403, "cross_origin")
+    assert nothing_written(target)
+
+
+def test_sign_ups_from_one_client_behind_cloudfront_are_limited(target):
+    from functions.core import limits
+
+    target.at(BEFORE_LAUNCH)
+    statuses = [target.send("POST", "/api/reminders",
+                            json.dumps({"campaign": "premier-album", "email": f"p{n}@example.org"}).encode(),
+                            {"CloudFront-Viewer-Address": "203.0.113.7:40000"})[0]
+                for n in range(limits.REMINDERS_PER_CLIENT.count + 2)]
+    assert statuses == [202] * limits.REMINDERS_PER_CLIENT.count + [429] * 2
+    assert len(target.store.reminders("premier-album")) == limits.REMINDERS_PER_CLIENT.count
+
+
+def test_a_client_holds_one_unit_of_a_limited_reward_however_often_it_posts(target):
+    client = {"CloudFront-Viewer-Address": "203.0.113.8:40000"}
+    for _ in range(5):
+        status, _ = target.send("POST", "/api/pledges", json.dumps({"campaign": "tokyo-zine", "reward": "zine"}).encode(),
+                                client)
+        assert status == 201
+    held = [p for p in target.store.pledges("tokyo-zine") if p.status == "pending"]
+    assert len(held) == 1
+    status, _ = target.send("POST", "/api/pledges", json.dumps({"campaign": "tokyo-zine", "reward": "zine"}).encode(),
+                            {"CloudFront-Viewer-Address": "198.51.100.8:40000"})
+    assert status == 201  # the other unit is still there for another backer
+
+
+def test_a_locked_store_is_503_over_http_too(site, monkeypatch):
+    """(The Lambda path's locked and unreachable stores: tests/test_store_unavailable.py.)"""
+    import sqlite3
+
+    served = Serve(site, monkeypatch)
+    other = sqlite3.connect(site / ".cagnotte" / "pledges.sqlite3", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # `cagnotte settle` or a backup holding the file
+    try:
+        status, answer = served.send("POST", "/api/pledges", json.dumps({"campaign": "tokyo-zine", "amount": "1000"}).encode())
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    try:
+        assert (status, answer["error"]["code"]) == (503, "unavailable")
+        assert nothing_written(served)
+        status, _ = served.send("POST", "/api/pledges", json.dumps({"campaign": "tokyo-zine", "amount": "1000"}).encode())
+        assert status == 201  # the lock gone, the same request goes through
+    finally:
+        served.store.close()
+        served.close()
