@@ -70,7 +70,9 @@ def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
     from PIL import Image, ImageDraw, ImageOps
 
     if image is None:
-        card = _typographic_base().copy()
+        # The background, the site's name and the goal's label are the same on every typographic
+        # card of a site and language: drawn once per worker, copied for each card.
+        card = _typographic_base(texts["site"], texts["goal_label"], faces["bold"], faces["regular"]).copy()
     else:
         if image.mode in ("RGBA", "LA"):  # transparent parts over the shade, not over black
             base = Image.new("RGB", image.size, SHADE)
@@ -79,24 +81,18 @@ def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
             base = image.convert("RGB") if image.mode != "RGB" else image
         card = ImageOps.fit(base, (WIDTH, HEIGHT), Image.Resampling.LANCZOS, centering=(0.5, 0.4))
         card = Image.composite(Image.new("RGB", card.size, SHADE), card, _gradient())
+        _draw_fixed(ImageDraw.Draw(card), texts["site"], texts["goal_label"], faces["bold"], faces["regular"])
     pen = ImageDraw.Draw(card)
     bold = _font(faces["bold"])
     regular = _font(faces["regular"])
     width = WIDTH - 2 * MARGIN
 
-    # The site's name, top left, after a small mark in the theme's colour.
-    pen.rounded_rectangle((MARGIN, 54, MARGIN + 16, 70), radius=4, fill=ACCENT)
-    pen.text((MARGIN + 28, 62), _fit(texts["site"], regular(28), width - 28), font=regular(28),
-             fill=(236, 235, 232), anchor="lm")
-
     # From the bottom up: the creator and the goal, then the title above them.
     bottom = HEIGHT - 60
-    goal_font, label_font = bold(44), regular(24)
+    goal_font = bold(44)
     goal = _fit(texts["goal"], goal_font, width // 2)
     pen.text((WIDTH - MARGIN, bottom), goal, font=goal_font, fill=(255, 255, 255), anchor="rs")
     goal_width = int(goal_font.getlength(goal))
-    label = _fit(texts["goal_label"].upper(), label_font, width // 2)
-    pen.text((WIDTH - MARGIN, bottom - 52), label, font=label_font, fill=(200, 230, 222), anchor="rs")
     by_font = regular(32)
     pen.text((MARGIN, bottom), _fit(texts["by"], by_font, width - goal_width - 48), font=by_font,
              fill=(236, 235, 232), anchor="ls")
@@ -115,13 +111,28 @@ def draw(image, texts: dict[str, str], faces: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-@functools.lru_cache(maxsize=1)
-def _typographic_base():
-    """The background of every typographic card (made once per worker: a build may draw thousands)."""
-    from PIL import Image
+def _draw_fixed(pen, site: str, goal_label: str, bold_face: str, regular_face: str) -> None:
+    """What every card of a site and language shows: the site's name, top left, after a small
+    mark in the theme's colour, and the goal's label above where the goal goes."""
+    bold, regular = _font(bold_face), _font(regular_face)
+    width = WIDTH - 2 * MARGIN
+    pen.rounded_rectangle((MARGIN, 54, MARGIN + 16, 70), radius=4, fill=ACCENT)
+    pen.text((MARGIN + 28, 62), _fit(site, regular(28), width - 28), font=regular(28),
+             fill=(236, 235, 232), anchor="lm")
+    label = _fit(goal_label.upper(), regular(24), width // 2)
+    pen.text((WIDTH - MARGIN, HEIGHT - 60 - 52), label, font=regular(24), fill=(200, 230, 222), anchor="rs")
 
-    return Image.composite(Image.new("RGB", (WIDTH, HEIGHT), SHADE), Image.new("RGB", (WIDTH, HEIGHT), ACCENT),
+
+@functools.lru_cache(maxsize=8)
+def _typographic_base(site: str, goal_label: str, bold_face: str, regular_face: str):
+    """The background of a site's typographic cards in one language, with its fixed words
+    (made once per worker: a build may draw thousands)."""
+    from PIL import Image, ImageDraw
+
+    base = Image.composite(Image.new("RGB", (WIDTH, HEIGHT), SHADE), Image.new("RGB", (WIDTH, HEIGHT), ACCENT),
                            _diagonal())
+    _draw_fixed(ImageDraw.Draw(base), site, goal_label, bold_face, regular_face)
+    return base
 
 
 def _diagonal():
@@ -150,16 +161,15 @@ def _gradient():
 
 
 def _font(path: str):
+    """``at(size)``: the face at ``path`` in that size, loaded once per process."""
+    return functools.partial(_face, path)
+
+
+@functools.lru_cache(maxsize=64)
+def _face(path: str, size: int):
     from PIL import ImageFont
 
-    sizes: dict[int, object] = {}
-
-    def at(size: int):
-        if size not in sizes:
-            sizes[size] = ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
-        return sizes[size]
-
-    return at
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
 
 
 def _title_lines(title: str, bold, width: int) -> tuple[int, list[str]]:
