@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.core import catalog as core_catalog
-from functions.core.catalog import Catalog, CatalogCampaign, CatalogReward, CatalogShipping
+from functions.core.catalog import Catalog, CatalogCampaign, CatalogPage, CatalogReward, CatalogShipping
 from generator.content import documents, markdown
 from generator.site import Site
 
@@ -30,6 +30,8 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
     c = site.campaigns[own][slug]
     page = f"{config.base_url}{config.prefix(own)}/campaigns/{c.slug}/"
     return CatalogCampaign(
+        pages=tuple(catalog_page(site, slug, lang) for lang in [own] + [
+            lang for lang in config.languages if lang != own and slug in site.campaigns.get(lang, {})]),
         slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
         ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
         leaderboard=c.leaderboard, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
@@ -37,6 +39,19 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                           shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)
             for r in c.rewards))
+
+
+def catalog_page(site: Site, slug: str, lang: str) -> CatalogPage:
+    """The campaign's page in ``lang``, with how that language writes numbers (Babel's CLDR data)."""
+    from babel import Locale, numbers
+
+    config = site.config
+    url = f"{config.base_url}{config.prefix(lang)}/campaigns/{slug}/"
+    locale = Locale.parse(lang.replace("-", "_"))
+    campaign = site.campaigns[lang][slug]
+    return CatalogPage(lang=lang, title=campaign.title, url=url, thanks_url=url + "thanks/",
+                       decimal=numbers.get_decimal_symbol(locale), group=numbers.get_group_symbol(locale),
+                       rewards=tuple(sorted((r.id, r.title) for r in campaign.rewards)))
 
 
 @dataclass(frozen=True)

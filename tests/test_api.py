@@ -119,13 +119,47 @@ def test_a_json_pledge_gets_201_and_a_checkout(api):
 
 
 def test_a_form_pledge_is_redirected_to_checkout(api):
-    status, headers, _ = api.call("POST", "/api/pledges", {"campaign": "premier-album", "amount": "12,50"},
-                                  content_type="application/x-www-form-urlencoded")
-    assert status == 400  # a comma is not a decimal point
     status, headers, _ = api.call("POST", "/api/pledges", {"campaign": "premier-album", "amount": "12.50"},
                                   content_type="application/x-www-form-urlencoded")
     assert status == 303
     assert headers["Location"].startswith("http://127.0.0.1:8000/_cagnotte/checkout/")
+
+
+@pytest.mark.parametrize("lang, amount, minor", [
+    ("fr", "12,50", 1250), ("fr", "1 250,50", 125050), ("fr", "1\u202f250", 125000), ("fr", "12.50", 1250),
+    (None, "12,50", 1250),  # no language given: the campaign's own (French) page
+    ("en", "1,250.50", 125050), ("en", "12.50", 1250),
+])
+def test_an_amount_is_read_as_the_pages_language_writes_it(api, lang, amount, minor):
+    fields = {"campaign": "premier-album", "amount": amount} | ({"lang": lang} if lang else {})
+    body = api.pledge(**fields)
+    assert api.local.session(api.session_of(body["checkout_url"])).request.amount == minor
+
+
+@pytest.mark.parametrize("lang, amount", [
+    ("en", "12,50"),  # in English a comma groups thousands: 1250 or 12.50? Refused, never guessed
+    ("fr", "1.250,50"), ("fr", "12,5,0"), ("fr", "1 25,50"), ("en", "1,25"),
+])
+def test_an_amount_the_pages_language_would_not_write_is_a_400(api, lang, amount):
+    status, _, body = api.call("POST", "/api/pledges", {"campaign": "premier-album", "amount": amount, "lang": lang})
+    assert (status, body["error"]["code"]) == (400, "invalid")
+    assert api.runtime.store.pledges("premier-album") == []
+
+
+def test_a_pledge_from_the_english_page_comes_back_to_english_pages(api):
+    body = api.pledge(campaign="premier-album", reward="vinyl", lang="en")
+    request = api.local.session(api.session_of(body["checkout_url"])).request
+    assert request.locale == "en"
+    assert request.success_url == ("http://127.0.0.1:8000/en/campaigns/premier-album/thanks/"
+                                   "?session_id={CHECKOUT_SESSION_ID}")
+    assert request.cancel_url == "http://127.0.0.1:8000/en/campaigns/premier-album/"
+    assert request.campaign_title == "Lina's first album"
+    assert api.runtime.store.get_pledge(body["pledge_id"]).lang == "en"
+    # A language the campaign is not shown in, or not a language at all: its own pages.
+    for lang in ("de", "<script>"):
+        other = api.pledge(campaign="premier-album", reward="vinyl", lang=lang)
+        request = api.local.session(api.session_of(other["checkout_url"])).request
+        assert request.locale == "fr" and "/en/" not in request.success_url
 
 
 def test_a_raw_body_event_works_like_a_base64_one(api):

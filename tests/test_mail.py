@@ -70,6 +70,15 @@ def test_a_confirmation_is_queued_once_however_often_the_webhook_arrives(mailbox
     assert store.get_mail(row.id).to == ""  # the address is forgotten once sent
 
 
+def test_an_english_backers_mail_is_in_english_with_english_links(mailbox):
+    api, _ = mailbox
+    opened = api.pledge(campaign="premier-album", reward="vinyl", lang="en")
+    api.webhook(api.complete(opened["checkout_url"], email="ann@example.org"))
+    row = api.runtime.store.get_mail(f"confirmation:{opened['pledge_id']}")
+    assert row.lang == "en"
+    assert "/en/campaigns/premier-album/?ref=" in row.values["referral_url"]
+
+
 def test_a_failed_send_is_retried_and_never_duplicated(mailbox):
     api, outbox = mailbox
     opened = api.pledge(campaign="premier-album", amount="20")
@@ -160,6 +169,31 @@ def test_launch_reminder_double_opt_in_launch_and_unsubscribe(mailbox):
     assert api.call("POST", path, b"List-Unsubscribe=One-Click",
                     content_type="application/x-www-form-urlencoded")[0] == 200
     assert api.runtime.store.reminders("premier-album") == []
+
+
+def test_a_reminder_signed_up_from_the_english_page_is_in_english(mailbox):
+    api, outbox = mailbox
+    from functions.core.flows import queue_scheduled_mail
+
+    api.runtime.clock = lambda: BEFORE_LAUNCH
+    status, _, page = api.call("POST", "/api/reminders", b"campaign=premier-album&email=en%40example.org&lang=en",
+                               content_type="application/x-www-form-urlencoded")
+    assert status == 202 and 'lang="en"' in page
+    [reminder] = api.runtime.store.reminders("premier-album")
+    assert reminder.lang == "en"
+    assert api.runtime.store.get_mail(f"reminder_confirm:premier-album:{reminder.id}").lang == "en"
+    send_due(api.runtime.store, outbox, plain, BEFORE_LAUNCH)
+    [confirm] = sent(outbox)
+    path = json.loads(confirm.get_body(("plain",)).get_content())["confirm_url"].replace("http://127.0.0.1:8000", "")
+    status, _, button = api.call("GET", path)
+    assert status == 200 and 'lang="en"' in button
+    assert api.call("POST", path, b"", content_type=None)[0] == 200
+    launch = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    queue_scheduled_mail(catalog=api.runtime.catalog, store=api.runtime.store, links=api.runtime.links, now=launch)
+    assert api.runtime.store.get_mail(f"launch:premier-album:{reminder.id}").lang == "en"
+    # a language the campaign does not offer falls back to the campaign's own
+    api.call("POST", "/api/reminders", {"campaign": "premier-album", "email": "xx@example.org", "lang": "xx"})
+    assert {r.lang for r in api.runtime.store.reminders("premier-album")} == {"en", "fr"}
 
 
 @pytest.mark.parametrize("fields, status", [

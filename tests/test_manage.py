@@ -31,7 +31,7 @@ def test_the_thanks_page_gets_a_private_manage_link(backer):
     assert view["manage_url"].startswith("http://127.0.0.1:8000/api/manage/" + view["pledge_id"] + ".")
     status, headers, page = api.call("GET", path_of(view["manage_url"]))
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
-    assert "Vinyle dédicacé" in page and "37.50 EUR" in page
+    assert "Vinyle dédicacé" in page and "37,50\u00a0€" in page  # CLDR French, from mail.json's patterns
     assert "carte enregistrée" in page  # the campaign's language
 
 
@@ -126,3 +126,26 @@ def test_without_a_secret_no_link_is_made_or_accepted(api):  # noqa: F811
 @pytest.fixture(scope="module")
 def out_site(catalog_path):  # noqa: F811 - the site test_api built
     return catalog_path.parent
+
+
+def test_an_english_pledge_is_managed_in_english_and_amounts_read_as_each_language_writes_them(api):  # noqa: F811
+    api.runtime.secret = SECRET
+    opened = api.pledge(campaign="premier-album", reward="vinyl", lang="en")
+    api.webhook(api.complete(opened["checkout_url"]))
+    view = api.call("GET", f"/api/pledges/{api.session_of(opened['checkout_url'])}")[2]
+    status, _, page = api.call("GET", path_of(view["manage_url"]))
+    assert status == 200 and '<html lang="en">' in page
+    assert "Lina&#x27;s first album" in page and "€37.50" in page and "Vinyle" not in page
+    assert 'href="http://127.0.0.1:8000/en/campaigns/premier-album/"' in page
+    status, _, page = api.call("POST", path_of(view["manage_url"]), {"action": "change", "reward": "", "amount": "1,040.50"},
+                               content_type="application/x-www-form-urlencoded")
+    assert status == 200 and "€1,040.50" in page
+    assert api.stats("premier-album")["raised"] == 104050
+
+
+def test_a_french_backer_changes_the_amount_with_a_decimal_comma(backer):
+    api, view = backer
+    status, _, page = api.call("POST", path_of(view["manage_url"]), {"action": "change", "reward": "", "amount": "100,50"},
+                               content_type="application/x-www-form-urlencoded")
+    assert status == 200 and "100,50\u00a0€" in page
+    assert api.stats("premier-album")["raised"] == 10050

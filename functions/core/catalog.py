@@ -31,6 +31,22 @@ class CatalogReward:
 
 
 @dataclass(frozen=True)
+class CatalogPage:
+    """The campaign's page in one of the site's languages: where a backer who reads it pledges from."""
+
+    lang: str
+    title: str
+    url: str  # the campaign page in that language, absolute
+    thanks_url: str  # Checkout's success page in that language, absolute
+    decimal: str = "."  # how the language writes a decimal point (CLDR): "12,50" in French
+    group: str = ","  # and its thousands separator ("1 000" in French, a narrow no-break space)
+    rewards: tuple[tuple[str, str], ...] = ()  # (reward id, its title in that language)
+
+    def reward_title(self, reward) -> str:
+        return dict(self.rewards).get(reward.id, reward.title)
+
+
+@dataclass(frozen=True)
 class CatalogCampaign:
     slug: str
     title: str
@@ -45,6 +61,17 @@ class CatalogCampaign:
     rewards: tuple[CatalogReward, ...] = field(default=())
     leaderboard: bool = False  # the creator shows the public board of referral codes
     stretch_goals: tuple[int, ...] = ()  # amounts (minor units), for the creator's milestones
+    pages: tuple[CatalogPage, ...] = ()  # one per language the campaign is shown in, its own first
+
+    def page(self, lang: str | None) -> CatalogPage:
+        """The page in ``lang`` (exact tag, then its language), else the campaign's own."""
+        if lang:
+            for wanted in (lang, lang.split("-")[0]):
+                found = next((p for p in self.pages if p.lang == wanted), None)
+                if found:
+                    return found
+        own = next((p for p in self.pages if p.lang == self.language), None)
+        return own or CatalogPage(self.language, self.title, self.url, self.thanks_url)
 
     def reward(self, reward_id: str) -> CatalogReward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
@@ -100,6 +127,8 @@ def _campaign_data(c: CatalogCampaign) -> dict:
         "ends": c.ends.isoformat(), "starts": c.starts.isoformat() if c.starts else None,
         "language": c.language, "url": c.url, "thanks_url": c.thanks_url, "leaderboard": c.leaderboard,
         "stretch_goals": list(c.stretch_goals),
+        "pages": {p.lang: {"title": p.title, "url": p.url, "thanks_url": p.thanks_url, "decimal": p.decimal,
+                           "group": p.group, "rewards": dict(p.rewards)} for p in c.pages},
         "rewards": [
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit,
              "shipping": {"countries": list(r.shipping.countries), "cost": r.shipping.cost} if r.shipping else None}
@@ -118,4 +147,7 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         ends=dt.datetime.fromisoformat(d["ends"]), language=d["language"], url=d["url"],
         thanks_url=d["thanks_url"],
         starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards,
-        leaderboard=bool(d.get("leaderboard", False)), stretch_goals=tuple(d.get("stretch_goals", ())))
+        leaderboard=bool(d.get("leaderboard", False)), stretch_goals=tuple(d.get("stretch_goals", ())),
+        pages=tuple(CatalogPage(lang, p["title"], p["url"], p["thanks_url"], p.get("decimal", "."), p.get("group", ","),
+                                tuple(sorted((p.get("rewards") or {}).items())))
+                    for lang, p in (d.get("pages") or {}).items()))

@@ -74,6 +74,7 @@ class Pledge:
     extra_payments: tuple[str, ...] = ()
     extra_refunded: tuple[str, ...] = ()
     counted_on: str | None = None  # YYYY-MM-DD (UTC) it first counted: rebuilds the history
+    lang: str | None = None  # the language the backer pledged in (pages, Checkout, mail); None: the campaign's
     # Personal data, from Checkout, for the fulfilment export only: never in
     # stats, pages, logs or error messages.
     email: str | None = None

@@ -34,7 +34,7 @@ class Links:
 
     def referral(self, pledge: Pledge) -> str:
         campaign = self.catalog.campaigns.get(pledge.campaign)
-        return f"{campaign.url}?ref={pledge.ref_code}" if campaign else ""
+        return f"{campaign.page(pledge.lang).url}?ref={pledge.ref_code}" if campaign else ""
 
 
 def links_for(catalog: Catalog, secret: str | None, origin: str | None = None) -> Links:
@@ -90,7 +90,7 @@ def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.dateti
     if kind == "payment_failed" and after.fix_deadline:
         values["fix_url"] = links.fix(after)
         values["fix_deadline"] = after.fix_deadline.date().isoformat()
-    return (Mail(id=mail_id, kind=kind, campaign=after.campaign, lang=campaign.language, to=after.email,
+    return (Mail(id=mail_id, kind=kind, campaign=after.campaign, lang=after.lang or campaign.language, to=after.email,
                  values=values, pledge_id=after.id, created_at=now),)
 
 
@@ -100,7 +100,7 @@ def fix_reminder(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
     if pledge.status != PAYMENT_FAILED or not pledge.email or not pledge.fix_deadline or campaign is None:
         return None
     return Mail(id=f"fix_reminder:{pledge.id}", kind="fix_reminder", campaign=pledge.campaign,
-                lang=campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
+                lang=pledge.lang or campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
                 values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount - pledge.refunded),
                         "currency": pledge.currency, "reward_id": pledge.reward or "", "fix_url": links.fix(pledge),
                         "fix_deadline": pledge.fix_deadline.date().isoformat(), "manage_url": links.manage(pledge),
@@ -116,7 +116,7 @@ def card_expiring(pledge: Pledge, links: Links, expires: tuple[int, int], now: d
     if (year, month) >= (campaign.ends.year, campaign.ends.month):
         return None  # a card is valid to the end of its expiry month
     return Mail(id=f"card_expiring:{pledge.id}", kind="card_expiring", campaign=pledge.campaign,
-                lang=campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
+                lang=pledge.lang or campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
                 values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount), "currency": pledge.currency,
                         "reward_id": pledge.reward or "", "manage_url": links.manage(pledge),
                         "referral_url": links.referral(pledge), "funding": campaign.funding,

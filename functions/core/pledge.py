@@ -34,6 +34,37 @@ __all__ = ["CANCELLED", "COLLECTED", "DROPPED", "EXPIRED", "FAILED", "PAID", "PA
 MIN_CHECKOUT_TTL = dt.timedelta(minutes=30)
 CHECKOUT_TTL = MIN_CHECKOUT_TTL + dt.timedelta(minutes=5)
 REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,2}$")
+# What a language may put between digit groups (CLDR: a no-break or narrow no-break space in
+# French, a dot in German, an apostrophe in Swiss German); a backer's space is taken as that too.
+_SPACES = (" ", "\u00a0", "\u202f")
+
+
+def local_amount(text: str, decimal: str, group: str) -> str:
+    """A backer's amount as the page's language writes it (``1 234,50`` in French) in the
+    ASCII form :func:`money.to_minor` reads (``1234.50``).
+
+    Only that language's decimal sign is a decimal point: ``12,50`` is 12.50 on a French
+    page and refused on an English one (where it would be read as 1250). Group
+    separators are dropped only between groups of three digits.
+    """
+    raw = text.strip()
+    if group in _SPACES or group == "'" or group == "\u2019":
+        candidates = _SPACES + (group,)
+    else:
+        candidates = (group,)
+    for sign in candidates:
+        if sign and sign != decimal and sign in raw:
+            whole, dot, fraction = raw.partition(decimal)
+            parts = whole.split(sign)
+            if all(p.isascii() and p.isdigit() for p in parts) and all(len(p) == 3 for p in parts[1:]) \
+                    and 1 <= len(parts[0]) <= 3:
+                raw = "".join(parts) + dot + fraction
+    if decimal != "." and decimal in raw:
+        if "." in raw:
+            return text  # both signs: not the page's way of writing it, let the parser refuse it
+        raw = raw.replace(decimal, ".", 1)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,7 @@ class PledgeRequest:
     reward: str | None = None
     amount: str | None = None
     ref: str | None = None
+    lang: str | None = None  # the language of the page pledged from (its <html lang>)
 
     @classmethod
     def from_fields(cls, data: dict) -> "PledgeRequest":
@@ -59,7 +91,10 @@ class PledgeRequest:
         campaign = text("campaign")
         if not campaign:
             raise Invalid("'campaign' is required")
-        return cls(campaign=campaign, reward=text("reward"), amount=text("amount"), ref=text("ref"))
+        lang = text("lang")
+        if lang is not None and not LANG.match(lang):
+            lang = None  # not a language tag: the campaign's own language answers
+        return cls(campaign=campaign, reward=text("reward"), amount=text("amount"), ref=text("ref"), lang=lang)
 
 
 @dataclass(frozen=True)
@@ -86,6 +121,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     if request.ref is not None and not REF.match(request.ref):
         raise Invalid("'ref' must be 1 to 64 letters, digits, '-' or '_'")
 
+    page = campaign.page(request.lang)
     reward = None
     minimum = 1
     if request.reward is not None:
@@ -99,7 +135,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         amount = minimum
     else:
         try:
-            amount = money.to_minor(request.amount, campaign.currency)
+            amount = money.to_minor(local_amount(request.amount, page.decimal, page.group), campaign.currency)
         except money.MoneyError as error:
             raise Invalid(f"'amount': {error}") from None
         if amount < minimum:
@@ -115,14 +151,14 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     pledge = Pledge(id=pledge_id, campaign=campaign.slug, reward=reward.id if reward else None,
                     amount=amount, currency=campaign.currency, mode=mode, status=PENDING,
                     created_at=now, updated_at=now, expires_at=expires, ref_code=ref_code,
-                    ref=request.ref)
-    separator = "&" if "?" in campaign.thanks_url else "?"
+                    ref=request.ref, lang=page.lang)
+    separator = "&" if "?" in page.thanks_url else "?"
     checkout = CheckoutRequest(
-        pledge_id=pledge_id, campaign=campaign.slug, campaign_title=campaign.title,
-        reward=pledge.reward, description=reward.title if reward else campaign.title,
+        pledge_id=pledge_id, campaign=campaign.slug, campaign_title=page.title,
+        reward=pledge.reward, description=page.reward_title(reward) if reward else page.title,
         amount=amount, currency=campaign.currency, mode=mode,
-        success_url=f"{campaign.thanks_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=campaign.url, expires_at=expires, ref=request.ref,
+        success_url=f"{page.thanks_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=page.url, expires_at=expires, ref=request.ref,
         shipping_countries=reward.shipping.countries if reward and reward.shipping else (),
-        locale=campaign.language)
+        locale=page.lang)
     return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout)

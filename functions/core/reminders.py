@@ -33,13 +33,15 @@ class Reminder:
     status: str
     created_at: dt.datetime
     confirmed_at: dt.datetime | None = None
+    lang: str | None = None  # the language of the page signed up from (the mails' language)
 
 
 def reminder_id(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:20]
 
 
-def sign_up(campaign: CatalogCampaign | None, slug: str, email: object, now: dt.datetime) -> Reminder:
+def sign_up(campaign: CatalogCampaign | None, slug: str, email: object, now: dt.datetime,
+            lang: str | None = None) -> Reminder:
     """Check a sign-up (no I/O): 400 bad address, 404 unknown campaign, 409 already live.
 
     ``email`` is whatever the body held (JSON can send a number, a list, an object).
@@ -55,7 +57,8 @@ def sign_up(campaign: CatalogCampaign | None, slug: str, email: object, now: dt.
         raise NotFound(f"no campaign '{slug}'")
     if campaign.starts is None or now >= campaign.starts:
         raise AlreadyLive(f"'{slug}' is already open (or over): pledge on its page")
-    return Reminder(campaign=campaign.slug, id=reminder_id(email), email=email, status=PENDING, created_at=now)
+    return Reminder(campaign=campaign.slug, id=reminder_id(email), email=email, status=PENDING, created_at=now,
+                    lang=campaign.page(lang if isinstance(lang, str) else None).lang)
 
 
 def links(reminder: Reminder, api_base: str, secret: str) -> dict[str, str]:
@@ -66,13 +69,13 @@ def links(reminder: Reminder, api_base: str, secret: str) -> dict[str, str]:
 
 def confirm_mail(reminder: Reminder, campaign: CatalogCampaign, api_base: str, secret: str, now: dt.datetime) -> Mail:
     return Mail(id=f"reminder_confirm:{reminder.campaign}:{reminder.id}", kind="reminder_confirm",
-                campaign=reminder.campaign, lang=campaign.language, to=reminder.email, created_at=now,
+                campaign=reminder.campaign, lang=reminder.lang or campaign.language, to=reminder.email, created_at=now,
                 values={**links(reminder, api_base, secret), "funding": campaign.funding})
 
 
 def launch_mail(reminder: Reminder, campaign: CatalogCampaign, api_base: str, secret: str, now: dt.datetime) -> Mail:
     return Mail(id=f"launch:{reminder.campaign}:{reminder.id}", kind="launch", campaign=reminder.campaign,
-                lang=campaign.language, to=reminder.email, created_at=now,
+                lang=reminder.lang or campaign.language, to=reminder.email, created_at=now,
                 values={"unsubscribe_url": links(reminder, api_base, secret)["unsubscribe_url"],
                         "funding": campaign.funding})
 
@@ -80,13 +83,15 @@ def launch_mail(reminder: Reminder, campaign: CatalogCampaign, api_base: str, se
 def to_record(reminder: Reminder) -> dict:
     return {"campaign": reminder.campaign, "id": reminder.id, "email": reminder.email, "status": reminder.status,
             "created_at": reminder.created_at.isoformat(),
-            "confirmed_at": reminder.confirmed_at.isoformat() if reminder.confirmed_at else None}
+            "confirmed_at": reminder.confirmed_at.isoformat() if reminder.confirmed_at else None,
+            **({"lang": reminder.lang} if reminder.lang else {})}
 
 
 def from_record(data: dict) -> Reminder:
     return Reminder(campaign=data["campaign"], id=data["id"], email=data["email"], status=data["status"],
                     created_at=dt.datetime.fromisoformat(data["created_at"]),
-                    confirmed_at=dt.datetime.fromisoformat(data["confirmed_at"]) if data.get("confirmed_at") else None)
+                    confirmed_at=dt.datetime.fromisoformat(data["confirmed_at"]) if data.get("confirmed_at") else None,
+                    lang=data.get("lang"))
 
 
 def address_hash(email: str) -> str:

@@ -15,7 +15,7 @@ from html import escape
 from functions import http, pages
 from functions.core import flows, manage, money, tokens
 from functions.core.errors import ApiError, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
-from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED
+from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED, local_amount
 from functions.core.ports import CheckoutRequest, PaymentsError, SoldOut
 from functions.runtime import current
 
@@ -53,23 +53,37 @@ def route(request: http.Request) -> dict:
     return show(pledge, campaign, runtime, token)
 
 
-def _campaign_url(campaign, runtime) -> str:
-    url = campaign.url
+def _money(runtime, lang: str):
+    """Money as the page's language writes it (``78,00 €``): the patterns the build compiled into
+    mail.json from CLDR; ``78.00 EUR`` only when the site has none."""
+    from functions.core import mailtext
+
+    templates = runtime.mail_templates()
+    spec = templates.language(lang) if templates is not None else None
+    if spec is None:
+        return money.format_plain
+    return lambda minor, currency: mailtext.format_money(minor, currency, spec)
+
+
+def _campaign_url(campaign, runtime, lang: str | None = None) -> str:
+    url = campaign.page(lang).url
     if runtime.origin and url.startswith(runtime.catalog.base_url):
         url = runtime.origin + url[len(runtime.catalog.base_url):]
     return url
 
 
 def show(pledge, campaign, runtime, token: str, message: str = "", status: int = 200) -> dict:
-    t = pages.texts(campaign.language)
+    page = campaign.page(pledge.lang)
+    t = pages.texts(page.lang)
+    formatted = _money(runtime, page.lang)
     now = runtime.now()
     reward = campaign.reward(pledge.reward) if pledge.reward else None
     parts = [f"<h1>{escape(t['manage'])}</h1>"]
     if message:
         parts.append(f'<p role="status"><strong>{escape(message)}</strong></p>')
-    parts.append(f"<p>{escape(campaign.title)}</p><dl>"
-                 f"<dt>{escape(t['amount'])}</dt><dd>{escape(money.format_plain(pledge.amount, pledge.currency))}</dd>"
-                 f"<dt>{escape(t['reward'])}</dt><dd>{escape(reward.title if reward else t['none'])}</dd>"
+    parts.append(f"<p>{escape(page.title)}</p><dl>"
+                 f"<dt>{escape(t['amount'])}</dt><dd>{escape(formatted(pledge.amount, pledge.currency))}</dd>"
+                 f"<dt>{escape(t['reward'])}</dt><dd>{escape(page.reward_title(reward) if reward else t['none'])}</dd>"
                  f"<dt>{escape(t['status'])}</dt><dd>{escape(shown_status(pledge, t))}</dd></dl>")
     if pledge.extra_payments:
         parts.append(f'<p role="status">{escape(extra_note(pledge, t))}</p>')
@@ -78,7 +92,7 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
         options = [f'<label><input type="radio" name="reward" value=""{" checked" if not pledge.reward else ""}> '
                    f"{escape(t['none'])}</label>"]
         for r in campaign.rewards:
-            price = money.format_plain(r.amount + (r.shipping.cost if r.shipping else 0), campaign.currency)
+            price = formatted(r.amount + (r.shipping.cost if r.shipping else 0), campaign.currency)
             left = ""
             disabled = ""
             if r.limit is not None:
@@ -87,7 +101,7 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
                 disabled = " disabled" if remaining <= 0 else ""
             checked = " checked" if r.id == pledge.reward else ""
             options.append(f'<label><input type="radio" name="reward" value="{escape(r.id)}"{checked}{disabled}> '
-                           f"{escape(r.title)} ({escape(price)}{escape(left)})</label>")
+                           f"{escape(page.reward_title(r))} ({escape(price)}{escape(left)})</label>")
         parts.append(
             f'<form method="post"><fieldset><legend>{escape(t["change"])}</legend>'
             f'<p class="note">{escape(t["change_help"])}</p>{"".join(options)}'
@@ -107,8 +121,8 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
     elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now < pledge.fix_deadline:
         fix_url = f"{runtime.api_base}/fix/{tokens.make('fix', pledge.id, runtime.secret)}"
         parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
-    parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime))}">{escape(t["back"])}</a></p>')
-    return pages.page(status, campaign.language, t["manage"], "".join(parts))
+    parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime, page.lang))}">{escape(t["back"])}</a></p>')
+    return pages.page(status, page.lang, t["manage"], "".join(parts))
 
 
 def shown_status(pledge, t: dict) -> str:
@@ -124,7 +138,8 @@ def extra_note(pledge, t: dict) -> str:
 
 
 def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
-    t = pages.texts(campaign.language)
+    page = campaign.page(pledge.lang)
+    t = pages.texts(page.lang)
     fields = request.fields()
     now = runtime.now()
     action = fields.get("action")
@@ -135,6 +150,8 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
     elif action == "change":
         reward_id = fields.get("reward") or None
         amount = (fields.get("amount") or "").strip() or None
+        if amount:  # as the page's language writes it: 100,50 on a French page
+            amount = local_amount(amount, page.decimal, page.group)
         target = campaign.reward(reward_id) if reward_id else None
         decide = lambda p: manage.move(p, campaign, reward_id, amount, now)[0]  # noqa: E731
         limit, done = (target.limit if target else None), t["changed"]
@@ -152,15 +169,16 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
 
 def new_card(pledge, campaign, runtime, token: str) -> dict:
     """A Checkout session in setup mode on the pledge's Customer: the new card replaces the old one."""
-    t = pages.texts(campaign.language)
+    page = campaign.page(pledge.lang)
+    t = pages.texts(page.lang)
     now = runtime.now()
     if not manage.changeable(pledge, campaign, now) or not pledge.customer_id:
         return show(pledge, campaign, runtime, token, t["not_changeable"], 409)
     manage_url = f"{runtime.api_base}/manage/{token}"
     request = CheckoutRequest(
-        pledge_id=pledge.id, campaign=campaign.slug, campaign_title=campaign.title, reward=pledge.reward,
-        description=campaign.title, amount=pledge.amount, currency=pledge.currency, mode="setup",
-        success_url=manage_url, cancel_url=manage_url, expires_at=now + CHECKOUT_TTL, locale=campaign.language,
+        pledge_id=pledge.id, campaign=campaign.slug, campaign_title=page.title, reward=pledge.reward,
+        description=page.title, amount=pledge.amount, currency=pledge.currency, mode="setup",
+        success_url=manage_url, cancel_url=manage_url, expires_at=now + CHECKOUT_TTL, locale=page.lang,
         kind="card", customer_id=pledge.customer_id, attempt=pledge.version)
     try:
         checkout = runtime.payments.create_checkout(request)
@@ -182,15 +200,16 @@ def fix(pledge, campaign, runtime) -> dict:
     then is a new one opened. A second payment that still arrives is refunded
     by the next settle run (docs/operations.md).
     """
-    t = pages.texts(campaign.language)
+    page = campaign.page(pledge.lang)
+    t = pages.texts(page.lang)
     now = runtime.now()
     if pledge.status == DROPPED or (pledge.status == PAYMENT_FAILED and pledge.fix_deadline
                                     and now >= pledge.fix_deadline):
-        return pages.page(410, campaign.language, t["manage"], f"<p>{escape(t['window_closed'])}</p>")
+        return pages.page(410, page.lang, t["manage"], f"<p>{escape(t['window_closed'])}</p>")
     if pledge.status != PAYMENT_FAILED:
         status = t["statuses"].get(pledge.status, pledge.status)
         extra = f'<p role="status">{escape(extra_note(pledge, t))}</p>' if pledge.extra_payments else ""
-        return pages.page(200, campaign.language, t["manage"],
+        return pages.page(200, page.lang, t["manage"],
                           f"<p>{escape(t['fixed'].format(status=status))}</p>{extra}")
     if pledge.fix_url and pledge.fix_expires_at and now + FIX_REUSE_MARGIN <= pledge.fix_expires_at:
         return http.redirect(pledge.fix_url)
@@ -198,14 +217,14 @@ def fix(pledge, campaign, runtime) -> dict:
     result, after = flows.update(runtime.store, pledge, lambda p: p.replace(fix_attempts=p.fix_attempts + 1)
                                  if p.status == PAYMENT_FAILED else None, now)
     if result != "applied":  # paid meanwhile (another tab): nothing left to fix
-        return fix(after, campaign, runtime) if after else pages.page(404, campaign.language, t["manage"], "")
-    thanks = campaign.thanks_url
+        return fix(after, campaign, runtime) if after else pages.page(404, page.lang, t["manage"], "")
+    thanks = page.thanks_url
     expires = now + CHECKOUT_TTL
     request = CheckoutRequest(
-        pledge_id=pledge.id, campaign=campaign.slug, campaign_title=campaign.title, reward=pledge.reward,
-        description=campaign.title, amount=pledge.amount - pledge.refunded, currency=pledge.currency, mode="payment",
-        success_url=f"{thanks}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=campaign.url,
-        expires_at=expires, ref=pledge.ref, locale=campaign.language, kind="fix",
+        pledge_id=pledge.id, campaign=campaign.slug, campaign_title=page.title, reward=pledge.reward,
+        description=page.title, amount=pledge.amount - pledge.refunded, currency=pledge.currency, mode="payment",
+        success_url=f"{thanks}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=page.url,
+        expires_at=expires, ref=pledge.ref, locale=page.lang, kind="fix",
         customer_id=pledge.customer_id, attempt=after.fix_attempts)
     request = flows.rebased(request, runtime.catalog.base_url, runtime.origin)
     try:

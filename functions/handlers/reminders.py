@@ -42,7 +42,8 @@ def route(request: http.Request) -> dict:
         raise NotFound("this link is not valid")
     slug, reminder_id = subject.split(":", 1)
     campaign = runtime.catalog.campaigns.get(slug)
-    lang = campaign.language if campaign else "en"
+    found = runtime.store.get_reminder(slug, reminder_id)
+    lang = (found.lang if found and found.lang else campaign.language) if campaign else "en"
     t = pages.texts(lang)
     if action == "confirm":
         if request.method in ("GET", "HEAD"):
@@ -54,7 +55,6 @@ def route(request: http.Request) -> dict:
                               "</button></form>")
         if request.method != "POST":
             raise MethodNotAllowed("open the link")
-        found = runtime.store.get_reminder(slug, reminder_id)
         if found is None:
             raise NotFound("this reminder no longer exists")
         if found.status != reminders.CONFIRMED:
@@ -79,7 +79,8 @@ def sign_up(request: http.Request, runtime) -> dict:
         raise Invalid("'campaign' must be a string")
     now = runtime.now()
     limits.check(runtime.store, limits.REMINDERS_PER_CLIENT, request.client, now)
-    reminder = reminders.sign_up(runtime.catalog.campaigns.get(slug), slug, fields.get("email"), now)
+    reminder = reminders.sign_up(runtime.catalog.campaigns.get(slug), slug, fields.get("email"), now,
+                                 lang=fields.get("lang"))
     if not runtime.secret:
         raise Unavailable("reminders are not configured (CAGNOTTE_SECRET)")
     campaign = runtime.catalog.campaigns[slug]
@@ -88,16 +89,17 @@ def sign_up(request: http.Request, runtime) -> dict:
                                             limits.mailbox(reminder.email), now):
         # One inbox is not mailed more than a few confirmations a day, whatever
         # the +tags and dots: the answer is the same, so it tells nobody anything.
-        return _sent(request, campaign, slug)
+        return _sent(request, campaign, slug, reminder.lang)
     stored = runtime.store.add_reminder(reminder)
     if stored.status != reminders.CONFIRMED:
         runtime.store.queue_mail(reminders.confirm_mail(stored, campaign, runtime.api_base, runtime.secret, now))
         runtime.send_due_mail()
-    return _sent(request, campaign, slug)
+    return _sent(request, campaign, slug, reminder.lang)
 
 
-def _sent(request: http.Request, campaign, slug: str) -> dict:
+def _sent(request: http.Request, campaign, slug: str, lang: str | None) -> dict:
     if request.is_form:
-        t = pages.texts(campaign.language)
-        return pages.page(202, campaign.language, t["remind_sent"], f"<p>{escape(t['remind_sent'])}</p>")
+        lang = lang or campaign.language
+        t = pages.texts(lang)
+        return pages.page(202, lang, t["remind_sent"], f"<p>{escape(t['remind_sent'])}</p>")
     return http.respond(202, {"campaign": slug, "status": "check your inbox"})
