@@ -95,11 +95,16 @@ def texts(lang: str) -> dict:
 
 
 def page(status: int, lang: str, title: str, body_html: str) -> dict:
-    """An API Gateway v2 response holding a whole HTML page (``body_html`` already escaped)."""
+    """An API Gateway v2 response holding a whole HTML page (``body_html`` already escaped).
+
+    ``strict-origin``: a link from the page tells only the site's origin, never the private
+    link's token; ``no-referrer`` would also make the browser send ``Origin: null`` with the
+    page's own forms, which the form routes refuse as cross-site.
+    """
     document = (
         f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">'
+        '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="strict-origin">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body_html}</main></body></html>")
     return {"statusCode": status,
             "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",

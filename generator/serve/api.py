@@ -224,10 +224,25 @@ def language_of(session) -> str:
     return base if base in TEXTS else "en"
 
 
+def _local_money(minor: int, currency: str, locale: str) -> str:
+    """The amount as Stripe's page writes it for the session's locale: ``€37.50``, ``37,50 €`` (CLDR)."""
+    from decimal import Decimal
+
+    from babel import Locale, UnknownLocaleError
+    from babel.numbers import format_currency
+
+    try:
+        where = Locale.parse(locale.replace("-", "_")) if locale and locale != "auto" else Locale.parse("en")
+    except (ValueError, UnknownLocaleError):
+        where = Locale.parse("en")
+    value = Decimal(minor).scaleb(-money.exponent(currency))
+    return format_currency(value, currency, locale=where, currency_digits=True)
+
+
 def _form(session, now: dt.datetime, lang: str) -> str:
     t = TEXTS[lang]
     r = session.request
-    amount = html.escape(money.format_plain(r.amount, r.currency))  # "37.50 EUR": the code once
+    amount = html.escape(_local_money(r.amount, r.currency, r.locale or lang))
     what = html.escape(r.description)
     title = html.escape(r.campaign_title)
     when = t["setup"] if r.mode == "setup" else t["payment"]

@@ -68,7 +68,7 @@ def test_a_backer_pledges_for_a_reward_and_sees_the_counter_move(page: Page):
 
     page.locator("#reward-vinyl").get_by_role("button").click()
     page.wait_for_url("**/_cagnotte/checkout/*")
-    expect(page.get_by_text("37.50 EUR").first).to_be_visible()
+    expect(page.get_by_text("37,50\u00a0€").first).to_be_visible()
     session = pay(page)
 
     # The thanks page shows the pledge and the backer's own referral link.
