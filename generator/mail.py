@@ -199,7 +199,8 @@ def compile_phrases(theme: Theme, lang: str) -> dict[str, str]:
     env = environment(theme, lang)
     name = "phrases.txt"
     try:
-        module = env.get_template(name).make_module({n: Placeholder(n) for n in ("amount", "reward")})
+        module = env.get_template(name).make_module({n: Placeholder(n) for names in mailtext.PHRASES.values()
+                                                           for n in names})
     except jinja2.TemplateNotFound:
         raise ContentError([Problem(f"themes/{theme.name}/mail/{name}", 1, "the mail phrases are missing")])
     except Exception as error:

@@ -316,6 +316,32 @@ def test_the_digest_names_each_stretch_goal_reached(mailbox):
     assert row.values["milestones"] == "first_backer,half,goal,stretch:1200000"
 
 
+def test_the_projection_is_the_creators_after_a_week_and_never_the_pages():
+    from types import SimpleNamespace
+
+    from functions.core import notify
+
+    starts = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.timezone.utc)
+    ends = dt.datetime(2026, 12, 15, 22, 59, 59, tzinfo=dt.timezone.utc)
+    campaign = SimpleNamespace(slug="x", language="en", goal=800_000, currency="EUR", stretch_goals=[],
+                               funding="all_or_nothing", starts=starts, ends=ends)
+    days = {(dt.date(2026, 11, 1) + dt.timedelta(days=i)).isoformat(): (10_000 + (i % 2) * 2_000, 3)
+            for i in range(10)}
+    counters = SimpleNamespace(days=days)
+    early = notify.digest(campaign, "c@example.org", SimpleNamespace(days=dict(list(days.items())[:5])),
+                          dt.date(2026, 11, 5), starts)
+    assert "trend_minor" not in early.values  # five days: too early to say
+    row = notify.digest(campaign, "c@example.org", counters, dt.date(2026, 11, 10), starts)
+    raised = sum(r for r, _ in days.values())
+    expected, low, high = (int(row.values[k]) for k in ("trend_minor", "trend_low_minor", "trend_high_minor"))
+    assert raised < low <= expected <= high
+    # about 35 days left at ~110 € a day, on top of what is raised
+    assert abs(expected - (raised + 11_000 * 35.04)) <= 0.02 * expected
+    assert row.values["ends"] == "2026-12-15"
+    after = notify.trend(days, dt.date(2026, 12, 16), starts, ends, raised, "EUR")
+    assert after is None
+
+
 def test_an_unsendable_row_is_failed_and_the_batch_goes_on(mailbox):
     """A CR/LF address written before the door refused them: failed at once, never stuck 'sending'."""
     api, outbox = mailbox

@@ -295,6 +295,11 @@ def test_the_creator_digest_lists_milestones(templates):
     assert "New pledges: 3" in message.text and "Backers: 1,204" in message.text
     quiet = render(mail("digest", "en", milestones=""), templates)
     assert "\n\n\n" not in quiet.text
+    projected = render(mail("digest", "en", trend_minor="810000", trend_low_minor="620000",
+                            trend_high_minor="1000000", ends="2026-12-15"), templates)
+    assert ("the campaign would reach about €8,100 by December 15, 2026, likely between €6,200 and €10,000"
+            in " ".join(projected.text.split()))
+    assert "€8,100" in projected.html and "would reach" not in quiet.text
 
 
 def test_the_rows_the_functions_queue_render(built, templates):

@@ -45,7 +45,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "card_expiring": COMMON + PLEDGE + ("card_expires",),
     "reminder_confirm": COMMON + ("confirm_url", "unsubscribe_url"),
     "launch": COMMON + ("unsubscribe_url",),
-    "digest": COMMON + ("day", "new_pledges", "raised", "backers", "goal", "milestones"),
+    "digest": COMMON + ("day", "new_pledges", "raised", "backers", "goal", "milestones", "trend"),
 }
 # Short phrases the renderer assembles values from (compiled from the theme's mail/parts.txt).
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -55,6 +55,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "milestone_half": (),
     "milestone_goal": (),
     "milestone_stretch": ("amount",),
+    "digest_trend": ("amount", "low", "high", "deadline"),
 }
 DATE_FIELDS = ("d", "dd", "M", "MM", "MMMM", "LLLL", "y", "yyyy")
 # Headers that tell mail software the message is automatic (no vacation replies).
@@ -231,6 +232,14 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
     if "milestones" in raw:
         values["milestones"] = "\n".join(_milestone(code, currency, spec)
                                          for code in raw["milestones"].split(",") if code.strip())
+    if "milestones" in raw:  # a digest: its projection, when there is one to give
+        values["trend"] = ""
+        if all(raw.get(name) for name in ("trend_minor", "trend_low_minor", "trend_high_minor", "ends")):
+            values["trend"] = Template(spec["phrases"]["digest_trend"]).substitute(
+                amount=format_money(_integer(raw, "trend_minor"), currency, spec),
+                low=format_money(_integer(raw, "trend_low_minor"), currency, spec),
+                high=format_money(_integer(raw, "trend_high_minor"), currency, spec),
+                deadline=format_date(raw["ends"], spec))
     return values
 
 

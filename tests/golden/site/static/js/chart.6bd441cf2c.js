@@ -8,8 +8,11 @@
    last days did (their standard deviation s, days taken as independent), the
    total over R days has a variance R·s², plus (R·s)²/k for the average itself,
    estimated from k days; the band is ±1.28 standard deviations (about 4 chances
-   in 5), never below what is already raised. With fewer than two days measured,
-   s is taken as the average itself: a wide band. No trend before one full day. */
+   in 5), never below what is already raised.
+   The page draws the trend only when it means something: a full week measured and
+   a band narrower than half the total it points to. It is a line, never a sentence: the
+   page does not tell visitors how the campaign will end (the creator's digest
+   does, with the same estimate). */
 (function () {
   "use strict";
   var C = window.Cagnotte;
@@ -45,8 +48,8 @@
   // The trend to the deadline, in minor units rounded to two significant figures.
   function trend(points, start, now, ends, raised, currency) {
     var elapsed = now - start;
-    if (elapsed < DAY || now >= ends) return null;
-    var k = Math.min(WINDOW, Math.floor(elapsed / DAY));
+    if (elapsed < WINDOW * DAY || now >= ends) return null;
+    var k = WINDOW;
     var incs = [], sum = 0;
     for (var i = 1; i <= k; i++) {
       var inc = at(points, now - (i - 1) * DAY) - at(points, now - i * DAY);
@@ -55,17 +58,15 @@
     }
     var rate = sum / k;
     if (!(rate > 0)) return null;
-    var sd = rate;
-    if (k >= 2) {
-      var squares = 0;
-      incs.forEach(function (x) { squares += (x - rate) * (x - rate); });
-      sd = Math.sqrt(squares / (k - 1));
-    }
+    var squares = 0;
+    incs.forEach(function (x) { squares += (x - rate) * (x - rate); });
+    var sd = Math.sqrt(squares / (k - 1));
     var R = (ends - now) / DAY;
     var sigma = sd * Math.sqrt(R + R * R / k);
     var expected = raised + rate * R;
     var unit = Math.pow(10, C.digits(currency));
     var step = Math.max(unit, Math.pow(10, Math.floor(Math.log(expected) / Math.LN10) - 1));
+    if (4 * Z * sigma > expected) return null;  // a range wider than half the total: too uncertain to draw
     return {
       rate: rate,
       expected: Math.round(expected / step) * step,
@@ -154,9 +155,7 @@
     var guess = s.status === "live" ? trend(points, start, now, ends, s.raised, s.currency) : null;
     var days = Math.max(1, Math.ceil((now - start) / DAY));
     var money = function (v) { return C.money(v, s.currency); };
-    C.setText(summary, guess
-      ? C.plural(figure, "summary-", days, { raised: money(s.raised), projected: money(guess.expected), low: money(guess.low), high: money(guess.high) })
-      : C.plural(figure, "past-", days, { raised: money(s.raised) }));
+    C.setText(summary, C.plural(figure, "past-", days, { raised: money(s.raised) }));
     canvas.hidden = false;
     legend.hidden = false;
     legend.classList.toggle("no-trend", !guess);
