@@ -181,10 +181,23 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
         headers = {"Retry-After": "1"} if error.status == 503 else {}
         if getattr(error, "retry_after", None):
             headers = {"Retry-After": str(error.retry_after)}
-        if request.is_form and "text/html" in request.headers.get("accept", ""):
-            back = same_site_referer(request.headers.get("referer"), request.headers.get("host"), our_sites())
-            return error_page(error, back, headers)
+        browser = "text/html" in request.headers.get("accept", "")
+        link = request.method in ("GET", "HEAD") and _route(request.path).startswith(LINK_ROUTES)
+        if browser and (request.is_form or link):
+            back = None if link else same_site_referer(request.headers.get("referer"), request.headers.get("host"),
+                                                       our_sites())
+            return error_page(error, request, back, headers)
         return respond(error.status, error.body(), headers)
+
+
+# The private links of e-mails (manage, fix, reminder confirm and unsubscribe): opened in a
+# browser, a bad one is a page, not JSON.
+LINK_ROUTES = ("/manage/", "/fix/", "/reminders/")
+
+
+def _route(path: str) -> str:
+    """``/api/pledges`` or ``/pledges`` (API Gateway's stage path): the route without the prefix."""
+    return path[4:] if path.startswith("/api/") else path
 
 
 def our_sites() -> tuple[str, ...]:
@@ -218,17 +231,52 @@ def same_site_referer(referer: str | None, host: str | None, sites: tuple[str, .
     return referer if parts.netloc.lower() in ours else None
 
 
-def error_page(error: ApiError, back: str | None, headers: dict[str, str]) -> dict:
-    """The short HTML page a form post gets on an error; ``back`` must already be same-site."""
-    from html import escape
-
+def error_page(error: ApiError, request: Request, back: str | None, headers: dict[str, str]) -> dict:
+    """The page a browser gets for an error (``back`` already same-site): the site's frame and
+    language, a plain sentence and the way forward, never the developer's message."""
     from functions import pages
 
-    link = ""
-    if back:
-        link = f'<p><a href="{escape(back)}">← Back to the campaign</a></p>'
-    title = "Your pledge was not taken"
-    response = pages.page(error.status, "en", title,
-                          f"<h1>{title}</h1><p>{escape(error.message)}</p><p>Nothing was charged.</p>{link}")
+    runtime = catalog = None
+    try:
+        from functions.runtime import current
+
+        runtime = current()
+        catalog = runtime.catalog
+    except Exception:  # no runtime or no catalog: English, the plain frame
+        pass
+    lang, home = _page_language(request, catalog, runtime)
+    route = _route(request.path)
+    if route.startswith("/pledges"):
+        title, charged = "pledge_refused", True
+    elif route.startswith("/reminders") and request.method == "POST":
+        title, charged = "signup_refused", False
+    else:
+        title, charged = "link_refused", False
+    response = pages.error_page(error, lang, title, back, home, pages.money_formatter(runtime, lang), charged)
     response["headers"].update(headers)
     return response
+
+
+def _page_language(request: Request, catalog, runtime) -> tuple[str, str | None]:
+    """The language of the page a form came from (its ``lang``, else its campaign's, else the
+    site's) and that language's home page."""
+    if catalog is None:
+        return "en", None
+    fields: dict = {}
+    if request.is_form:
+        try:
+            fields = request.fields()
+        except ApiError:
+            fields = {}
+    slug, asked = fields.get("campaign"), fields.get("lang")
+    campaign = catalog.campaigns.get(slug) if isinstance(slug, str) else None
+    if campaign is None and catalog.campaigns:
+        campaign = next(iter(catalog.campaigns.values()))
+        asked = asked if isinstance(asked, str) else (catalog.language or None)
+    if campaign is None:
+        return catalog.language or "en", None
+    page = campaign.page(asked if isinstance(asked, str) else None)
+    base = catalog.base_url.rstrip("/")
+    prefix = page.url[len(base):].split("/campaigns/", 1)[0] if page.url.startswith(base) else ""
+    origin = (runtime.origin if runtime is not None and runtime.origin else base).rstrip("/")
+    return page.lang, f"{origin}{prefix}/"

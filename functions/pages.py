@@ -90,8 +90,140 @@ TEXTS = {
 }
 
 
+# What a person reads when something did not work: a plain sentence with the way forward,
+# by the error's hint (functions.core.errors.ApiError.hint) or else its code.
+ERRORS = {
+    "en": {
+        "pledge_refused": "Your pledge was not taken",
+        "signup_refused": "Your sign-up was not taken",
+        "link_refused": "This link does not work",
+        "nothing_charged": "Nothing was charged.",
+        "back_campaign": "← Back to the campaign",
+        "home": "See all campaigns",
+        "amount_required": "Enter an amount.",
+        "amount_unreadable": "We could not read this amount: write it in digits, for example {example}.",
+        "amount_min": "The amount must be at least {amount}.",
+        "amount_min_reward": "This reward starts at {amount} (shipping included): give at least that much, or choose another reward.",
+        "amount_stripe_min": "The smallest amount a card can be charged is {amount}.",
+        "amount_stripe_max": "A card cannot be charged more than {amount} in one payment.",
+        "bad_link": "This link may be incomplete or mistyped. Open it again from your e-mail, in full.",
+        "invalid": "Part of the form could not be read. Go back to the page and try again.",
+        "cross_origin": "This form was sent from another site. Open the campaign on its own page and try again there.",
+        "not_found": "This campaign or reward does not exist (any more). The home page lists the campaigns.",
+        "sold_out": "Other backers just took the last units of this reward. Choose another reward, or pledge without one.",
+        "not_live": "This campaign is not taking pledges: it has not opened yet, or it is over.",
+        "already_live": "The campaign is already open: you can pledge on its page now.",
+        "too_large": "The form sent too much to be read. Go back to the page and try again.",
+        "unsupported_media_type": "Part of the form could not be read. Go back to the page and try again.",
+        "method_not_allowed": "Use the buttons on the page.",
+        "rate_limited": "Many requests came from your connection in a few minutes. Wait {minutes} min and try again.",
+        "payment_provider": "The payment service did not answer. Try again in a moment.",
+        "unavailable": "The site cannot take this right now. Try again in a minute.",
+        "internal": "Something went wrong on our side. Try again in a moment.",
+    },
+    "fr": {
+        "pledge_refused": "Votre contribution n’a pas été prise en compte",
+        "signup_refused": "Votre inscription n’a pas été prise en compte",
+        "link_refused": "Ce lien ne fonctionne pas",
+        "nothing_charged": "Rien n’a été débité.",
+        "back_campaign": "← Retour à la campagne",
+        "home": "Voir toutes les campagnes",
+        "amount_required": "Indiquez un montant.",
+        "amount_unreadable": "Nous n’avons pas pu lire ce montant : écrivez-le en chiffres, par exemple {example}.",
+        "amount_min": "Le montant doit être d’au moins {amount}.",
+        "amount_min_reward": "Cette contrepartie commence à {amount} (livraison comprise) : donnez au moins ce montant, ou choisissez une autre contrepartie.",
+        "amount_stripe_min": "Le plus petit montant qu’une carte peut payer est {amount}.",
+        "amount_stripe_max": "Une carte ne peut pas payer plus de {amount} en une fois.",
+        "bad_link": "Ce lien est peut-être incomplet ou mal recopié. Ouvrez-le à nouveau depuis votre e-mail, en entier.",
+        "invalid": "Une partie du formulaire n’a pas pu être lue. Revenez à la page et réessayez.",
+        "cross_origin": "Ce formulaire a été envoyé depuis un autre site. Ouvrez la campagne sur sa propre page et réessayez depuis celle-ci.",
+        "not_found": "Cette campagne ou cette contrepartie n’existe pas (ou plus). La page d’accueil liste les campagnes.",
+        "sold_out": "D’autres contributeurs viennent de prendre les dernières unités de cette contrepartie. Choisissez-en une autre, ou contribuez sans contrepartie.",
+        "not_live": "Cette campagne ne prend pas de contributions : elle n’a pas encore commencé, ou elle est terminée.",
+        "already_live": "La campagne est déjà ouverte : vous pouvez contribuer sur sa page dès maintenant.",
+        "too_large": "Le formulaire a envoyé trop de données pour être lu. Revenez à la page et réessayez.",
+        "unsupported_media_type": "Une partie du formulaire n’a pas pu être lue. Revenez à la page et réessayez.",
+        "method_not_allowed": "Utilisez les boutons de la page.",
+        "rate_limited": "Beaucoup de demandes sont venues de votre connexion en quelques minutes. Attendez {minutes} min et réessayez.",
+        "payment_provider": "Le service de paiement n’a pas répondu. Réessayez dans un instant.",
+        "unavailable": "Le site ne peut pas traiter cela pour le moment. Réessayez dans une minute.",
+        "internal": "Quelque chose n’a pas fonctionné de notre côté. Réessayez dans un instant.",
+    },
+}
+
+
+def explain(error, lang: str, money) -> str:
+    """The sentence a person reads for ``error`` (an ApiError) in ``lang``; ``money(minor, currency)``."""
+    words = ERRORS.get(lang, ERRORS["en"])
+    hint = tuple(getattr(error, "hint", ()) or ())
+    if hint and hint[0] in words:
+        key = hint[0]
+        if key == "amount_unreadable":
+            currency = hint[1]
+            return words[key].format(example=money(1250 if _exponent(currency) else 12, currency))
+        if key.startswith("amount_") and len(hint) == 3:
+            return words[key].format(amount=money(hint[1], hint[2]))
+        return words[key]
+    if error.code == "rate_limited":
+        return words["rate_limited"].format(minutes=max(1, -(-int(getattr(error, "retry_after", 60)) // 60)))
+    return words.get(error.code, words["internal"])
+
+
+def _exponent(currency: str) -> int:
+    from functions.core import money
+
+    try:
+        return money.exponent(currency)
+    except money.MoneyError:
+        return 2
+
+
+def money_formatter(runtime, lang: str):
+    """Money as ``lang`` writes it (``78,00 €``, ``€78.00``): the CLDR patterns the build compiled
+    into mail.json; ``78.00 EUR`` when the site has none."""
+    from functions.core import mailtext, money
+
+    templates = runtime.mail_templates() if runtime is not None else None
+    spec = templates.language(lang) if templates is not None else None
+    if spec is None:
+        return money.format_plain
+    return lambda minor, currency: mailtext.format_money(minor, currency, spec)
+
+
+def error_page(error, lang: str, title_key: str, back: str | None, home: str | None, money,
+               charged_note: bool) -> dict:
+    """The page a person gets when a form or a private link did not work, in the site's frame."""
+    words = ERRORS.get(lang, ERRORS["en"])
+    title = words[title_key]
+    parts = [f"<h1>{escape(title)}</h1>", f"<p>{escape(explain(error, lang, money))}</p>"]
+    if charged_note:
+        parts.append(f"<p>{escape(words['nothing_charged'])}</p>")
+    links = []
+    if back:
+        links.append(f'<a class="button" href="{escape(back)}">{escape(words["back_campaign"])}</a>')
+    if home:
+        links.append(f'<a href="{escape(home)}">{escape(words["home"])}</a>')
+    if links:
+        parts.append(f"<p>{' '.join(links)}</p>")
+    return page(error.status, lang, title, "".join(parts))
+
+
 def texts(lang: str) -> dict:
     return TEXTS.get(lang, TEXTS["en"])
+
+
+TITLE_MARK, MAIN_MARK = "<!--cagnotte:title-->", "<!--cagnotte:main-->"
+
+
+def _shell(lang: str) -> str | None:
+    """The site's own frame (header, footer, stylesheet) for ``lang``, when the build made one."""
+    try:
+        from functions.runtime import current
+
+        shell = current().page_shell(lang)
+    except Exception:  # no runtime or no built site: the plain page below
+        return None
+    return shell if shell and TITLE_MARK in shell and MAIN_MARK in shell else None
 
 
 def page(status: int, lang: str, title: str, body_html: str) -> dict:
@@ -101,11 +233,15 @@ def page(status: int, lang: str, title: str, body_html: str) -> dict:
     link's token; ``no-referrer`` would also make the browser send ``Origin: null`` with the
     page's own forms, which the form routes refuse as cross-site.
     """
-    document = (
-        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="strict-origin">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body_html}</main></body></html>")
+    shell = _shell(lang)
+    if shell is not None:
+        document = shell.replace(TITLE_MARK, escape(title), 1).replace(MAIN_MARK, body_html, 1)
+    else:
+        document = (
+            f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="robots" content="noindex, nofollow"><meta name="referrer" content="strict-origin">'
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body_html}</main></body></html>")
     return {"statusCode": status,
             "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                         "X-Robots-Tag": "noindex"},

@@ -51,6 +51,7 @@ class Runtime:
     _store: Store | None = field(default=None, repr=False)
     _payments: Payments | None = field(default=None, repr=False)
     _catalog: tuple[tuple[int, int], Catalog] | None = field(default=None, repr=False)
+    _shells: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -141,6 +142,38 @@ class Runtime:
             self._mailer = open_mailer(self.mail_url, sender=self.mail_from,
                                        configuration_set=self.ses_configuration_set)
         return self._mailer
+
+    def page_shell(self, lang: str) -> str | None:
+        """The site's frame for the functions' own pages in ``lang`` (``_shell/<lang>.html``, which
+        the build writes beside the catalog and the deploy ships), or None without one."""
+        import re
+
+        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang or ""):
+            return None
+        path = self.catalog_path.parent / "_shell" / f"{lang}.html"
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = (stat.st_mtime_ns, stat.st_size)
+        kept = self._shells.get(lang)
+        if kept is None or kept[0] != key:
+            text = path.read_text(encoding="utf-8")
+            try:
+                catalog = self.catalog
+            except Unavailable:
+                catalog = None
+            if catalog is not None and not self.origin:
+                from urllib.parse import urlsplit
+
+                # The site's own links are root-relative: when the API has a host of its own,
+                # they must name the site's.
+                site, api = urlsplit(catalog.base_url), urlsplit(catalog.api)
+                if (site.scheme, site.netloc) != (api.scheme, api.netloc):
+                    base = catalog.base_url.rstrip("/")
+                    text = re.sub(r'(\s(?:href|src)=")/(?!/)', lambda m: m.group(1) + base + "/", text)
+            kept = self._shells[lang] = (key, text)
+        return kept[1]
 
     def mail_templates(self):
         """The e-mail templates the build compiled (``mail.json`` beside the catalog), or None."""

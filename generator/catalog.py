@@ -18,7 +18,7 @@ def make_catalog(site: Site) -> Catalog:
     """Prices, limits and dates from the campaigns in their own language."""
     config = site.config
     campaigns = {e.slug: catalog_campaign(site, e.slug, e.language) for e in site.listed}
-    return Catalog(base_url=config.base_url, campaigns=campaigns, api_url=api_url(config))
+    return Catalog(base_url=config.base_url, campaigns=campaigns, api_url=api_url(config), language=config.language)
 
 
 def api_url(config) -> str:
@@ -93,7 +93,8 @@ def pieces(site: Site, state=None) -> dict[str, Pieces]:
 
 def catalog_json(site: Site, found: dict[str, Pieces]) -> str:
     """``catalog.json`` from the pieces (the same text as ``make_catalog(site).to_json()``)."""
-    return core_catalog.joined(site.config.base_url, api_url(site.config), {s: p.catalog for s, p in found.items()})
+    return core_catalog.joined(site.config.base_url, api_url(site.config), {s: p.catalog for s, p in found.items()},
+                               site.config.language)
 
 
 PRIVATE = Path(".cagnotte") / "private.json"

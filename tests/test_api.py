@@ -7,6 +7,7 @@ payments go to the local test checkout and webhooks are signed for real.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from urllib.parse import urlencode
 
@@ -365,8 +366,46 @@ def test_a_browser_form_gets_its_error_as_a_page_with_the_same_status(api):
         headers={"Accept": "text/html,application/xhtml+xml", "Referer": "https://fund.example.org/en/campaigns/tokyo-zine/?<x>"})
     assert status == 409
     assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert "the reward &#x27;zine&#x27; is sold out" in body
+    assert "Other backers just took the last units of this reward" in body and "&#x27;zine&#x27;" not in body
     assert 'href="https://fund.example.org/en/campaigns/tokyo-zine/?&lt;x&gt;"' in body
+    assert 'class="site-header"' in body and "Fixture fund" in body  # the site's own frame and name
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.mark.parametrize("fields, lang, words", [
+    ({"campaign": "premier-album", "amount": "douze"}, "fr",
+     "Nous n’avons pas pu lire ce montant : écrivez-le en chiffres, par exemple 12,50\u00a0€."),
+    ({"campaign": "premier-album", "reward": "vinyl", "amount": "20"}, "fr",
+     "Cette contrepartie commence à 37,50\u00a0€ (livraison comprise)"),
+    ({"campaign": "premier-album", "reward": "vinyl", "amount": "20", "lang": "en"}, "en",
+     "This reward starts at €37.50 (shipping included)"),
+    ({"campaign": "premier-album", "amount": "12,50", "lang": "en"}, "en",
+     "We could not read this amount: write it in digits, for example €12.50."),
+    ({"campaign": "premier-album", "amount": "0,10"}, "fr", "Le plus petit montant qu’une carte peut payer est 0,50\u00a0€."),
+    ({"campaign": "premier-album"}, "fr", "Indiquez un montant."),
+    ({"campaign": "premier-album", "reward": "nope"}, "fr", "Cette campagne ou cette contrepartie n’existe pas"),
+])
+def test_a_refused_form_is_told_in_the_pages_language_in_plain_words(api, fields, lang, words):
+    status, headers, body = api.call("POST", "/api/pledges", fields, content_type="application/x-www-form-urlencoded",
+                                     headers=BROWSER)
+    assert 400 <= status < 500 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert f'<html lang="{lang}">' in body and html.unescape(body).count(words) == 1, body
+    assert "&#x27;amount&#x27;" not in body and "EUR" not in body  # no developer words, no code for the money
+    assert ("Rien n’a été débité." if lang == "fr" else "Nothing was charged.") in html.unescape(body)
+    assert 'href="/"' in body or 'href="/en/"' in body or "fund.example.org/" in body  # a way home
+
+
+def test_a_mistyped_private_link_is_a_page_in_the_sites_language_not_json(api):
+    api.runtime.secret = SECRET
+    status, headers, body = api.call("GET", "/api/manage/pl_nope.abcdef", headers=BROWSER)
+    assert (status, headers["Content-Type"]) == (404, "text/html; charset=utf-8")
+    assert '<html lang="fr">' in body and "Ce lien ne fonctionne pas" in html.unescape(body)
+    assert "Ouvrez-le à nouveau depuis votre e-mail, en entier." in html.unescape(body)
+    # a program asking for JSON still gets the documented error JSON
+    status, headers, body = api.call("GET", "/api/manage/pl_nope.abcdef")
+    assert (status, body["error"]["code"]) == (404, "not_found")
 
 
 def test_a_refund_without_metadata_is_found_by_its_payment_intent(api):

@@ -85,6 +85,7 @@ class Catalog:
     base_url: str
     campaigns: dict[str, CatalogCampaign]
     api_url: str = ""  # absolute address of the pledge API (site.yml's api_url on base_url)
+    language: str = ""  # the site's own language (site.yml's language): pages that know no other
 
     @property
     def api(self) -> str:
@@ -92,7 +93,8 @@ class Catalog:
 
     def to_json(self) -> str:
         """Deterministic JSON (sorted keys, ISO dates)."""
-        return joined(self.base_url, self.api_url, {slug: campaign_json(c) for slug, c in self.campaigns.items()})
+        return joined(self.base_url, self.api_url, {slug: campaign_json(c) for slug, c in self.campaigns.items()},
+                      self.language)
 
     @classmethod
     def from_json(cls, text: str) -> "Catalog":
@@ -100,7 +102,8 @@ class Catalog:
         if data.get("format") != FORMAT:
             raise ValueError(f"catalog format {data.get('format')!r} is not {FORMAT}: rebuild the site")
         campaigns = {slug: _campaign_from(c) for slug, c in data["campaigns"].items()}
-        return cls(base_url=data["base_url"], campaigns=campaigns, api_url=data.get("api_url", ""))
+        return cls(base_url=data["base_url"], campaigns=campaigns, api_url=data.get("api_url", ""),
+                   language=data.get("language", ""))
 
 
 def campaign_json(c: CatalogCampaign) -> str:
@@ -108,13 +111,15 @@ def campaign_json(c: CatalogCampaign) -> str:
     return json.dumps(_campaign_data(c), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def joined(base_url: str, api_url: str, campaigns: dict[str, str]) -> str:
+def joined(base_url: str, api_url: str, campaigns: dict[str, str], language: str = "") -> str:
     """The catalog's text from each campaign's :func:`campaign_json`.
 
     The same bytes as ``json.dumps`` of the whole with sorted keys.
     """
     body = ",".join(f"{_text(slug)}:{campaigns[slug]}" for slug in sorted(campaigns))
-    return f'{{"api_url":{_text(api_url)},"base_url":{_text(base_url)},"campaigns":{{{body}}},"format":{FORMAT}}}\n'
+    own = f',"language":{_text(language)}' if language else ""
+    return (f'{{"api_url":{_text(api_url)},"base_url":{_text(base_url)},"campaigns":{{{body}}},'
+            f'"format":{FORMAT}{own}}}\n')
 
 
 def _text(value: str) -> str:

@@ -11,9 +11,12 @@ class ApiError(Exception):
     status = 500
     code = "internal"
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, hint: tuple = ()):
         super().__init__(message)
         self.message = message
+        # What a page tells a person instead of ``message`` (which is for developers):
+        # a key of functions.pages' sentences and its values, e.g. ("amount_min", 3750, "EUR").
+        self.hint = hint
         if code:
             self.code = code
 

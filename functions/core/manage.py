@@ -53,16 +53,17 @@ def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amoun
         try:
             value = money.to_minor(amount, campaign.currency)
         except money.MoneyError as error:
-            raise Invalid(f"'amount': {error}") from None
+            raise Invalid(f"'amount': {error}", hint=("amount_unreadable", campaign.currency)) from None
     elif reward is not None:
         value = minimum
     else:
-        raise Invalid("'amount' is required when no reward is chosen")
+        raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
     if value < minimum:
-        raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}")
+        raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}",
+                      hint=("amount_min_reward" if reward else "amount_min", minimum, campaign.currency))
     problem = stripe_money.charge_problem(value, campaign.currency)  # charged at the deadline: Stripe's limits
     if problem:
-        raise Invalid(f"'amount': {problem}")
+        raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(value, campaign.currency))
     after = pledge.replace(reward=reward.id if reward else None, amount=value)
     return after, reward.limit if reward else None
 

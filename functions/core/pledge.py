@@ -131,20 +131,21 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         minimum = reward.amount + (reward.shipping.cost if reward.shipping else 0)
     if request.amount is None:
         if reward is None:
-            raise Invalid("'amount' is required when no reward is chosen")
+            raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
         amount = minimum
     else:
         try:
             amount = money.to_minor(local_amount(request.amount, page.decimal, page.group), campaign.currency)
         except money.MoneyError as error:
-            raise Invalid(f"'amount': {error}") from None
+            raise Invalid(f"'amount': {error}", hint=("amount_unreadable", campaign.currency)) from None
         if amount < minimum:
             raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}"
-                          + (f" for the reward '{reward.id}'" if reward else ""))
+                          + (f" for the reward '{reward.id}'" if reward else ""),
+                          hint=("amount_min_reward" if reward else "amount_min", minimum, campaign.currency))
     # Stripe's limits (minimum, 8 digits) and decimals: an amount it would refuse, now or at the deadline.
     problem = stripe_money.charge_problem(amount, campaign.currency)
     if problem:
-        raise Invalid(f"'amount': {problem}")
+        raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(amount, campaign.currency))
 
     mode = "setup" if campaign.funding == "all_or_nothing" else "payment"
     expires = now + CHECKOUT_TTL

@@ -154,6 +154,17 @@ def charge_problem(amount_minor: int, currency: str) -> str | None:
     return None
 
 
+def charge_hint(amount_minor: int, currency: str) -> tuple:
+    """:func:`charge_problem` for a person: ``("amount_stripe_min", minimum, currency)``, ``_max``, or unreadable."""
+    minimum, maximum = stripe_limits(currency) if is_supported(currency) else (0, 0)
+    if is_supported(currency) and not unit_problem(amount_minor, currency):
+        if amount_minor < minimum:
+            return ("amount_stripe_min", minimum, currency)
+        if amount_minor > maximum:
+            return ("amount_stripe_max", maximum, currency)
+    return ("amount_unreadable", currency)
+
+
 def _supported(currency: str) -> None:
     if currency not in SUPPORTED:
         raise StripeMoneyError(f"Stripe does not support the currency {currency!r}")
@@ -161,4 +172,4 @@ def _supported(currency: str) -> None:
 
 __all__ = ["SUPPORTED", "ZERO_DECIMAL", "THREE_DECIMAL", "MAX_STRIPE_UNITS", "PUBLISHED_MINIMUMS",
            "FALLBACK_MINIMUMS", "StripeMoneyError", "is_supported", "stripe_exponent", "to_stripe", "from_stripe",
-           "stripe_limits", "unit_problem", "charge_problem"]
+           "stripe_limits", "unit_problem", "charge_problem", "charge_hint"]

@@ -40,7 +40,7 @@ def route(request: http.Request) -> dict:
     pledge = runtime.store.get_pledge(pledge_id) if pledge_id else None
     campaign = runtime.catalog.campaigns.get(pledge.campaign) if pledge else None
     if pledge is None or campaign is None:
-        raise NotFound("this link is not valid")
+        raise NotFound("this link is not valid", hint=("bad_link",))
     if purpose == "fix":
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed("open the link")
@@ -53,18 +53,6 @@ def route(request: http.Request) -> dict:
     return show(pledge, campaign, runtime, token)
 
 
-def _money(runtime, lang: str):
-    """Money as the page's language writes it (``78,00 €``): the patterns the build compiled into
-    mail.json from CLDR; ``78.00 EUR`` only when the site has none."""
-    from functions.core import mailtext
-
-    templates = runtime.mail_templates()
-    spec = templates.language(lang) if templates is not None else None
-    if spec is None:
-        return money.format_plain
-    return lambda minor, currency: mailtext.format_money(minor, currency, spec)
-
-
 def _campaign_url(campaign, runtime, lang: str | None = None) -> str:
     url = campaign.page(lang).url
     if runtime.origin and url.startswith(runtime.catalog.base_url):
@@ -75,7 +63,7 @@ def _campaign_url(campaign, runtime, lang: str | None = None) -> str:
 def show(pledge, campaign, runtime, token: str, message: str = "", status: int = 200) -> dict:
     page = campaign.page(pledge.lang)
     t = pages.texts(page.lang)
-    formatted = _money(runtime, page.lang)
+    formatted = pages.money_formatter(runtime, page.lang)
     now = runtime.now()
     reward = campaign.reward(pledge.reward) if pledge.reward else None
     parts = [f"<h1>{escape(t['manage'])}</h1>"]
@@ -162,7 +150,8 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
     except SoldOut:
         return show(pledge, campaign, runtime, token, f"{t['error']}: {t['sold_out']}", 409)
     except ApiError as error:
-        return show(pledge, campaign, runtime, token, f"{t['error']}: {error.message}", error.status)
+        explained = pages.explain(error, page.lang, pages.money_formatter(runtime, page.lang))
+        return show(pledge, campaign, runtime, token, f"{t['error']}: {explained}", error.status)
     runtime.send_due_mail()
     return show(runtime.store.get_pledge(pledge.id), campaign, runtime, token, done)
 

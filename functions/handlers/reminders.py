@@ -39,7 +39,7 @@ def route(request: http.Request) -> dict:
     action, token = match.groups()
     subject = tokens.check_for("remind-confirm" if action == "confirm" else "unsubscribe", token, runtime.secret)
     if subject is None:
-        raise NotFound("this link is not valid")
+        raise NotFound("this link is not valid", hint=("bad_link",))
     slug, reminder_id = subject.split(":", 1)
     campaign = runtime.catalog.campaigns.get(slug)
     found = runtime.store.get_reminder(slug, reminder_id)

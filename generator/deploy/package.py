@@ -114,6 +114,10 @@ def build_package(site_out: Path, dest: Path, compile_pyc: bool | None = None,
             files[f"functions/{name}"] = path.read_bytes()
             parts[name] = path.stat().st_size
 
+    for path in sorted((site_out / "_shell").glob("*.html")):  # the frame of the functions' own pages
+        files[f"functions/_shell/{path.name}"] = path.read_bytes()
+        parts["_shell"] = parts.get("_shell", 0) + path.stat().st_size
+
     if private is not None and private.is_file():
         files["functions/private.json"] = private.read_bytes()
         parts["private.json"] = private.stat().st_size

@@ -61,6 +61,8 @@ def plan(site: Site) -> list[Page]:
 
         add("/", "home.html", "home", every)
         add("/404.html", "404.html", "404", "")
+        # The frame of the functions' own pages (manage, fix, reminders, refused forms), one per language.
+        pages.append(Page(f"_shell/{lang}.html", f"/_shell/{lang}.html", "shell.html", lang, "shell", None, None, ""))
         add("/feed.xml", "feed.xml", "feed", texts)
         campaigns = site.campaigns[lang]
         for slug in slugs:
@@ -116,7 +118,7 @@ def context(site: Site, page: Page, pages: list[Page]) -> dict:
     """The variables of ``page``'s template (besides the environment's globals)."""
     config = site.config
     base = config.base_url
-    meta = SimpleNamespace(url=page.url, canonical=base + page.url, alternates=alternates(site, page),
+    meta = SimpleNamespace(url=page.url, canonical=base + page.url, alternates=[] if page.kind == "shell" else alternates(site, page),
                            title=config.title, description=config.description, image=None,
                            image_width=None, image_height=None, image_alt="", kind=page.kind)
     ctx: dict = {"page": meta}
