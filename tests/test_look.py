@@ -268,6 +268,12 @@ def test_a_plain_page_is_built_in_every_language_linked_in_the_footer_and_in_the
         assert f"<loc>https://fund.example.org{url}</loc>" in sitemap
 
 
+def test_check_counts_the_pages(cli, site):
+    write(site, "content/pages/a-propos.md", ABOUT)
+    result = cli("--site", str(site), "check")
+    assert (result.exit_code, result.output) == (0, "ok: 3 campaigns, 1 page, languages fr, en\n")
+
+
 def test_editing_a_page_title_changes_every_footer(site):
     write(site, "content/pages/a-propos.md", ABOUT)
     build(site, now=NOW, jobs=1)
