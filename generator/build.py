@@ -78,10 +78,14 @@ def now_from_environment() -> dt.datetime:
 
 
 def locate_theme(root: Path, config: SiteConfig) -> Theme:
+    """The theme chain, with site.yml's look on it (the accent's tokens, the logo)."""
+    from generator.render.colours import tokens
+
     try:
-        return Theme.locate(root, config.theme)
+        theme = Theme.locate(root, config.theme, look=tokens(config.accent) if config.accent else "")
     except FileNotFoundError:
         raise ContentError([Problem("site.yml", 1, f"theme '{config.theme}' not found (a folder under themes/ or a path)")])
+    return theme
 
 
 def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = None,
@@ -98,6 +102,10 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
 
     config = load_config(root)
     theme = locate_theme(root, config)
+    if config.logo:  # read here, not in locate_theme: a build with nothing to do decodes no image
+        from generator.output.images import read_logo
+
+        theme.logo = read_logo(root, config.logo)
     ctx = Context(config.language, config.languages, config.currency, config.timezone)
     if tree is None:
         tree = loader.scan(root, state.files() if state else None)
@@ -124,6 +132,9 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
     keys = {slug: loader.campaign_key(fingerprints[slug], ctx) for slug in tree.folders}
     known = state.campaigns(keys) if state else {}
     entries, campaigns, fresh, problems = loader.load(root, ctx, tree, cached, known, config.languages)
+    from generator.content.pages import load_pages
+
+    pages = load_pages(root, config.language, config.languages, problems)
     if problems:
         raise ContentError(problems)
     if state is not None:
@@ -131,6 +142,7 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
         if state.doc_count() > 2 * len(tree.sources) + 16:  # edits pile up old versions: prune
             state.forget_docs({source.key(ctx) for source in tree.sources})
     site = assemble(config, entries, campaigns, now, digests, fingerprints, preview=preview)
+    site.pages = pages
     return config, theme, site, parsed
 
 
@@ -141,11 +153,11 @@ def _parse_one(args):
 
 def _inputs(config: SiteConfig, theme: Theme, tree: loader.Tree, preview: bool) -> str:
     """One hash of everything a build reads (files by content, settings, versions, preview or not)."""
-    from generator.content import documents, markdown
+    from generator.content import documents, markdown, pages
     from generator.output import images
 
     hasher = hashlib.sha256("\0".join((RENDER_VERSION, documents.VERSION, markdown.VERSION, images.VERSION,
-                                       config.fingerprint(), theme.fingerprint(),
+                                       config.fingerprint(), theme.fingerprint(), pages.fingerprint(config.root),
                                        "preview" if preview else "production")).encode())
     for path, (_, _, sha) in sorted(tree.stats.items()):  # type: ignore[attr-defined]
         hasher.update(f"{path}\0{sha}\0".encode())
@@ -232,7 +244,8 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
     pages = plan(site)
     timings.mark("plan")
     common = hashlib.sha256("\0".join((
-        RENDER_VERSION, config.fingerprint(), repr(sorted(theme.assets.items())))).encode()).hexdigest()
+        RENDER_VERSION, config.fingerprint(), repr(sorted(theme.assets.items())),
+        site.pages.digest if site.pages else "")).encode()).hexdigest()
     wanted: dict[str, str] = {}  # output path → fingerprint
     # A page's fingerprint: what every page of its template and language shares, then its own data.
     shared: dict[tuple[str, str], str] = {}
@@ -243,9 +256,14 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
             shared[key] = _fingerprint(common, template, theme.locale_fingerprint(page.lang))[:32]
         wanted[page.path] = shared[key] + page.deps
     copies: dict[str, Path] = {}  # output path → source file
+    data: dict[str, bytes] = {}  # output path → its bytes
     for name, url in theme.assets.items():
-        copies[url.lstrip("/")] = theme.static[name]
-        wanted[url.lstrip("/")] = "copy:" + url  # the URL carries the content hash
+        source = theme.published[name]
+        if isinstance(source, bytes):
+            data[url.lstrip("/")] = source  # the stylesheet, put together from its parts
+        else:
+            copies[url.lstrip("/")] = source
+            wanted[url.lstrip("/")] = "copy:" + url  # the URL carries the content hash
     for entry in site.entries:
         for rel in entry.files:
             copies[f"campaigns/{entry.slug}/{rel}"] = config.root / entry.folder / rel
@@ -255,8 +273,8 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
         wanted[rel] = "copy:" + images.keys[rel]
     timings.mark("fingerprint")
     # What the functions read, side by side: the catalog and the compiled e-mail templates.
-    data = {CATALOG: catalog_json(site, found).encode(),
-            MAIL: compile_mail(config, theme, site, {slug: p.mail for slug, p in found.items()})}
+    data[CATALOG] = catalog_json(site, found).encode()
+    data[MAIL] = compile_mail(config, theme, site, {slug: p.mail for slug, p in found.items()})
     for rel, content in data.items():
         wanted[rel] = "data:" + digest(content)
     timings.mark("catalog")
@@ -274,7 +292,8 @@ def _write(config: SiteConfig, theme: Theme, site, out: Path, state: State, jobs
             staging.claim_all([(page.path, lambda page=page: f"the page made from {page.template or page.kind}")
                                for page in pages]
                               + [(rel, lambda rel=rel: _shown(copies[rel], config.root)) for rel in copies]
-                              + [(CATALOG, lambda: "the pledge catalog"), (MAIL, lambda: "the e-mail templates")])
+                              + [(CATALOG, lambda: "the pledge catalog"), (MAIL, lambda: "the e-mail templates")]
+                              + [(rel, lambda: "the theme's stylesheet") for rel in data if rel not in (CATALOG, MAIL)])
         except Conflict as conflict:
             # A creator's file named like a page the build makes (campaigns/x/embed/index.html…).
             path, other = conflict.second, conflict.first

@@ -81,7 +81,9 @@ def check(root: Path) -> None:
             state.close()
     campaigns = len(site.entries)
     langs = ", ".join(site.config.languages)
-    click.echo(f"ok: {campaigns} campaign{'s' if campaigns != 1 else ''}, "
+    pages = len(site.pages.by_lang[site.config.language]) if site.pages else 0
+    shown = f", {pages} page{'s' if pages != 1 else ''}" if pages else ""
+    click.echo(f"ok: {campaigns} campaign{'s' if campaigns != 1 else ''}{shown}, "
                f"language{'s' if len(site.config.languages) != 1 else ''} {langs}")
 
 

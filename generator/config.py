@@ -13,7 +13,8 @@ from generator.problems import ContentError, Problem
 
 FILENAME = "site.yml"
 FIELDS = ("title", "description", "base_url", "language", "languages", "currency",
-          "timezone", "theme", "api_url", "output")
+          "timezone", "theme", "api_url", "output", "accent", "logo", "footer")
+LOGO_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif")
 # Stripe secret keys, restricted keys and webhook signing secrets.
 SECRET = re.compile(r"\b(sk_live_|sk_test_|rk_live_|rk_test_|rk_|whsec_)[A-Za-z0-9]*")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
@@ -32,6 +33,15 @@ class SiteConfig:
     api_url: str  # without a trailing slash
     output: str
     description: str = ""
+    accent: str = ""  # #rgb or #rrggbb; "" keeps the theme's
+    logo: str = ""  # site-relative path of an image, shown in the header
+    logo_digest: str = ""  # sha256 of the logo's bytes (pages change when it does)
+    footer: tuple[tuple[str, str], ...] = ()  # (language, Markdown) pairs; the default language first
+
+    def footer_text(self, lang: str) -> str:
+        """The footer's Markdown in ``lang``, else in the default language."""
+        texts = dict(self.footer)
+        return texts.get(lang, texts.get(self.language, ""))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -44,7 +54,8 @@ class SiteConfig:
     def fingerprint(self) -> str:
         """What every page depends on (root excluded: moving the site changes nothing)."""
         return repr((self.title, self.base_url, self.language, self.languages, self.currency,
-                     self.timezone, self.theme, self.api_url, self.description))
+                     self.timezone, self.theme, self.api_url, self.description, self.accent, self.logo,
+                     self.logo_digest, self.footer))
 
 
 def find_secrets(text: str, path: str) -> list[Problem]:
@@ -104,8 +115,51 @@ def load_config(root: Path) -> SiteConfig:
         fields.error(fields.at("api_url"), "'api_url' must be a path such as /api or an https:// address")
     output = fields.text("output", default="_site")
     description = fields.text("description", one_line=True)
+    accent = fields.text("accent")
+    if accent:
+        from generator.render.colours import problem
+
+        wrong = problem(accent)
+        if wrong:
+            fields.error(fields.at("accent"), wrong)
+    logo, logo_digest = fields.text("logo"), ""
+    if logo:
+        logo_digest = _logo_digest(root, logo, lambda message: fields.error(fields.at("logo"), message))
+    footer = _footer(fields, language, languages)
     if problems:
         raise ContentError(problems)
     return SiteConfig(root=root, title=title, base_url=base_url, language=language,
                       languages=languages, currency=currency, timezone=timezone, theme=theme,
-                      api_url=api_url, output=output, description=description)
+                      api_url=api_url, output=output, description=description, accent=accent, logo=logo,
+                      logo_digest=logo_digest, footer=footer)
+
+
+def _logo_digest(root: Path, logo: str, error) -> str:
+    """The logo's sha256, after checking that it is an image file inside the site folder."""
+    import hashlib
+
+    path = (root / logo).resolve()
+    if not path.suffix.lower() in LOGO_TYPES:
+        error(f"'logo' must be an image ({', '.join(t[1:] for t in LOGO_TYPES)}), not '{logo}'")
+    elif not path.is_relative_to(root.resolve()):
+        error(f"'logo' must be a file inside the site folder, not '{logo}'")
+    elif not path.is_file():
+        error(f"'logo': no file '{logo}' in the site folder (the path is relative to site.yml)")
+    else:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    return ""
+
+
+def _footer(fields: Fields, language: str, languages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``footer``: one Markdown text, or one per language (``{fr: "…", en: "…"}``)."""
+    if "footer" not in fields:
+        return ()
+    if fields.nodes["footer"].tag.endswith(":map"):
+        texts = fields.mapping("footer")
+        assert texts is not None
+        texts.allow(languages)
+        found = {lang: texts.text(lang) for lang in languages if lang in texts}
+        if language not in found:
+            fields.error(fields.at("footer"), f"'footer' must have a text in the default language '{language}'")
+        return tuple(sorted(found.items(), key=lambda item: (item[0] != language, item[0])))
+    return ((language, fields.text("footer")),)

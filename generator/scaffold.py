@@ -248,6 +248,11 @@ timezone: {timezone}                   # for dates written without an offset, an
 theme: default                           # a folder under themes/, or a path; default: cagnotte's own
 api_url: /api                            # where the pledge functions answer (same origin)
 output: _site                            # the build's output folder
+# The look, without writing a theme (docs/theme.md):
+# accent: "#b4442c"                      # buttons and links, #rgb or #rrggbb; text on it stays readable (WCAG)
+# logo: logo.svg                         # an image in this folder, shown in the header instead of the title
+# footer: "Made by [us](https://example.org)"   # Markdown on every page; or one per language: {{en: "…", fr: "…"}}
+# Plain pages (legal notice, privacy, about): content/pages/<slug>.md, with `footer: true` to link them here.
 """
 
 

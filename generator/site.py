@@ -11,6 +11,7 @@ from generator.config import SiteConfig
 from generator.content.model import Campaign
 
 if TYPE_CHECKING:
+    from generator.content.pages import Pages
     from generator.render.pictures import Pictures
 
 SECTIONS = ("live", "upcoming", "successful", "ended")
@@ -37,6 +38,7 @@ class Site:
     pictures: Pictures | None = None  # what the image stage made (set by the build before rendering)
     preview: bool = False  # `serve`: drafts are rendered (with a banner), still listed nowhere
     drafts: frozenset[str] = frozenset()  # slugs of the drafts in ``campaigns`` (empty unless previewing)
+    pages: Pages | None = None  # content/pages, in every language (set by the build)
 
     @property
     def listed(self) -> list[Entry]:

@@ -358,3 +358,46 @@ def _atomic_write(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+# -- site.yml's logo -----------------------------------------------------------------
+
+LOGO_HEIGHT = 96  # pixels: the header shows it 2rem high, so three times that is sharp on any screen
+
+
+def read_logo(root: Path, rel: str):
+    """site.yml's ``logo`` as the header shows it: a drawing (SVG) as it is; a picture no
+    taller than LOGO_HEIGHT, without metadata, encoded once (kept in ``.cagnotte/build/logo/``).
+
+    Raises ContentError (``logo:1: message``) for a file that is not an image.
+    """
+    from generator.problems import ContentError, Problem
+    from generator.render.theme import Logo
+
+    source = root / rel
+    name = posixpath.basename(rel)
+    data = source.read_bytes()
+    if name.lower().endswith(".svg"):
+        if b"<svg" not in data[:4096]:
+            raise ContentError([Problem(rel, 1, "not an SVG drawing (no <svg> element): export the logo again")])
+        return Logo(source, f"logo/{name}")
+    try:
+        image = open_image(str(source))
+    except UnreadableImage as error:
+        raise ContentError([Problem(rel, 1, str(error))]) from None
+    meta = describe(image)
+    if not meta.fallback or meta.height <= LOGO_HEIGHT:  # small enough, or an animation: as it is
+        return Logo(source, f"logo/{name}", meta.width, meta.height)
+    height = LOGO_HEIGHT
+    width = max(1, round(meta.width * height / meta.height))
+    key = _h(VERSION, encoders(), hashlib.sha256(data).hexdigest(), width, height, meta.fallback)
+    recipe = Recipe(width, height, meta.fallback, key)
+    folder = root / ".cagnotte" / "build" / "logo"
+    cached = folder / f"{key}.{EXTENSIONS[meta.fallback]}"
+    if not cached.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():  # one logo at a time
+            old.unlink()
+        _atomic_write(cached, encode_variant(image, recipe))
+    stem = name.rsplit(".", 1)[0]
+    return Logo(cached, f"logo/{stem}.{EXTENSIONS[meta.fallback]}", width, height)

@@ -13,6 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 import jinja2
+import markupsafe
 from babel.support import NullTranslations, Translations
 
 from functions.core import money
@@ -103,8 +104,9 @@ def picture(image: Picture | None, alt: str = "", sizes: str = "100vw", loading:
 
 
 def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime,
-                pictures: Pictures | None = None) -> jinja2.Environment:
-    """A Jinja2 environment for pages in ``lang`` (``pictures``: what the image stage made)."""
+                pictures: Pictures | None = None, pages=None) -> jinja2.Environment:
+    """A Jinja2 environment for pages in ``lang`` (``pictures``: what the image stage made;
+    ``pages``: content/pages, whose footer links every page shows)."""
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -127,6 +129,14 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime,
             raise jinja2.TemplateError(f"asset({path!r}): no such file in the theme's static/ folder")
         return assets[path]
 
+    from generator.content.markdown import to_html
+
+    # site.yml's footer and logo: the creator's own file, so its Markdown is trusted like a story's.
+    footer_html = markupsafe.Markup(to_html(config.footer_text(lang), "/"))
+    logo = None
+    if theme.logo is not None:
+        logo = {"url": assets[theme.logo.name], "width": theme.logo.width, "height": theme.logo.height}
+    footer_pages = [(p.title, prefix + f"/{p.slug}/") for p in pages.footer(lang)] if pages is not None else []
     env.filters.update(money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country)
     env.globals.update(
         money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country, day_month=fmt.day_month,
@@ -135,6 +145,7 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime,
         site=config, asset=asset, image_url=image_url, amount_step=amount_step,
         url=lambda path: prefix + path, absolute=lambda path: config.base_url + path,
         hero=(pictures or Pictures()).hero, picture=picture,
+        logo=logo, footer_html=footer_html, footer_pages=footer_pages,
     )
     return env
 

@@ -26,6 +26,7 @@ class Page(NamedTuple):  # a tuple: a site of 1,000 campaigns plans 14,000 of th
     slug: str | None = None
     update: str | None = None
     deps: str = ""
+    name: str | None = None  # a plain page's slug (content/pages/<name>.md)
 
 
 def _h(*parts: object) -> str:
@@ -80,6 +81,10 @@ def plan(site: Site) -> list[Page]:
             for update in campaigns[slug].updates:
                 pages.append(Page(f"{path}updates/{update.id}/index.html", f"{url}updates/{update.id}/",
                                   "update.html", lang, "update", slug, update.id, deps))
+        if site.pages is not None:  # their text is in the build's common fingerprint (the footer lists them)
+            for name in sorted(site.pages.by_lang[lang]):
+                pages.append(Page(f"{p[1:]}/{name}/index.html".lstrip("/"), f"{p}/{name}/", "page.html", lang,
+                                  "page", name=name))
     # The sitemap is a protocol file, written without a template (see render.sitemap).
     # It holds addresses and the updates' dates only: editing a story leaves it as it is.
     dated = (f"{slug}:{u.id}:{u.published.isoformat()}" for slug in slugs
@@ -151,6 +156,10 @@ def context(site: Site, page: Page, pages: list[Page]) -> dict:
             meta.image_alt = lead.alt
     elif page.kind == "feed":
         ctx["feed"] = feed(site, page)
+    elif page.kind == "page":
+        plain = site.pages.by_lang[page.lang][page.name]  # type: ignore[union-attr]
+        ctx["plain"] = plain
+        meta.title, meta.description = plain.title, plain.description or config.description
     return ctx
 
 
@@ -203,7 +212,7 @@ def sitemap(site: Site, pages: list[Page]) -> str:
             for u in c.updates:
                 published[(c.slug, u.id)] = u.published
     for page in pages:
-        if page.kind not in ("home", "campaign", "update") or page.slug in site.drafts:
+        if page.kind not in ("home", "campaign", "update", "page") or page.slug in site.drafts:
             continue
         lastmod = None
         if page.update is not None:

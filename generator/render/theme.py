@@ -1,7 +1,14 @@
 """Where a theme's templates, static files and catalogs are, and what they hash to.
 
 The site's theme sits on top of the built-in default theme: a file missing from
-it is taken from the default (Pelican's loader chain).
+it is taken from the default (Pelican's loader chain), template by template and
+static file by static file.
+
+The stylesheet is published as one file, ``css/site.css``, made of the chain's
+``css/tokens.css`` (colours, font), site.yml's accent, ``css/site.css`` (the
+layout) and ``css/extra.css`` when a theme has one: a theme can change only the
+tokens, or add a few rules, and keep the rest. One file, one request: the page
+weighs what it did.
 """
 
 from __future__ import annotations
@@ -16,7 +23,19 @@ from generator.resources import shipped
 
 BUILTIN = shipped("themes")
 _REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+(?P<q>["'])(?P<name>[^"']+)(?P=q)""")
+STYLESHEET = "css/site.css"
+TOKENS, EXTRA = "css/tokens.css", "css/extra.css"  # parts of STYLESHEET, not published alone
 _DYNAMIC = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+[^"'\s]""")
+
+
+@dataclass(frozen=True)
+class Logo:
+    """site.yml's ``logo``: its file and size (None for a drawing, which scales)."""
+
+    path: Path
+    name: str  # under static/: ``logo.png``
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass
@@ -25,9 +44,11 @@ class Theme:
     dirs: list[Path]  # the site's theme first, then the default theme
     _digests: dict = field(default_factory=dict)
     cache: Path | None = None  # where compiled catalogs are kept between builds (.cagnotte/build)
+    look: str = ""  # CSS from site.yml (the accent's tokens), between tokens.css and site.css
+    logo: "Logo | None" = None  # site.yml's logo, published beside the theme's static files
 
     @classmethod
-    def locate(cls, root: Path, name: str) -> "Theme":
+    def locate(cls, root: Path, name: str, look: str = "") -> "Theme":
         candidates = [root / "themes" / name, root / name, BUILTIN / name]
         chosen = next((c for c in candidates if c.is_dir()), None)
         if chosen is None:
@@ -36,7 +57,7 @@ class Theme:
         default = (BUILTIN / "default").resolve()
         if default not in dirs:
             dirs.append(default)
-        return cls(name, dirs, cache=root / ".cagnotte" / "build")
+        return cls(name, dirs, cache=root / ".cagnotte" / "build", look=look)
 
     @property
     def template_dirs(self) -> list[Path]:
@@ -77,11 +98,31 @@ class Theme:
         return found
 
     @cached_property
+    def stylesheet(self) -> bytes:
+        """The published ``css/site.css``: tokens, site.yml's look, the layout, the extra rules."""
+        parts = [self.static[name].read_bytes() for name in (TOKENS,) if name in self.static]
+        if self.look:
+            parts.append(self.look.encode())
+        parts += [self.static[name].read_bytes() for name in (STYLESHEET, EXTRA) if name in self.static]
+        return b"\n".join(part if part.endswith(b"\n") else part + b"\n" for part in parts)
+
+    @cached_property
+    def published(self) -> dict[str, Path | bytes]:
+        """What goes under /static/: name → its file, or its bytes (the stylesheet, the logo's place)."""
+        found: dict[str, Path | bytes] = {name: path for name, path in self.static.items()
+                                          if name not in (TOKENS, EXTRA)}
+        found[STYLESHEET] = self.stylesheet
+        if self.logo is not None:
+            found[self.logo.name] = self.logo.path
+        return found
+
+    @cached_property
     def assets(self) -> dict[str, str]:
         """Static file → its fingerprinted URL (``css/site.css`` → ``/static/css/site.1a2b3c4d.css``)."""
         urls = {}
-        for name, path in self.static.items():
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        for name, source in self.published.items():
+            data = source if isinstance(source, bytes) else source.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()[:10]
             stem, dot, ext = name.rpartition(".")
             urls[name] = f"/static/{stem}.{digest}.{ext}" if dot else f"/static/{name}.{digest}"
         return urls

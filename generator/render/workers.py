@@ -59,7 +59,7 @@ def _environment(lang: str):
         from generator.render.fragments import Store
 
         config, theme, site = _JOB.config, _JOB.theme, _JOB.site
-        env = environment(theme, config, lang, site.now, site.pictures)
+        env = environment(theme, config, lang, site.now, site.pictures, site.pages)
 
         def identity(value):
             if isinstance(value, Campaign):

@@ -66,7 +66,22 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
                 for file in files:
                     full = os.path.join(folder, file)
                     found[full] = _stat(Path(full))
+    logo = _logo(root)
+    if logo is not None and logo.is_file():  # site.yml's logo may live anywhere in the site
+        found[str(logo)] = _stat(logo)
     return found
+
+
+def _logo(root: Path) -> Path | None:
+    """site.yml's ``logo`` file, read loosely (a broken site.yml is the build's to report)."""
+    import re
+
+    try:
+        text = (root / "site.yml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = re.search(r"^logo:\s*[\"']?([^\"'#\n]+?)[\"']?\s*(?:#.*)?$", text, re.M)
+    return root / match.group(1).strip() if match else None
 
 
 def _stat(path: Path) -> tuple[int, int]:
