@@ -31,6 +31,15 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
     if doc is None:
         problems.append(Problem(bundle.folder, 1, "campaign folder without index.md"))
         return problems
+    for (stem, lang), u in bundle.update_translations.items():
+        if stem not in bundle.updates:
+            problems.append(Problem(u.source, 1, f"translation of an update that does not exist: updates/{stem}.md"))
+        elif lang == doc.language and not doc.problems:
+            problems.append(Problem(u.source, 1, f"the update is already in '{lang}'"))
+    if doc.problems:
+        # index.md could not be read whole (a YAML mistake, an unknown currency, a reward left out…):
+        # what its translations say of it cannot be judged, and would only repeat the mistake.
+        return problems
     v = doc.values
     if v.get("image") and not image_exists(v["image"]):
         problems.append(Problem(doc.source, _line_of(doc, "image"), f"image '{v['image']}' not found beside index.md"))
@@ -52,11 +61,6 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
                 continue
             if amount not in goal_amounts:
                 problems.append(Problem(t.source, line, f"no stretch goal of {text} in index.md"))
-    for (stem, lang), u in bundle.update_translations.items():
-        if stem not in bundle.updates:
-            problems.append(Problem(u.source, 1, f"translation of an update that does not exist: updates/{stem}.md"))
-        elif lang == doc.language:
-            problems.append(Problem(u.source, 1, f"the update is already in '{lang}'"))
     return problems
 
 
