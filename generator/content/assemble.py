@@ -31,6 +31,7 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
     if doc is None:
         problems.append(Problem(bundle.folder, 1, "campaign folder without index.md"))
         return problems
+    problems.extend(_missing_images(bundle, image_exists))
     for (stem, lang), u in bundle.update_translations.items():
         if stem not in bundle.updates:
             problems.append(Problem(u.source, 1, f"translation of an update that does not exist: updates/{stem}.md"))
@@ -61,6 +62,23 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
                 continue
             if amount not in goal_amounts:
                 problems.append(Problem(t.source, line, f"no stretch goal of {text} in index.md"))
+    return problems
+
+
+def _missing_images(bundle: Bundle, image_exists) -> list[Problem]:
+    """The images a story or an update shows from the campaign's folder that are not in it.
+
+    An image elsewhere (another site, the theme, another campaign) is the browser's business.
+    """
+    own = f"/campaigns/{bundle.slug}/"
+    docs = [bundle.campaign, *bundle.translations.values(), *bundle.updates.values(),
+            *bundle.update_translations.values()]
+    problems = []
+    for doc in docs:
+        for line, written, path in getattr(doc, "images", ()):
+            if path.startswith(own) and not image_exists(path.removeprefix(own)):
+                problems.append(Problem(doc.source, line, f"image '{written}' not found: there is no "
+                                                          f"{bundle.folder}/{path.removeprefix(own)}"))
     return problems
 
 
