@@ -36,8 +36,8 @@ def site_warnings(site) -> list[Problem]:
             if update.published > site.now:
                 stem = update.id
                 warnings.append(Problem(f"{entry.folder}/updates/{stem}.md", entry.line(f"updates/{stem}"), (
-                    f"the update is dated {_day(update.published, tz)}, after today ({_day(site.now, tz)}): "
-                    "it is published now all the same")))
+                    f"the update is dated {_minute(update.published, tz)}, after the build's moment "
+                    f"({_minute(site.now, tz)}): it is published now all the same")))
     return sorted(set(warnings))
 
 
@@ -62,3 +62,7 @@ def _hero(site, entry, campaign) -> list[Problem]:
 def _day(moment: dt.datetime, tz) -> str:
     """The day of ``moment`` where the site is."""
     return moment.astimezone(tz).date().isoformat()
+
+
+def _minute(moment: dt.datetime, tz) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
