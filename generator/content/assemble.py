@@ -31,6 +31,9 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
     if doc is None:
         problems.append(Problem(bundle.folder, 1, "campaign folder without index.md"))
         return problems
+    v = doc.values
+    if v.get("image") and not image_exists(v["image"]):
+        problems.append(Problem(doc.source, _line_of(doc, "image"), f"image '{v['image']}' not found beside index.md"))
     problems.extend(_missing_images(bundle, image_exists))
     for (stem, lang), u in bundle.update_translations.items():
         if stem not in bundle.updates:
@@ -41,9 +44,6 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         # index.md could not be read whole (a YAML mistake, an unknown currency, a reward left out…):
         # what its translations say of it cannot be judged, and would only repeat the mistake.
         return problems
-    v = doc.values
-    if v.get("image") and not image_exists(v["image"]):
-        problems.append(Problem(doc.source, _line_of(doc, "image"), f"image '{v['image']}' not found beside index.md"))
     if doc.language in bundle.translations:
         t = bundle.translations[doc.language]
         problems.append(Problem(t.source, 1, f"index.md is already in '{doc.language}' (its 'language'); a translation must be in another language"))
