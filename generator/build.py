@@ -14,7 +14,7 @@ import hashlib
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from functions.core.catalog import FILENAME as CATALOG
@@ -23,10 +23,11 @@ from generator import parallel
 from generator.catalog import pieces, write_private
 from generator.config import SiteConfig, load_config
 from generator.content import loader
+from generator.content.lint import site_warnings
 from generator.content.documents import Context
 from generator.output.state import State, digest
 from generator.output.writer import Conflict, Staging
-from generator.problems import ContentError, Problem
+from generator.problems import ContentError, Problem, Warned
 from generator.render import workers
 from generator.render.plan import plan
 from generator.render.theme import Theme
@@ -63,6 +64,7 @@ class BuildReport:
     out: Path
     timings: Timings | None = None
     encoded: int = 0  # image variants and share cards encoded this time (not from the cache)
+    warnings: list[Problem] = field(default_factory=list)  # see generator.content.lint
 
     @property
     def changed(self) -> bool:
@@ -143,6 +145,7 @@ def load_site(root: Path, now: dt.datetime, jobs: int, state: State | None = Non
             state.forget_docs({source.key(ctx) for source in tree.sources})
     site = assemble(config, entries, campaigns, now, digests, fingerprints, preview=preview)
     site.pages = pages
+    site.strays = tuple(path for path in tree.strays if path != config.logo)  # the logo is read by the header
     return config, theme, site, parsed
 
 
@@ -161,12 +164,19 @@ def _inputs(config: SiteConfig, theme: Theme, tree: loader.Tree, preview: bool) 
                                        "preview" if preview else "production")).encode())
     for path, (_, _, sha) in sorted(tree.stats.items()):  # type: ignore[attr-defined]
         hasher.update(f"{path}\0{sha}\0".encode())
+    for path in tree.strays:  # not read, but warned about
+        hasher.update(f"stray\0{path}\0".encode())
     return hasher.hexdigest()
 
 
 def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, clean: bool = False,
-          now: dt.datetime | None = None, progress: bool = False, preview: bool = False) -> BuildReport:
+          now: dt.datetime | None = None, progress: bool = False, preview: bool = False,
+          strict: bool = False) -> BuildReport:
     """Build the site in ``site_dir`` into ``out`` (default: site.yml's ``output``).
+
+    The report lists the warnings (see generator.content.lint), a no-op build's
+    too; with ``strict`` they raise :class:`~generator.problems.Warned` before
+    anything is written.
 
     ``preview`` (``cagnotte serve``) also renders the drafts, each with a banner,
     while keeping them off the home page, the feeds, the sitemap and the catalog.
@@ -194,20 +204,26 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         timings.mark("scan")
         last = state.last_build()
         if last and last[0] == inputs and last[1] <= _iso(now) < last[2] and out.is_dir():
-            # Same files, and no status or day count has changed since: nothing to do.
+            # Same files, and no status, day count or warning has changed since: nothing to do.
+            if strict and last[5]:
+                raise Warned(last[5])
             return BuildReport(rendered=0, reused=last[4], total=last[4], pages=last[3], removed=0,
-                               parsed=0, seconds=time.perf_counter() - started, out=out)
+                               parsed=0, seconds=time.perf_counter() - started, out=out, warnings=last[5])
         config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress, preview)
         timings.mark("load")
         images = make_images(root, theme, site, jobs)
         timings.mark("images")
+        warnings = site_warnings(site)
+        if strict and warnings:
+            raise Warned(warnings)
         found = pieces(site, state)
         timings.mark("pieces")
         report = _write(config, theme, site, out, state, jobs, progress, parsed, started, timings, images, found)
         report.encoded = images.encoded
+        report.warnings = warnings
         write_private(root, found)
         start, end = site.window()
-        state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total)
+        state.save_build(inputs, _iso(start), _iso(end), report.pages, report.total, warnings)
         timings.mark("save")
         report.timings = timings
         if os.environ.get("CAGNOTTE_TIMINGS"):

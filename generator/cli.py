@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from generator.problems import ContentError, report_problems, shown_path
+from generator.problems import ContentError, Warned, report_problems, report_warnings, shown_path
 
 
 # Set by the commands that leave a large heap behind (build, check): see entry().
@@ -54,11 +54,19 @@ def main(ctx: click.Context, site: Path) -> None:
     ctx.obj = site.resolve()
 
 
+_STRICT = click.option("--strict", is_flag=True, help="Exit 1 when there are warnings, as for problems.")
+
+
 @main.command()
+@_STRICT
 @click.pass_obj
-def check(root: Path) -> None:
-    """Validate site.yml and every campaign; print each problem as path:line: message."""
+def check(root: Path, strict: bool) -> None:
+    """Validate site.yml and every campaign; print each problem as path:line: message.
+
+    Warnings (path:line: warning: message) do not fail the check, unless --strict.
+    """
     from generator.build import load_site, make_images, now_from_environment
+    from generator.content.lint import site_warnings
     from generator.output.state import State
 
     global _quick_exit
@@ -79,6 +87,10 @@ def check(root: Path) -> None:
     finally:
         if state is not None:
             state.close()
+    warnings = site_warnings(site)
+    report_warnings(root, warnings, strict)
+    if strict and warnings:
+        sys.exit(1)
     campaigns = len(site.entries)
     langs = ", ".join(site.config.languages)
     pages = len(site.pages.by_lang[site.config.language]) if site.pages else 0
@@ -93,20 +105,29 @@ def check(root: Path) -> None:
 @click.option("--clean", is_flag=True, help="Render every page again, ignoring the previous build.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the machine's cores).")
+@_STRICT
 @click.pass_obj
-def build(root: Path, out: Path | None, clean: bool, jobs: int | None) -> None:
-    """Render the site (incremental; the output is replaced in one step)."""
+def build(root: Path, out: Path | None, clean: bool, jobs: int | None, strict: bool) -> None:
+    """Render the site (incremental; the output is replaced in one step).
+
+    Warnings are printed and the site is built, unless --strict (then nothing is written).
+    """
     from generator.build import build as run
 
     global _quick_exit
     _quick_exit = True
     try:
-        report = run(root, out, jobs=jobs, clean=clean, progress=sys.stderr.isatty())
+        report = run(root, out, jobs=jobs, clean=clean, progress=sys.stderr.isatty(), strict=strict)
     except ContentError as error:
         report_problems(root, error)
         sys.exit(1)
+    except Warned as warned:
+        report_warnings(root, warned.warnings, strict=True)
+        click.echo("Nothing was written.", err=True)
+        sys.exit(1)
     except OSError as error:
         raise click.ClickException(f"could not write the site: {error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    report_warnings(root, report.warnings)
     where = shown_path(Path.cwd(), str(report.out))
     if not report.changed:
         click.echo(f"{where}: up to date ({report.pages} pages) in {report.seconds:.2f}s")

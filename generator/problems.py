@@ -1,7 +1,9 @@
 """Problems in the creator's files, collected and reported together.
 
 A problem is a mistake in content or configuration: it is printed as
-``path:line: message`` and never as a traceback.
+``path:line: message`` and never as a traceback, and the command exits 1.
+A warning (see :mod:`generator.content.lint`) has the same shape, is printed
+``path:line: warning: message`` and does not stop anything, unless ``--strict``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,29 @@ def report_problems(root: Path, error: ContentError) -> None:
         click.echo(f"{shown_path(root, problem.path)}:{problem.line}: {problem.message}", err=True)
     count = len(error.problems)
     click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+
+
+class Warned(Exception):
+    """``--strict``: the site holds warnings, and they count as problems (nothing was written)."""
+
+    def __init__(self, warnings: list[Problem]):
+        self.warnings = sorted(set(warnings), key=_natural)
+        super().__init__("\n".join(str(w) for w in self.warnings))
+
+    def __reduce__(self):
+        return (Warned, (self.warnings,))
+
+
+def report_warnings(root: Path, warnings: list[Problem], strict: bool = False) -> None:
+    """Print each warning as ``path:line: warning: message``, then the count (nothing when there is none)."""
+    import click
+
+    for warning in sorted(set(warnings), key=_natural):
+        click.echo(f"{shown_path(root, warning.path)}:{warning.line}: warning: {warning.message}", err=True)
+    count = len(set(warnings))
+    if count:
+        click.echo(f"{count} warning{'s' if count != 1 else ''} found"
+                   f"{' (--strict: they count as problems)' if strict else ''}.", err=True)
 
 
 def template_problem(error: Exception, root: Path) -> Problem | None:

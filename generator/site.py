@@ -25,6 +25,11 @@ class Entry:
     folder: str  # site-relative
     files: tuple[str, ...]  # images and other files, relative to the folder
     language: str  # the language index.md is written in
+    # Where warnings point: ("image" | "ends" | "updates/<stem>", line in its file)
+    lines: tuple[tuple[str, int], ...] = ()
+
+    def line(self, key: str) -> int:
+        return dict(self.lines).get(key, 1)
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Site:
     preview: bool = False  # `serve`: drafts are rendered (with a banner), still listed nowhere
     drafts: frozenset[str] = frozenset()  # slugs of the drafts in ``campaigns`` (empty unless previewing)
     pages: Pages | None = None  # content/pages, in every language (set by the build)
+    strays: tuple[str, ...] = ()  # files under content/ that the build does not read (site-relative)
 
     @property
     def listed(self) -> list[Entry]:
@@ -68,6 +74,7 @@ class Site:
         start, end = dt.datetime.min.replace(tzinfo=dt.timezone.utc), dt.datetime.max.replace(tzinfo=dt.timezone.utc)
         for c in self.campaigns[self.config.language].values():
             moments = [m for m in (c.starts, c.ends) if m is not None]
+            moments += [u.published for u in c.updates]  # an update's date passing ends a warning
             if self.now < c.ends:
                 left = self.days_left(c.slug)
                 moments += [c.ends - left * day, c.ends - (left + 1) * day]

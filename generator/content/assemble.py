@@ -34,6 +34,16 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
     v = doc.values
     if v.get("image") and not image_exists(v["image"]):
         problems.append(Problem(doc.source, _line_of(doc, "image"), f"image '{v['image']}' not found beside index.md"))
+    problems.extend(_missing_images(bundle, image_exists))
+    for (stem, lang), u in bundle.update_translations.items():
+        if stem not in bundle.updates:
+            problems.append(Problem(u.source, 1, f"translation of an update that does not exist: updates/{stem}.md"))
+        elif lang == doc.language and not doc.problems:
+            problems.append(Problem(u.source, 1, f"the update is already in '{lang}'"))
+    if doc.problems:
+        # index.md could not be read whole (a YAML mistake, an unknown currency, a reward left out…):
+        # what its translations say of it cannot be judged, and would only repeat the mistake.
+        return problems
     if doc.language in bundle.translations:
         t = bundle.translations[doc.language]
         problems.append(Problem(t.source, 1, f"index.md is already in '{doc.language}' (its 'language'); a translation must be in another language"))
@@ -52,11 +62,23 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
                 continue
             if amount not in goal_amounts:
                 problems.append(Problem(t.source, line, f"no stretch goal of {text} in index.md"))
-    for (stem, lang), u in bundle.update_translations.items():
-        if stem not in bundle.updates:
-            problems.append(Problem(u.source, 1, f"translation of an update that does not exist: updates/{stem}.md"))
-        elif lang == doc.language:
-            problems.append(Problem(u.source, 1, f"the update is already in '{lang}'"))
+    return problems
+
+
+def _missing_images(bundle: Bundle, image_exists) -> list[Problem]:
+    """The images a story or an update shows from the campaign's folder that are not in it.
+
+    An image elsewhere (another site, the theme, another campaign) is the browser's business.
+    """
+    own = f"/campaigns/{bundle.slug}/"
+    docs = [bundle.campaign, *bundle.translations.values(), *bundle.updates.values(),
+            *bundle.update_translations.values()]
+    problems = []
+    for doc in docs:
+        for line, written, path in getattr(doc, "images", ()):
+            if path.startswith(own) and not image_exists(path.removeprefix(own)):
+                problems.append(Problem(doc.source, line, f"image '{written}' not found: there is no "
+                                                          f"{bundle.folder}/{path.removeprefix(own)}"))
     return problems
 
 

@@ -20,7 +20,7 @@ from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Re
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-5"
+VERSION = "docs-6"  # docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -54,6 +54,7 @@ class CampaignDoc:
     problems: list[Problem]
     language: str = ""
     values: dict = field(default_factory=dict)  # Campaign's fields, already typed
+    images: list = field(default_factory=list)  # (line, as written, site path) of each image of the story
 
 
 @dataclass
@@ -65,6 +66,7 @@ class TranslationDoc:
     values: dict = field(default_factory=dict)  # translated Campaign fields
     rewards: dict = field(default_factory=dict)  # id → (line, {title, description_html})
     stretch_goals: list = field(default_factory=list)  # (line, amount text, title)
+    images: list = field(default_factory=list)  # (line, as written, site path) of each image of the story
 
 
 @dataclass
@@ -77,6 +79,8 @@ class UpdateDoc:
     title: str = ""
     published: dt.datetime | None = None
     body_html: str = ""
+    images: list = field(default_factory=list)  # (line, as written, site path) of each image of the body
+    date_line: int = 1  # where its date is written (1: in the file name)
 
 
 def _markdown(text: str, base: str) -> str:
@@ -138,7 +142,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     v["category"] = f.slug("category", required=True) or ""
     v["tags"] = f.strings("tags")
     v["image"] = _image(f)
-    v["_lines"] = {"image": f.at("image")}
+    v["_lines"] = {"image": f.at("image"), "ends": f.at("ends")}
     v["image_alt"] = f.text("image_alt", one_line=True)
     v["video"] = f.url("video")
     v["goal"] = f.amount("goal", currency, required=True)
@@ -163,6 +167,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     v["leaderboard"] = f.boolean("leaderboard")
     v["draft"] = f.boolean("draft")
     v["story_html"] = _markdown(body, base)
+    doc.images = _images_of(body, _body_line(front), base, v["story_html"])
     return doc
 
 
@@ -217,6 +222,7 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
             doc.stretch_goals.append((item.at("amount"), amount, title))
     if body.strip():
         v["story_html"] = _markdown(body, base)
+        doc.images = _images_of(body, _body_line(front), base, v["story_html"])
     return doc
 
 
@@ -249,8 +255,57 @@ def parse_update(text: str, slug: str, stem: str, language: str | None, source: 
     doc.published = f.moment("date", ctx.tz)
     if doc.published is None and day is not None:
         doc.published = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ctx.tz)
-    doc.body_html = _markdown(body, f"/campaigns/{slug}/updates/")
+    elif doc.published is not None:
+        doc.date_line = f.at("date")
+    base = f"/campaigns/{slug}/updates/"
+    doc.body_html = _markdown(body, base)
+    doc.images = _images_of(body, _body_line(front), base, doc.body_html)
     return doc
+
+
+def _body_line(front: str) -> int:
+    """The line the body starts on: after '---', the front matter and '---'."""
+    return front.count("\n") + 3
+
+
+# What names an image in Markdown: ![alt](src), a reference [id]: src, or <img src="src">.
+_IMAGE_SRC = re.compile(r"""(?:\]\(\s*<?|^\s*\[[^\]]+\]:\s*<?|\bsrc=["']?)([^)\s"'>]+)""")
+
+
+def _images_of(body: str, first_line: int, base: str, html: str) -> list[tuple[int, str, str]]:
+    """``(line, as written, site path)`` of each image the converted ``html`` shows, once per path.
+
+    The line is the first of the body that names the image (the body's first line when none does).
+    """
+    if "<img" not in html:
+        return []
+    from generator.render.pictures import image_sources
+
+    lines = body.splitlines()
+    found, seen = [], set()
+    for path in image_sources(html):
+        if path in seen:
+            continue
+        seen.add(path)
+        written, line = path, first_line
+        for index, text in enumerate(lines):
+            hit = next((src for src in _IMAGE_SRC.findall(text) if _resolved(src, base) == path), None)
+            if hit is not None:
+                written, line = hit, first_line + index
+                break
+        found.append((line, written, path))
+    return found
+
+
+def _resolved(src: str, base: str) -> str:
+    """The site path ``src`` points to from a page whose Markdown is rebased on ``base``."""
+    import posixpath
+    from urllib.parse import unquote
+
+    from generator.content.markdown import ABSOLUTE
+
+    full = src if ABSOLUTE.match(src) else base + src.removeprefix("./")
+    return posixpath.normpath(unquote(full.split("#", 1)[0].split("?", 1)[0]))
 
 
 # -- the parts of a campaign --------------------------------------------------

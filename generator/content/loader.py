@@ -6,6 +6,7 @@ complete model of the site or the full list of problems.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -51,6 +52,7 @@ class Tree:
     asset_digests: dict[str, str]  # site-relative path → sha256
     folders: list[str]  # slugs, sorted
     problems: list[Problem]
+    strays: list[str] = dataclasses.field(default_factory=list)  # files under content/ nothing reads
 
 
 def scan(root: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Tree:
@@ -62,6 +64,7 @@ def scan(root: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Tr
     known = known or {}
     tree = Tree([], {}, {}, [], [])
     tree.stats = {}  # type: ignore[attr-defined]  # path → (mtime_ns, size, sha256), for the next scan
+    tree.strays = _strays(root)
     base = os.path.join(root, CAMPAIGNS)
     if not os.path.isdir(base):
         return tree
@@ -93,7 +96,22 @@ def scan(root: Path, known: dict[str, tuple[int, int, str]] | None = None) -> Tr
     return tree
 
 
-def _files(folder: str, prefix: str = "") -> list[tuple[str, str, os.stat_result]]:
+def _strays(root: Path) -> list[str]:
+    """Files under content/ outside the campaign folders and content/pages: nothing reads them (hidden ones aside)."""
+    content = os.path.join(root, "content")
+    if not os.path.isdir(content):
+        return []
+    found = []
+    for rel, _, _ in _files(content, skip=lambda rel: rel in ("campaigns", "pages")):  # pages: content/pages.py
+        found.append(f"content/{rel}")
+    campaigns = os.path.join(root, CAMPAIGNS)
+    if os.path.isdir(campaigns):
+        with os.scandir(campaigns) as entries:
+            found += [f"{CAMPAIGNS}/{e.name}" for e in entries if not e.name.startswith(".") and e.is_file()]
+    return sorted(found)
+
+
+def _files(folder: str, prefix: str = "", skip=None) -> list[tuple[str, str, os.stat_result]]:
     """``(path relative to folder, full path, stat)`` of every visible file, sorted."""
     found = []
     with os.scandir(folder) as entries:
@@ -101,7 +119,8 @@ def _files(folder: str, prefix: str = "") -> list[tuple[str, str, os.stat_result
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                found.extend(_files(entry.path, prefix + entry.name + "/"))
+                if skip is None or not skip(prefix + entry.name):
+                    found.extend(_files(entry.path, prefix + entry.name + "/", skip))
             elif entry.is_file():
                 found.append((prefix + entry.name, entry.path, entry.stat()))
     return found
@@ -196,7 +215,10 @@ def load(root: Path, ctx: Context, tree: Tree, cached: Callable[[list[tuple[Sour
     for b in bundles:
         if b.campaign is None or b.slug in troubled:
             continue
-        entry = Entry(b.slug, b.folder, b.files, b.campaign.language)
+        lines = b.campaign.values.get("_lines", {})
+        entry = Entry(b.slug, b.folder, b.files, b.campaign.language,
+                      tuple(sorted(lines.items())) + tuple((f"updates/{stem}", u.date_line)
+                                                          for stem, u in sorted(b.updates.items())))
         fresh[b.slug] = (entry, {lang: localise(b, lang) for lang in languages})
     everything = {**known, **fresh}
     entries, campaigns = [], {lang: {} for lang in languages}

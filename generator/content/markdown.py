@@ -34,7 +34,7 @@ RESERVED_IDS = frozenset({"main", "story", "rewards", "stretch-goals", "faq", "r
 def _slugify(value: str, separator: str) -> str:
     slug = slugify(value, separator)
     return f"{slug}{separator}1" if slug in RESERVED_IDS else slug
-_ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|/|#|\?)", re.IGNORECASE)
+ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|/|#|\?)", re.IGNORECASE)
 
 
 class _Rebase(Treeprocessor):
@@ -44,7 +44,7 @@ class _Rebase(Treeprocessor):
         for element in root.iter():
             for attribute in ("src", "href"):
                 value = element.get(attribute)
-                if value and not _ABSOLUTE.match(value):
+                if value and not ABSOLUTE.match(value):
                     element.set(attribute, self.base + value.removeprefix("./"))
             if element.tag == "img":
                 element.set("loading", "lazy")

@@ -11,7 +11,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA = 9
+SCHEMA = 10  # 10: each build keeps its warnings (a no-op build reports them again)
 
 
 class State:
@@ -38,7 +38,8 @@ class State:
                 CREATE TABLE files (id INTEGER PRIMARY KEY CHECK (id = 1), files BLOB NOT NULL);
                 CREATE TABLE builds (out TEXT PRIMARY KEY, inputs TEXT NOT NULL,
                                      valid_from TEXT NOT NULL, valid_until TEXT NOT NULL,
-                                     pages INTEGER NOT NULL, total INTEGER NOT NULL);
+                                     pages INTEGER NOT NULL, total INTEGER NOT NULL,
+                                     warnings BLOB NOT NULL);
                 CREATE TABLE docs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
                 CREATE TABLE outputs (out TEXT PRIMARY KEY, paths TEXT NOT NULL, fingerprints TEXT NOT NULL);
             """)
@@ -143,15 +144,18 @@ class State:
                             (pickle.dumps(files, pickle.HIGHEST_PROTOCOL),))
 
     # -- the last build of this output -----------------------------------------
-    def last_build(self) -> tuple[str, str, str, int, int] | None:
-        """(inputs fingerprint, valid from, valid until, pages, total files) or None."""
-        return self.db.execute("SELECT inputs, valid_from, valid_until, pages, total FROM builds WHERE out = ?",
-                               (self.out,)).fetchone()
+    def last_build(self) -> tuple[str, str, str, int, int, list] | None:
+        """(inputs fingerprint, valid from, valid until, pages, total files, warnings) or None."""
+        row = self.db.execute("SELECT inputs, valid_from, valid_until, pages, total, warnings FROM builds "
+                              "WHERE out = ?", (self.out,)).fetchone()
+        return (*row[:5], pickle.loads(row[5])) if row else None
 
-    def save_build(self, inputs: str, valid_from: str, valid_until: str, pages: int, total: int) -> None:
+    def save_build(self, inputs: str, valid_from: str, valid_until: str, pages: int, total: int,
+                   warnings: list) -> None:
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?, ?, ?)",
-                            (self.out, inputs, valid_from, valid_until, pages, total))
+            self.db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (self.out, inputs, valid_from, valid_until, pages, total,
+                             pickle.dumps(sorted(warnings), pickle.HIGHEST_PROTOCOL)))
 
     # -- outputs ------------------------------------------------------------
     def outputs(self) -> dict[str, str]:

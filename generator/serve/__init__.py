@@ -265,6 +265,9 @@ def rebuild(root: Path, out: Path | None = None) -> bool:
         print("The previous site is still served; fix the problems above and save.", file=sys.stderr)
         return False
     if report.changed:
+        from generator.problems import report_warnings
+
+        report_warnings(root, report.warnings)
         print(f"rebuilt: {report.rendered} rendered, {report.reused} reused in {report.seconds:.2f}s", file=sys.stderr)
     return report.changed
 
