@@ -271,7 +271,8 @@ def test_a_plain_page_is_built_in_every_language_linked_in_the_footer_and_in_the
 def test_check_counts_the_pages(cli, site):
     write(site, "content/pages/a-propos.md", ABOUT)
     result = cli("--site", str(site), "check")
-    assert (result.exit_code, result.output) == (0, "ok: 3 campaigns, 1 page, languages fr, en\n")
+    assert (result.exit_code, result.stdout) == (0, "ok: 3 campaigns, 1 page, languages fr, en\n")
+    assert "content/pages" not in result.stderr  # a page is read, not a stray file
 
 
 def test_editing_a_page_title_changes_every_footer(site):
