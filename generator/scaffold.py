@@ -189,7 +189,8 @@ rewards:
     title: "{words.thanks}"
     amount: {_amount(currency, 5)}
     description: "{words.thanks_text}"
-    shipping: none               # none: digital or handed over; or {{ countries: [FR, BE], cost: 5 }}
+    shipping: none               # none (say nothing), digital, {{ countries: [FR, BE], cost: 5 }},
+                                 # {{ pickup: "a place" }} or {{ experience: "a place" }}
   - id: copy
     title: "{words.copy}"
     amount: {_amount(currency, 30)}

@@ -116,7 +116,8 @@ def test_a_json_pledge_gets_201_and_a_checkout(api):
     # Stripe's 30 minutes at the least, by its clock, plus a margin for the store and the network.
     assert request.expires_at == NOW + dt.timedelta(minutes=35)
     assert request.shipping_countries == ("FR", "BE", "CH")
-    assert api.stats("premier-album")["rewards"][1] == {"id": "vinyl", "claimed": 1, "limit": 300, "remaining": 299}
+    assert api.stats("premier-album")["rewards"][1] == {"id": "vinyl", "claimed": 1, "limit": 300, "remaining": 299,
+                                                         "backers": 0}
 
 
 def test_a_form_pledge_is_redirected_to_checkout(api):
@@ -329,11 +330,17 @@ def test_stats_are_public_cached_briefly_and_exact(api):
     assert headers["Cache-Control"] == "public, max-age=5"
     assert body == {"campaign": "premier-album", "currency": "EUR", "goal": 850050, "raised": 0, "collected": 0, "backers": 0,
                     "status": "live", "ends": "2026-12-15T23:59:59+01:00",
-                    "rewards": [{"id": "digital", "claimed": 0, "limit": None, "remaining": None},
-                                {"id": "vinyl", "claimed": 0, "limit": 300, "remaining": 300}],
+                    "rewards": [{"id": "digital", "claimed": 0, "limit": None, "remaining": None, "backers": 0},
+                                {"id": "vinyl", "claimed": 0, "limit": 300, "remaining": 300, "backers": 0}],
                     "history": [], "updated_at": None}
     assert api.call("GET", "/api/campaigns/atelier-clos/stats")[2]["status"] == "ended"
     assert api.call("GET", "/api/campaigns/nope/stats")[0] == 404
+    # each reward says how many backers chose it: a held unit is not a backer yet, a pledge is
+    opened = api.pledge(campaign="premier-album", reward="vinyl")
+    assert api.stats("premier-album")["rewards"][1]["backers"] == 0
+    api.webhook(api.complete(opened["checkout_url"]))
+    assert [(r["id"], r["claimed"], r["backers"]) for r in api.stats("premier-album")["rewards"]] == [
+        ("digital", 0, 0), ("vinyl", 1, 1)]
 
 
 def test_the_thanks_page_reads_its_pledge_without_personal_data(api):

@@ -144,15 +144,18 @@ def test_each_limited_reward_has_its_remaining_hook_and_a_pledge_button(out):
     doc = page(out, "en/campaigns/premier-album/index.html")
     vinyl = doc.one("article", id="reward-vinyl")
     remaining = vinyl.one(data_stat="remaining", data_reward="vinyl")
-    assert remaining.content() == "—"
+    assert remaining.content() == "Limited to 300"  # without JavaScript: the limit in plain words
     assert (remaining.attrs["data-one"], remaining.attrs["data-other"], remaining.attrs["data-sold-out"]) == \
-        ("{n} left", "{n} left", "Sold out")
+        ("Limited: {n} of 300 left", "Limited: {n} of 300 left", "Sold out")
     assert len(vinyl.find("button")) == 1 and vinyl.one("button").attrs["type"] == "submit"
+    chose = vinyl.one(data_reward_backers="vinyl")
+    assert chose.has("hidden") and chose.attrs["data-other"] == "{n} backers chose it"
     digital = doc.one("article", id="reward-digital")
     assert digital.find(data_stat="remaining") == []  # unlimited: nothing to count down
+    assert digital.one(data_reward_backers="digital")  # but its backers are counted
     french = page(out, "campaigns/tokyo-zine/index.html").one(data_stat="remaining", data_reward="zine")
     assert (french.attrs["data-one"], french.attrs["data-other"], french.attrs["data-sold-out"]) == \
-        ("{n} restant", "{n} restants", "Épuisé")
+        ("Limité : {n} restant sur 2", "Limité : {n} restants sur 2", "Épuisé")
 
 
 def test_stretch_goals_carry_their_amount_and_reached_ones_are_marked(out):

@@ -211,6 +211,28 @@ def test_moving_to_another_reward_moves_its_unit_within_the_limit(store):
     assert (counters.raised, counters.backers) == (1000, 1)
 
 
+def test_each_reward_counts_the_backers_who_chose_it(store):
+    a, b, c = pledge(1, reward="vinyl", mode="setup"), pledge(2, reward="vinyl", mode="setup"), pledge(3, reward="vinyl")
+    for p in (a, b, c):
+        store.open_pledge(p, limit=10)
+    assert store.counters("album").chosen.get("vinyl", 0) == 0  # held units are not backers yet
+    a = move(store, a, "evt_a", status=PLEDGED)
+    b = move(store, b, "evt_b", status=PLEDGED)
+    move(store, c, "evt_c", status=EXPIRED)
+    assert store.counters("album").chosen == {"vinyl": 2}
+    # a backer moving to another reward moves their count; leaving the reward for none uncounts it
+    a = move(store, a, None, reward="poster")
+    b = move(store, b, None, reward=None)
+    counters = store.counters("album")
+    assert (counters.chosen.get("vinyl", 0), counters.chosen.get("poster", 0), counters.backers) == (0, 1, 2)
+    move(store, a, None, status="cancelled")
+    assert store.counters("album").chosen.get("poster", 0) == 0
+    # the same as the ledger says
+    from functions.core.reconcile import drift
+
+    assert drift(store.counters("album"), {}, store.pledges("album")) == []
+
+
 def test_collected_money_is_counted_apart(store):
     p = pledge(1, mode="setup", reward=None)
     store.open_pledge(p, limit=None)
@@ -229,11 +251,12 @@ def test_counters_can_be_reset_from_the_ledger(store):
     store.open_pledge(p, limit=None)
     move(store, p, "evt_1", status=PAID)
     fixed = Counters(campaign="album", raised=100, backers=7, collected=50, claimed={"vinyl": 3},
-                     days={"2026-11-20": (100, 7)}, updated_at=NOW)
+                     chosen={"vinyl": 2}, days={"2026-11-20": (100, 7)}, updated_at=NOW)
     store.reset_counters("album", fixed, [Referral("friend", "album", 2, 100)])
     got = store.counters("album")
     assert (got.raised, got.backers, got.collected, got.claimed, got.days) == (100, 7, 50, {"vinyl": 3},
                                                                                 {"2026-11-20": (100, 7)})
+    assert got.chosen == {"vinyl": 2}
     assert (store.referral("friend", "album").pledges, store.referral("friend", "album").raised) == (2, 100)
 
 

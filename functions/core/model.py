@@ -185,8 +185,18 @@ class Change:
         return sum(c.delta for c in self.claims if c.reward == self.after.reward)
 
     @property
+    def chosen(self) -> dict[str, int]:
+        """Backers added to each reward (a counted pledge moving from one reward to another names two)."""
+        deltas: dict[str, int] = {}
+        if self.before.reward is not None and self.before.counts:
+            deltas[self.before.reward] = deltas.get(self.before.reward, 0) - 1
+        if self.after.reward is not None and self.after.counts:
+            deltas[self.after.reward] = deltas.get(self.after.reward, 0) + 1
+        return {reward: delta for reward, delta in sorted(deltas.items()) if delta}
+
+    @property
     def touches_counters(self) -> bool:
-        return bool(self.raised or self.backers or self.collected or self.claims)
+        return bool(self.raised or self.backers or self.collected or self.claims or self.chosen)
 
 
 # -- the Checkout session a pledge asks for ------------------------------------

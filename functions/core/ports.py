@@ -141,6 +141,7 @@ class Counters:
     backers: int = 0
     collected: int = 0  # minor units actually charged (flexible: at once; all or nothing: at the deadline)
     claimed: dict[str, int] = field(default_factory=dict)  # reward id → units held
+    chosen: dict[str, int] = field(default_factory=dict)  # reward id → counted backers who chose it
     days: dict[str, tuple[int, int]] = field(default_factory=dict)  # YYYY-MM-DD → (raised, backers) added that day
     updated_at: dt.datetime | None = None
 

@@ -26,6 +26,7 @@ class Drift:
 def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referral]]:
     """The counters and referral totals the ledger implies."""
     claimed: dict[str, int] = {}
+    chosen: dict[str, int] = {}
     days: dict[str, tuple[int, int]] = {}
     referrals: dict[str, list[int]] = {}
     raised = backers = collected = 0
@@ -39,6 +40,8 @@ def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referr
             continue
         raised += p.net
         backers += 1
+        if p.reward is not None:
+            chosen[p.reward] = chosen.get(p.reward, 0) + 1
         collected += p.collected
         # Without the full event log, history is rebuilt from each counted pledge's first counting day.
         day = p.counted_on or p.created_at.date().isoformat()
@@ -49,7 +52,7 @@ def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referr
             totals[0] += 1
             totals[1] += p.net
     counters = Counters(campaign=campaign, raised=raised, backers=backers, collected=collected, claimed=claimed,
-                        days=days, updated_at=updated)
+                        chosen=chosen, days=days, updated_at=updated)
     return counters, [Referral(code, campaign, n, amount) for code, (n, amount) in sorted(referrals.items())]
 
 
@@ -63,6 +66,9 @@ def drift(stored: Counters, stored_referrals: dict[str, Referral], pledges: list
     for reward in sorted(set(stored.claimed) | set(ledger.claimed)):
         if stored.claimed.get(reward, 0) != ledger.claimed.get(reward, 0):
             out.append(Drift(f"claimed[{reward}]", stored.claimed.get(reward, 0), ledger.claimed.get(reward, 0)))
+    for reward in sorted(set(stored.chosen) | set(ledger.chosen)):
+        if stored.chosen.get(reward, 0) != ledger.chosen.get(reward, 0):
+            out.append(Drift(f"chosen[{reward}]", stored.chosen.get(reward, 0), ledger.chosen.get(reward, 0)))
     # The day-by-day history must at least add up to the totals.
     total = (sum(r for r, _ in stored.days.values()), sum(b for _, b in stored.days.values()))
     if total != (ledger.raised, ledger.backers):

@@ -40,7 +40,8 @@ def stats(campaign: CatalogCampaign, counters: Counters, now: dt.datetime) -> di
     for reward in campaign.rewards:
         claimed = max(counters.claimed.get(reward.id, 0), 0)
         remaining = None if reward.limit is None else max(reward.limit - claimed, 0)
-        rewards.append({"id": reward.id, "claimed": claimed, "limit": reward.limit, "remaining": remaining})
+        rewards.append({"id": reward.id, "claimed": claimed, "limit": reward.limit, "remaining": remaining,
+                        "backers": max(counters.chosen.get(reward.id, 0), 0)})
     updated = counters.updated_at
     return {
         "campaign": campaign.slug,

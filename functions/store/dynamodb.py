@@ -18,6 +18,7 @@ Item layout (keys ``pk``/``sk``, both strings)::
     CAMPAIGN#<slug>      COUNTERS      raised, backers, collected, updated_at
     CAMPAIGN#<slug>      DAY#<date>    raised, backers             (history, UTC days)
     CAMPAIGN#<slug>      REF#<code>    pledges, raised             (what a code brought)
+    CAMPAIGN#<slug>      CHOSEN#<reward>  backers                  (counted backers of a reward)
 
 One transaction never names an item twice (DynamoDB refuses it): pledges,
 sessions, intents, events and code owners have partitions of their own, and a
@@ -27,7 +28,7 @@ lookups are written in the transaction that sets the pledge's id for them (the
 old lookup deleted there when it changes); a lookup names one pledge, as
 SQLite's UNIQUE columns do, and a read checks that the pledge still has it.
 
-``CLAIM#`` < ``COUNTERS`` < ``DAY#`` < ``REF#``, so :meth:`counters` is one
+``CHOSEN#`` < ``CLAIM#`` < ``COUNTERS`` < ``DAY#`` < ``REF#``, so :meth:`counters` is one
 strongly consistent Query ``sk < "REF#"`` on the campaign's partition, which
 leaves its (possibly many) referrals out.
 
@@ -154,6 +155,12 @@ class DynamoDBStore(TableClient):
                     "UpdateExpression": "ADD #r :r, #b :b",
                     "ExpressionAttributeNames": {"#r": "raised", "#b": "backers"},
                     "ExpressionAttributeValues": {":r": _n(change.raised), ":b": _n(change.backers)}})
+            for reward, delta in change.chosen.items():
+                add(f"chosen {reward}", "Update", {
+                    "Key": _key(campaign, f"CHOSEN#{reward}"),
+                    "UpdateExpression": "ADD #b :b",
+                    "ExpressionAttributeNames": {"#b": "backers"},
+                    "ExpressionAttributeValues": {":b": _n(delta)}})
             if after.ref and (change.raised or change.backers):
                 add("referral", "Update", {
                     "Key": _key(campaign, f"REF#{after.ref}"),
@@ -183,6 +190,8 @@ class DynamoDBStore(TableClient):
         wanted = [totals]
         wanted += [{**_key(partition, f"CLAIM#{reward}"), "claimed": _n(n)}
                    for reward, n in sorted(counters.claimed.items())]
+        wanted += [{**_key(partition, f"CHOSEN#{reward}"), "backers": _n(n)}
+                   for reward, n in sorted(counters.chosen.items())]
         wanted += [{**_key(partition, f"DAY#{day}"), "raised": _n(r), "backers": _n(b)}
                    for day, (r, b) in sorted(counters.days.items())]
         wanted += [{**_key(partition, f"REF#{r.code}"), "pledges": _n(r.pledges), "raised": _n(r.raised)}
@@ -193,7 +202,7 @@ class DynamoDBStore(TableClient):
             ExpressionAttributeValues={":pk": _s(partition)})]
         ops = [{"Put": {"TableName": self.table, "Item": item}} for item in wanted]
         ops += [{"Delete": {"TableName": self.table, "Key": _key(partition, sk)}}
-                for sk in existing if sk not in keep and sk.startswith(("COUNTERS", "CLAIM#", "DAY#", "REF#"))]
+                for sk in existing if sk not in keep and sk.startswith(("COUNTERS", "CHOSEN#", "CLAIM#", "DAY#", "REF#"))]
         for start in range(0, len(ops), MAX_ITEMS):
             if self._transact(ops[start:start + MAX_ITEMS]) is not None:
                 raise AssertionError("an unconditional write failed a condition")
@@ -225,6 +234,7 @@ class DynamoDBStore(TableClient):
         raised = backers = collected = 0
         updated = None
         claimed: dict[str, int] = {}
+        chosen: dict[str, int] = {}
         days: dict[str, tuple[int, int]] = {}
         for item in self._query(KeyConditionExpression="pk = :pk AND sk < :refs", ConsistentRead=True,
                                 ExpressionAttributeValues={":pk": _s(f"CAMPAIGN#{campaign}"),
@@ -235,10 +245,12 @@ class DynamoDBStore(TableClient):
                 updated = item["updated_at"]["S"] if "updated_at" in item else None
             elif sk.startswith("CLAIM#"):
                 claimed[sk[len("CLAIM#"):]] = _int(item, "claimed")
+            elif sk.startswith("CHOSEN#"):
+                chosen[sk[len("CHOSEN#"):]] = _int(item, "backers")
             elif sk.startswith("DAY#"):
                 days[sk[len("DAY#"):]] = (_int(item, "raised"), _int(item, "backers"))
         return Counters(campaign=campaign, raised=raised, backers=backers, collected=collected, claimed=claimed,
-                        days=days, updated_at=dt.datetime.fromisoformat(updated) if updated else None)
+                        chosen=chosen, days=days, updated_at=dt.datetime.fromisoformat(updated) if updated else None)
 
     def referral(self, code: str, campaign: str | None = None) -> Referral | None:
         if campaign is None:

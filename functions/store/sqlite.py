@@ -81,6 +81,11 @@ MIGRATIONS = (
     """
     CREATE TABLE marks (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires TEXT NOT NULL);
     """,
+    # backers per reward, for the reward cards
+    """
+    CREATE TABLE chosen (campaign TEXT NOT NULL, reward TEXT NOT NULL, backers INTEGER NOT NULL DEFAULT 0,
+                         PRIMARY KEY (campaign, reward));
+    """,
 )
 
 
@@ -226,6 +231,9 @@ class SQLiteStore:
                     db.execute("INSERT INTO days VALUES (?, ?, ?, ?) ON CONFLICT (campaign, day) DO UPDATE"
                                " SET raised = raised + excluded.raised, backers = backers + excluded.backers",
                                (after.campaign, change.day, change.raised, change.backers))
+                for reward, delta in change.chosen.items():
+                    db.execute("INSERT INTO chosen VALUES (?, ?, ?) ON CONFLICT (campaign, reward) DO UPDATE"
+                               " SET backers = backers + excluded.backers", (after.campaign, reward, delta))
                 if after.ref and (change.raised or change.backers):
                     db.execute("INSERT INTO referrals VALUES (?, ?, ?, ?) ON CONFLICT (campaign, code) DO UPDATE"
                                " SET pledges = pledges + excluded.pledges, raised = raised + excluded.raised",
@@ -260,13 +268,14 @@ class SQLiteStore:
             row = db.execute("SELECT raised, backers, collected, updated_at FROM counters WHERE campaign = ?",
                              (campaign,)).fetchone()
             claimed = dict(db.execute("SELECT reward, claimed FROM claims WHERE campaign = ?", (campaign,)))
+            chosen = dict(db.execute("SELECT reward, backers FROM chosen WHERE campaign = ?", (campaign,)))
             days = {day: (raised, backers) for day, raised, backers in
                     db.execute("SELECT day, raised, backers FROM days WHERE campaign = ?", (campaign,))}
         finally:
             db.execute("COMMIT")
         raised, backers, collected, updated = row if row else (0, 0, 0, None)
         return Counters(campaign=campaign, raised=raised, backers=backers, collected=collected,
-                        claimed=claimed, days=days,
+                        claimed=claimed, chosen=chosen, days=days,
                         updated_at=dt.datetime.fromisoformat(updated) if updated else None)
 
     def referral(self, code: str, campaign: str | None = None) -> Referral | None:
@@ -418,13 +427,15 @@ class SQLiteStore:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("counters", "claims", "days", "referrals"):
+            for table in ("counters", "claims", "chosen", "days", "referrals"):
                 db.execute(f"DELETE FROM {table} WHERE campaign = ?", (campaign,))
             stamp = counters.updated_at.isoformat() if counters.updated_at else None
             db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at) VALUES (?, ?, ?, ?, ?)",
                        (campaign, counters.raised, counters.backers, counters.collected, stamp))
             db.executemany("INSERT INTO claims VALUES (?, ?, ?)",
                            [(campaign, reward, n) for reward, n in sorted(counters.claimed.items())])
+            db.executemany("INSERT INTO chosen VALUES (?, ?, ?)",
+                           [(campaign, reward, n) for reward, n in sorted(counters.chosen.items())])
             db.executemany("INSERT INTO days VALUES (?, ?, ?, ?)",
                            [(campaign, day, r, b) for day, (r, b) in sorted(counters.days.items())])
             db.executemany("INSERT INTO referrals VALUES (?, ?, ?, ?)",

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from functions.core import money, stripe_money
 from generator.content.fields import Fields, compose
 from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-6"  # docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-7"  # docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -203,7 +205,7 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
     if "risks" in f:
         v["risks_html"] = _markdown(f.text("risks"), base)
     for item in f.items("rewards"):
-        item.allow(("id", "title", "description"), hint={k: _NOT_TRANSLATED for k in REWARD_FIELDS})
+        item.allow(("id", "title", "description", "place"), hint={k: _NOT_TRANSLATED for k in REWARD_FIELDS})
         rid = item.slug("id", required=True)
         if rid:
             texts = {}
@@ -211,6 +213,8 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
                 texts["title"] = item.text("title", one_line=True)
             if "description" in item:
                 texts["description_html"] = _markdown(item.text("description"), base)
+            if "place" in item:  # where a pickup or an experience is, in this language
+                texts["place"] = item.text("place", one_line=True)
             doc.rewards[rid] = (item.line, texts)
     for item in f.items("stretch_goals"):
         item.allow(("amount", "title"))
@@ -347,16 +351,35 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         limit = r.integer("limit", minimum=1)
         delivery = r.month("delivery")
         shipping = _shipping(r, currency)
+        handover, place = _handover(r)
         _charge_problem(r, amount, shipping, currency)
         description = _markdown(r.text("description"), base)
         if rid and amount is not None:
-            rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping))
+            rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping, handover, place))
     return tuple(rewards)
 
 
+HANDOVERS = ("pickup", "experience")  # shipping: {pickup: place} / {experience: place}
+
+
+def _shipping_keys(r: Fields) -> set[str]:
+    """The keys of a ``shipping:`` mapping (none when it is a word)."""
+    node = r.nodes.get("shipping")
+    return {key.value for key, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
+
+
 def _shipping(r: Fields, currency: str | None) -> Shipping | None:
-    if "shipping" not in r or r.raw("shipping") == "none":
+    if "shipping" not in r:
         return None
+    raw = r.raw("shipping")
+    if raw in ("none", "digital"):
+        return None
+    if raw is not None:
+        r.error(r.at("shipping"), f"'{r.where}shipping' must be none, digital, {{countries: [FR], cost: 5}}, "
+                                  f"{{pickup: a place}} or {{experience: a place}}, not '{raw}'")
+        return None
+    if _shipping_keys(r) & set(HANDOVERS):
+        return None  # nothing ships: _handover reads it
     s = r.mapping("shipping")
     if s is None:
         return None
@@ -367,6 +390,27 @@ def _shipping(r: Fields, currency: str | None) -> Shipping | None:
         s.error(s.line, f"missing required field '{s.where}countries'")
     cost = s.amount("cost", currency, positive=False) if "cost" in s else 0
     return Shipping(countries, cost or 0)
+
+
+def _handover(r: Fields) -> tuple[str, str]:
+    """How a reward that does not ship reaches its backer: ``("digital", "")``, ``("pickup", place)``,
+    ``("experience", place)``, or ``("", "")`` when the campaign does not say."""
+    if "shipping" not in r:
+        return "", ""
+    if r.raw("shipping") == "digital":
+        return "digital", ""
+    keys = _shipping_keys(r)
+    kinds = [kind for kind in HANDOVERS if kind in keys]
+    if not kinds:
+        return "", ""
+    s = r.mapping("shipping")
+    if s is None:
+        return "", ""
+    s.allow(HANDOVERS)
+    if len(kinds) > 1:
+        s.error(s.at(kinds[1]), f"'{s.where}pickup' and '{s.where}experience' exclude each other: choose one")
+    place = s.text(kinds[0], required=True, one_line=True)
+    return kinds[0], place or ""
 
 
 def _chargeable(currency: str | None) -> bool:

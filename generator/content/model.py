@@ -40,6 +40,8 @@ class Reward:
     limit: int | None = None
     delivery: dt.date | None = None  # first day of the estimated delivery month
     shipping: Shipping | None = None
+    handover: str = ""  # "digital", "pickup" or "experience" when nothing ships ("": not said)
+    place: str = ""  # where a pickup is collected or an experience takes place
 
 
 @dataclass(frozen=True)

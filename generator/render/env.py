@@ -139,7 +139,8 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime,
     footer_pages = [(p.title, prefix + f"/{p.slug}/") for p in pages.footer(lang)] if pages is not None else []
     env.filters.update(money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country)
     env.globals.update(
-        money=fmt.money, date=fmt.date, month=fmt.month, country=fmt.country, day_month=fmt.day_month,
+        money=fmt.money, number=fmt.number, date=fmt.date, month=fmt.month, country=fmt.country,
+        day_month=fmt.day_month,
         formats=fmt.formats,
         days_left=fmt.days_left, language_name=fmt.language_name, lang=lang,
         site=config, asset=asset, image_url=image_url, amount_step=amount_step,

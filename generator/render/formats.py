@@ -59,6 +59,10 @@ class Formatters:
         return format_currency(value, currency, locale=self.locale)
 
     @lru_cache(maxsize=4096)
+    def number(self, value: int) -> str:
+        """``1250`` → ``1 250`` (fr), ``1,250`` (en): CLDR's grouping."""
+        return format_decimal(value, locale=self.locale)
+
     def date(self, value: dt.datetime | dt.date, format: str = "long") -> str:
         if isinstance(value, dt.datetime):
             value = value.astimezone(self.tz)

@@ -64,6 +64,11 @@
 
   function rewards(s) {
     (s.rewards || []).forEach(function (r) {
+      var chose = document.querySelector('[data-reward-backers="' + r.id + '"]');
+      if (chose && typeof r.backers === "number") {
+        chose.hidden = r.backers <= 0;
+        if (r.backers > 0) C.setText(chose, C.plural(chose, "", r.backers));
+      }
       if (r.remaining === null || r.remaining === undefined) return;
       var el = document.querySelector('[data-stat="remaining"][data-reward="' + r.id + '"]');
       if (!el) return;
