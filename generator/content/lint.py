@@ -21,7 +21,8 @@ HERO_WIDTH = 1200
 def site_warnings(site) -> list[Problem]:
     """Every warning about ``site`` (its pictures made: see generator.build.make_images)."""
     warnings = [Problem(path, 1, "nothing reads this file: campaigns go in content/campaigns/<name>/ "
-                                 "(index.md, its translations, updates/ and the files they show)")
+                                 "(index.md, its translations, updates/ and the files they show), plain pages in "
+                                 "content/pages/<name>.md")
                 for path in site.strays]
     campaigns = site.campaigns[site.config.language]
     tz = site.config.tz
