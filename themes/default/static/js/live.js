@@ -74,8 +74,6 @@
       if (!el) return;
       var soldOut = r.remaining <= 0;
       C.setText(el, soldOut ? el.getAttribute("data-sold-out") : C.plural(el, "", r.remaining));
-      var label = el.parentNode.querySelector("[data-remaining-label]");
-      if (label) label.hidden = true;
       var card = document.getElementById("reward-" + r.id);
       if (!card) return;
       card.toggleAttribute("data-sold-out", soldOut);

@@ -64,13 +64,16 @@
 
   function rewards(s) {
     (s.rewards || []).forEach(function (r) {
+      var chose = document.querySelector('[data-reward-backers="' + r.id + '"]');
+      if (chose && typeof r.backers === "number") {
+        chose.hidden = r.backers <= 0;
+        if (r.backers > 0) C.setText(chose, C.plural(chose, "", r.backers));
+      }
       if (r.remaining === null || r.remaining === undefined) return;
       var el = document.querySelector('[data-stat="remaining"][data-reward="' + r.id + '"]');
       if (!el) return;
       var soldOut = r.remaining <= 0;
       C.setText(el, soldOut ? el.getAttribute("data-sold-out") : C.plural(el, "", r.remaining));
-      var label = el.parentNode.querySelector("[data-remaining-label]");
-      if (label) label.hidden = true;
       var card = document.getElementById("reward-" + r.id);
       if (!card) return;
       card.toggleAttribute("data-sold-out", soldOut);
