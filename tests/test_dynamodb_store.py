@@ -87,7 +87,7 @@ def test_the_item_layout(store):
     store.open_pledge(p, limit=5)
     move(store, p, "evt_1", checkout_session_id="cs_1", payment_intent_id="pi_1", status=PAID)
     assert items(store) == [
-        ("CAMPAIGN#album", "CLAIM#vinyl"), ("CAMPAIGN#album", "COUNTERS"), ("CAMPAIGN#album", "DAY#2026-11-26"),
+        ("CAMPAIGN#album", "CHOSEN#vinyl"), ("CAMPAIGN#album", "CLAIM#vinyl"), ("CAMPAIGN#album", "COUNTERS"), ("CAMPAIGN#album", "DAY#2026-11-26"),
         ("CAMPAIGN#album", "REF#friend"), ("EVENT#evt_1", "EVENT"), ("INTENT#pi_1", "INTENT"),
         ("PLEDGE#pl_000001", "PLEDGE"), ("REFCODE#code000001", "OWNER"), ("SESSION#cs_1", "SESSION")]
     item = raw(store, "PLEDGE#pl_000001", "PLEDGE")

@@ -183,7 +183,8 @@ def test_200_concurrent_backers_claim_exactly_20_units(site, monkeypatch, store_
             assert set(pool.map(pay, created)) == {303}
         stats = json.loads(fetch(url + "/api/campaigns/premier-album/stats")[2])
         assert (stats["backers"], stats["raised"]) == (20, 20 * 3750)
-        assert stats["rewards"][1] == {"id": "vinyl", "claimed": 20, "limit": 20, "remaining": 0}
+        assert stats["rewards"][1] == {"id": "vinyl", "claimed": 20, "limit": 20, "remaining": 0,
+                                      "backers": 20}
     finally:
         close()
 

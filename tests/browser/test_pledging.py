@@ -89,6 +89,11 @@ def test_a_backer_pledges_for_a_reward_and_sees_the_counter_move(page: Page):
     expect(backers).to_have_text(str(before["backers"] + 1))
     after = stats(api, "premier-album")
     assert after["raised"] == before["raised"] + 3750
+    # the card says how many chose it, and how many are left, in words
+    chose = next(r["backers"] for r in after["rewards"] if r["id"] == "vinyl")
+    expect(page.locator('#reward-vinyl [data-reward-backers="vinyl"]')).to_have_text(
+        f"{chose} contributeur l’a choisie" if chose == 1 else f"{chose} contributeurs l’ont choisie")
+    expect(page.locator('#reward-vinyl [data-stat="remaining"]')).to_have_text(re.compile(r"^Limité : \d+ restants? sur 300$"))
 
 
 def test_a_pledge_through_a_referral_link_counts_for_the_backer_who_shared_it(page: Page, new_context):
