@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # top, and Pillow only when there is an image to read.)
 VERSION = "images-2"  # images-2: typographic share cards (no hero image)
 WIDTHS = (480, 800, 1200, 1600)
+AVATAR = (96, 192)  # square pixels: the page shows the creator's avatar 3rem wide (1× and 2× screens)
 RESIZED = (".jpg", ".jpeg", ".png", ".webp", ".gif")  # what the stage looks at (by name)
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 # From this many tasks on, a pool of worker processes pays (each task decodes an image).
@@ -80,6 +81,10 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
         return files, heroes, {}
     default = site.config.language
     for slug, campaign in site.campaigns[default].items():
+        avatar = f"/campaigns/{slug}/{campaign.creator.image}" if campaign.creator.image else None
+        if avatar in by_path:
+            files[avatar] = by_path[avatar]
+            uses.setdefault(slug, set()).add(avatar)
         if campaign.image:
             path = f"/campaigns/{slug}/{campaign.image}"
             if path in by_path:
@@ -139,11 +144,36 @@ def recipes(meta: Meta, digest: str) -> list[Recipe]:
     return made
 
 
+def avatar_recipes(meta: Meta, digest: str) -> list[Recipe]:
+    """The creator's avatar: the centre square of the source, at each AVATAR size up to its own."""
+    if not meta.fallback:
+        return []
+    side = min(meta.width, meta.height)
+    sizes = sorted({min(size, side) for size in AVATAR})
+    made = []
+    for size in sizes:
+        for fmt in ("webp", meta.fallback):
+            recipe = {"webp": WEBP, "jpeg": JPEG, "png": PNG}[fmt]
+            key = _h(VERSION, encoders(), digest, "square", size, fmt, sorted(recipe.items()))
+            made.append(Recipe(size, size, fmt, key))
+    return made
+
+
 def output_name(source: str, recipe: Recipe) -> str:
     """``/campaigns/x/cover.jpg`` → ``/campaigns/x/cover-800.1a2b3c4d5e.webp``."""
     folder, name = posixpath.split(source)
     stem = name.rsplit(".", 1)[0]
     return f"{folder}/{stem}-{recipe.width}.{recipe.key[:10]}.{EXTENSIONS[recipe.format]}"
+
+
+def _avatars(site, metas: dict[str, Meta], digests: dict[str, str]) -> dict[str, tuple[str, list[Recipe]]]:
+    """slug → (the avatar's source site path, its square recipes)."""
+    found = {}
+    for slug, campaign in site.campaigns[site.config.language].items():
+        path = f"/campaigns/{slug}/{campaign.creator.image}" if campaign.creator.image else None
+        if path in metas:
+            found[slug] = (path, avatar_recipes(metas[path], digests[path]))
+    return found
 
 
 # -- the stage ---------------------------------------------------------------------
@@ -158,6 +188,8 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     from generator.render.pictures import Picture, Pictures, ShareImage, Variant
 
     files, heroes, uses = shown_images(site)
+    avatar_paths = {f"/campaigns/{slug}/{c.creator.image}"
+                    for slug, c in site.campaigns[site.config.language].items() if c.creator.image}
     result = Result(Pictures(heroes=heroes, uses=uses))
     if not files and not encode:
         return result
@@ -168,11 +200,13 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     tasks: list[tuple] = []
     for path, source in files.items():
         meta = cache.meta(digests[path])
+        square = path in avatar_paths
         if meta is not None:
             metas[path] = meta
-            if not encode or all(cache.has(r.key, r.format) for r in recipes(meta, digests[path])):
+            made = recipes(meta, digests[path]) + (avatar_recipes(meta, digests[path]) if square else [])
+            if not encode or all(cache.has(r.key, r.format) for r in made):
                 continue
-        tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode))
+        tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode, square))
     shares: dict[tuple[str, str], tuple[str, dict]] = {}
     if encode:
         from generator.output.share import FORMAT, card_alt, card_texts, fonts
@@ -216,6 +250,18 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
             source=path, width=largest.width if largest else meta.width,
             height=largest.height if largest else meta.height, fallback=meta.fallback or "",
             webp=tuple(made["webp"]), variants=tuple(made["fallback"]))
+    for slug, (path, made_recipes) in sorted(_avatars(site, metas, digests).items()):
+        made = {"webp": [], "fallback": []}
+        for recipe in made_recipes:
+            name = output_name(path, recipe)
+            result.files[name.lstrip("/")] = cache.file(recipe.key, recipe.format)
+            result.keys[name.lstrip("/")] = recipe.key
+            made["webp" if recipe.format == "webp" else "fallback"].append(Variant(recipe.width, recipe.height, name))
+        if made["fallback"]:
+            small = made["fallback"][0]
+            result.pictures.avatars[slug] = Picture(
+                source=path, width=small.width, height=small.height, fallback=metas[path].fallback,
+                webp=tuple(made["webp"]), variants=tuple(made["fallback"]))
     if encode:
         from generator.output.share import FORMAT, HEIGHT, WIDTH
 
@@ -252,8 +298,8 @@ def _task(task: tuple) -> list[tuple]:
     kind, path, source = task[0], task[1], task[2]
     try:
         if kind == "variants":
-            _, _, _, digest, folder, encode = task
-            return _variants(path, source, digest, Cache(Path(folder)), encode)
+            _, _, _, digest, folder, encode, square = task
+            return _variants(path, source, digest, Cache(Path(folder)), encode, square)
         _, _, _, key, folder, texts, faces = task
         from generator.output.share import FORMAT, draw
 
@@ -264,12 +310,13 @@ def _task(task: tuple) -> list[tuple]:
         return [("problem", source, str(error), 0)]
 
 
-def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool) -> list[tuple]:
+def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool,
+              square: bool = False) -> list[tuple]:
     image = open_image(path)
     meta = describe(image)
     encoded = 0
     if encode:
-        for recipe in recipes(meta, digest):
+        for recipe in recipes(meta, digest) + (avatar_recipes(meta, digest) if square else []):
             if not cache.file(recipe.key, recipe.format).is_file():  # (a worker: no folder listing)
                 cache.write(recipe.key, recipe.format, encode_variant(image, recipe))
                 encoded += 1
