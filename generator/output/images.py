@@ -62,9 +62,11 @@ def _h(*parts: object) -> str:
 
 # -- what the pages show -----------------------------------------------------
 
-def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, ...]]]:
+def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, ...]], dict[str, str]]:
     """What the pages show: ``(site path → source file relative to the site,
-    slug → its hero's site path, slug → the site paths its pages show)``.
+    slug → its hero's site path, slug → the site paths its pages show,
+    site path → "avatar" or "both" for the creators' avatars)``: an image that is
+    only an avatar gets its squares, not the responsive widths.
 
     Only files of campaign folders count; a Markdown image that points elsewhere
     (another site, a file that is not there) is left to the browser.
@@ -77,14 +79,11 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
                 by_path[f"/campaigns/{entry.slug}/{rel}"] = f"{entry.folder}/{rel}"
     heroes: dict[str, str] = {}
     uses: dict[str, set[str]] = {}
+    avatars: dict[str, str] = {}
     if not by_path:
-        return files, heroes, {}
+        return files, heroes, {}, avatars
     default = site.config.language
     for slug, campaign in site.campaigns[default].items():
-        avatar = f"/campaigns/{slug}/{campaign.creator.image}" if campaign.creator.image else None
-        if avatar in by_path:
-            files[avatar] = by_path[avatar]
-            uses.setdefault(slug, set()).add(avatar)
         if campaign.image:
             path = f"/campaigns/{slug}/{campaign.image}"
             if path in by_path:
@@ -97,7 +96,14 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
                 if path in by_path:
                     files[path] = by_path[path]
                     uses.setdefault(slug, set()).add(path)
-    return dict(sorted(files.items())), heroes, {slug: tuple(sorted(paths)) for slug, paths in uses.items()}
+    for slug, campaign in site.campaigns[default].items():
+        avatar = f"/campaigns/{slug}/{campaign.creator.image}" if campaign.creator.image else None
+        if avatar in by_path:
+            avatars[avatar] = "both" if avatar in files else "avatar"
+            files[avatar] = by_path[avatar]
+            uses.setdefault(slug, set()).add(avatar)
+    return (dict(sorted(files.items())), heroes, {slug: tuple(sorted(paths)) for slug, paths in uses.items()},
+            avatars)
 
 
 def html_images(campaign) -> tuple[str, ...]:
@@ -187,9 +193,7 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     from generator.problems import ContentError, Problem
     from generator.render.pictures import Picture, Pictures, ShareImage, Variant
 
-    files, heroes, uses = shown_images(site)
-    avatar_paths = {f"/campaigns/{slug}/{c.creator.image}"
-                    for slug, c in site.campaigns[site.config.language].items() if c.creator.image}
+    files, heroes, uses, avatars = shown_images(site)
     result = Result(Pictures(heroes=heroes, uses=uses))
     if not files and not encode:
         return result
@@ -200,11 +204,10 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     tasks: list[tuple] = []
     for path, source in files.items():
         meta = cache.meta(digests[path])
-        square = path in avatar_paths
+        square = avatars.get(path, "")
         if meta is not None:
             metas[path] = meta
-            made = recipes(meta, digests[path]) + (avatar_recipes(meta, digests[path]) if square else [])
-            if not encode or all(cache.has(r.key, r.format) for r in made):
+            if not encode or all(cache.has(r.key, r.format) for r in _made(meta, digests[path], square)):
                 continue
         tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode, square))
     shares: dict[tuple[str, str], tuple[str, dict]] = {}
@@ -238,6 +241,8 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     if problems:
         raise ContentError(problems)
     for path in files:
+        if avatars.get(path) == "avatar":
+            continue
         meta = metas[path]
         made = {"webp": [], "fallback": []}
         for recipe in recipes(meta, digests[path]):
@@ -310,13 +315,17 @@ def _task(task: tuple) -> list[tuple]:
         return [("problem", source, str(error), 0)]
 
 
-def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool,
-              square: bool = False) -> list[tuple]:
+def _made(meta: Meta, digest: str, square: str) -> list[Recipe]:
+    """The recipes of one source: its widths unless it is only an avatar, its squares if it is one."""
+    return (recipes(meta, digest) if square != "avatar" else []) + (avatar_recipes(meta, digest) if square else [])
+
+
+def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool, square: str = "") -> list[tuple]:
     image = open_image(path)
     meta = describe(image)
     encoded = 0
     if encode:
-        for recipe in recipes(meta, digest) + (avatar_recipes(meta, digest) if square else []):
+        for recipe in _made(meta, digest, square):
             if not cache.file(recipe.key, recipe.format).is_file():  # (a worker: no folder listing)
                 cache.write(recipe.key, recipe.format, encode_variant(image, recipe))
                 encoded += 1
