@@ -67,3 +67,16 @@ def test_the_embed_snippet_is_folded_away_until_asked_for(page: Page):
     expect(code).to_have_value(
         '<iframe src="https://fund.example.org/campaigns/premier-album/embed/" title="Premier album de Lina" '
         'width="360" height="660" loading="lazy" style="border:0;max-width:100%"></iframe>')
+
+
+def test_live_home_cards_fill_their_progress_bar_from_the_live_figures(page: Page):
+    def stats(route: Route) -> None:
+        route.fulfill(status=200, content_type="application/json",
+                      body='{"raised": 425025, "goal": 850050, "backers": 3, "currency": "EUR"}')
+
+    page.route("**/campaigns/premier-album/stats", stats)
+    page.goto("/en/")
+    bar = page.locator("progress[data-card-progress='premier-album']")
+    expect(bar).to_have_js_property("value", 50)
+    expect(bar).to_have_accessible_name("Funding progress")
+    expect(page.locator("progress[data-card-progress='tokyo-zine']")).to_have_js_property("value", 0)
