@@ -173,11 +173,12 @@ creator:
   bio: "{words.bio}"
   # url: "https://example.org"
   # email: "you@example.org"     # private: the daily digest of pledges goes there, never shown
+  # image: me.jpg                # your photo beside this file: a round avatar beside your name
 category: music                  # music, books, travel, crafts, film, games, food, technology, art…
 tags: []
 {language_line}# image: cover.jpg               # the hero image, beside this file (.jpg, .png, .webp)
 # image_alt: "What the image shows"
-# video: "https://…"
+# video: "https://…"            # YouTube, Vimeo or PeerTube: loaded only when the backer clicks play
 goal: {_amount(currency, 5000)}
 currency: {currency}
 starts: {starts}

@@ -226,7 +226,8 @@ def test_a_rebuild_encodes_nothing_even_in_a_new_output_folder(built, tmp_path):
     site, first = built
     # 3 widths × 2 formats (hero) + 2 × 2 and 1 × 2 (the story's two) + 1 × 2 (update) + 2 share cards
     # over the hero + 4 typographic cards (the two campaigns without a hero, in two languages)
-    assert first.encoded == 6 + 4 + 2 + 2 + 2 + 4
+    # + the creator's avatar: 96 and 192 px squares × 2 formats
+    assert first.encoded == 6 + 4 + 2 + 2 + 2 + 4 + 4
     index = site / "content/campaigns/tokyo-zine/index.md"
     index.write_text(index.read_text() + "\nOne more line.\n")
     assert build(site, now=NOW).encoded == 0

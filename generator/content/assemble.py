@@ -34,6 +34,10 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
     v = doc.values
     if v.get("image") and not image_exists(v["image"]):
         problems.append(Problem(doc.source, _line_of(doc, "image"), f"image '{v['image']}' not found beside index.md"))
+    avatar = v["creator"].image if v.get("creator") else None
+    if avatar and not image_exists(avatar):
+        problems.append(Problem(doc.source, _line_of(doc, "creator.image"),
+                                f"creator.image '{avatar}' not found beside index.md"))
     problems.extend(_missing_images(bundle, image_exists))
     for (stem, lang), u in bundle.update_translations.items():
         if stem not in bundle.updates:

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from functions.core import money, stripe_money
+from generator.content import video
 from generator.content.fields import Fields, compose
 from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-7"  # docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-8"  # docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -140,13 +141,13 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     v = doc.values
     v["title"] = f.text("title", required=True, one_line=True)
     v["summary"] = f.text("summary", required=True, one_line=True)
-    v["creator"] = _creator(f, required=True)
+    v["creator"] = _creator(f, required=True, lines=v.setdefault("_lines", {}))
     v["category"] = f.slug("category", required=True) or ""
     v["tags"] = f.strings("tags")
     v["image"] = _image(f)
-    v["_lines"] = {"image": f.at("image"), "ends": f.at("ends")}
+    v["_lines"].update({"image": f.at("image"), "ends": f.at("ends")})
     v["image_alt"] = f.text("image_alt", one_line=True)
-    v["video"] = f.url("video")
+    v["video"] = _video(f)
     v["goal"] = f.amount("goal", currency, required=True)
     _goal_problem(f, "goal", v["goal"], currency)
     v["currency"] = currency or ctx.currency
@@ -314,28 +315,37 @@ def _resolved(src: str, base: str) -> str:
 
 # -- the parts of a campaign --------------------------------------------------
 
-def _creator(f: Fields, required: bool) -> Creator | None:
+def _creator(f: Fields, required: bool, lines: dict[str, int]) -> Creator | None:
     c = f.mapping("creator", required=required)
     if c is None:
         return None
-    c.allow(("name", "bio", "url", "email"))
+    lines["creator.image"] = c.at("image")
+    c.allow(("name", "bio", "url", "email", "image"))
     email = c.text("email", one_line=True) or None
     if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         c.error(c.at("email"), f"'creator.email' must be an e-mail address, not '{email}'")
         email = None
     return Creator(name=c.text("name", required=True, one_line=True), bio=c.text("bio"), url=c.url("url"),
-                   email=email)
+                   email=email, image=_image(c, "creator.image"))
 
 
-def _image(f: Fields) -> str | None:
+def _image(f: Fields, label: str = "image") -> str | None:
     name = f.text("image")
     if name and ("/" in name or "\\" in name or name.startswith(".")):
-        f.error(f.at("image"), f"'image' must be a file name beside index.md, not '{name}'")
+        f.error(f.at("image"), f"'{label}' must be a file name beside index.md, not '{name}'")
         return None
     if name and not re.search(r"\.(jpe?g|png|webp|gif)$", name, re.IGNORECASE):
-        f.error(f.at("image"), f"'image' must be a .jpg, .png, .webp or .gif file, not '{name}'")
+        f.error(f.at("image"), f"'{label}' must be a .jpg, .png, .webp or .gif file, not '{name}'")
         return None
     return name or None
+
+
+def _video(f: Fields) -> str | None:
+    url = f.url("video")
+    if url and video.player_url(url) is None:
+        f.error(f.at("video"), f"'video' must be the address of a {video.HINT} video, not '{url}'")
+        return None
+    return url
 
 
 def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:

@@ -21,6 +21,7 @@ class Creator:
     bio: str = ""
     url: str | None = None
     email: str | None = None  # private: the daily digest's address, never rendered in a page
+    image: str | None = None  # file name beside index.md: the avatar beside the name
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # top, and Pillow only when there is an image to read.)
 VERSION = "images-2"  # images-2: typographic share cards (no hero image)
 WIDTHS = (480, 800, 1200, 1600)
+AVATAR = (96, 192)  # square pixels: the page shows the creator's avatar 3rem wide (1× and 2× screens)
 RESIZED = (".jpg", ".jpeg", ".png", ".webp", ".gif")  # what the stage looks at (by name)
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 # From this many tasks on, a pool of worker processes pays (each task decodes an image).
@@ -61,9 +62,11 @@ def _h(*parts: object) -> str:
 
 # -- what the pages show -----------------------------------------------------
 
-def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, ...]]]:
+def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, ...]], dict[str, str]]:
     """What the pages show: ``(site path → source file relative to the site,
-    slug → its hero's site path, slug → the site paths its pages show)``.
+    slug → its hero's site path, slug → the site paths its pages show,
+    site path → "avatar" or "both" for the creators' avatars)``: an image that is
+    only an avatar gets its squares, not the responsive widths.
 
     Only files of campaign folders count; a Markdown image that points elsewhere
     (another site, a file that is not there) is left to the browser.
@@ -76,8 +79,9 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
                 by_path[f"/campaigns/{entry.slug}/{rel}"] = f"{entry.folder}/{rel}"
     heroes: dict[str, str] = {}
     uses: dict[str, set[str]] = {}
+    avatars: dict[str, str] = {}
     if not by_path:
-        return files, heroes, {}
+        return files, heroes, {}, avatars
     default = site.config.language
     for slug, campaign in site.campaigns[default].items():
         if campaign.image:
@@ -92,7 +96,14 @@ def shown_images(site) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[
                 if path in by_path:
                     files[path] = by_path[path]
                     uses.setdefault(slug, set()).add(path)
-    return dict(sorted(files.items())), heroes, {slug: tuple(sorted(paths)) for slug, paths in uses.items()}
+    for slug, campaign in site.campaigns[default].items():
+        avatar = f"/campaigns/{slug}/{campaign.creator.image}" if campaign.creator.image else None
+        if avatar in by_path:
+            avatars[avatar] = "both" if avatar in files else "avatar"
+            files[avatar] = by_path[avatar]
+            uses.setdefault(slug, set()).add(avatar)
+    return (dict(sorted(files.items())), heroes, {slug: tuple(sorted(paths)) for slug, paths in uses.items()},
+            avatars)
 
 
 def html_images(campaign) -> tuple[str, ...]:
@@ -139,11 +150,36 @@ def recipes(meta: Meta, digest: str) -> list[Recipe]:
     return made
 
 
+def avatar_recipes(meta: Meta, digest: str) -> list[Recipe]:
+    """The creator's avatar: the centre square of the source, at each AVATAR size up to its own."""
+    if not meta.fallback:
+        return []
+    side = min(meta.width, meta.height)
+    sizes = sorted({min(size, side) for size in AVATAR})
+    made = []
+    for size in sizes:
+        for fmt in ("webp", meta.fallback):
+            recipe = {"webp": WEBP, "jpeg": JPEG, "png": PNG}[fmt]
+            key = _h(VERSION, encoders(), digest, "square", size, fmt, sorted(recipe.items()))
+            made.append(Recipe(size, size, fmt, key))
+    return made
+
+
 def output_name(source: str, recipe: Recipe) -> str:
     """``/campaigns/x/cover.jpg`` → ``/campaigns/x/cover-800.1a2b3c4d5e.webp``."""
     folder, name = posixpath.split(source)
     stem = name.rsplit(".", 1)[0]
     return f"{folder}/{stem}-{recipe.width}.{recipe.key[:10]}.{EXTENSIONS[recipe.format]}"
+
+
+def _avatars(site, metas: dict[str, Meta], digests: dict[str, str]) -> dict[str, tuple[str, list[Recipe]]]:
+    """slug → (the avatar's source site path, its square recipes)."""
+    found = {}
+    for slug, campaign in site.campaigns[site.config.language].items():
+        path = f"/campaigns/{slug}/{campaign.creator.image}" if campaign.creator.image else None
+        if path in metas:
+            found[slug] = (path, avatar_recipes(metas[path], digests[path]))
+    return found
 
 
 # -- the stage ---------------------------------------------------------------------
@@ -157,7 +193,7 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     from generator.problems import ContentError, Problem
     from generator.render.pictures import Picture, Pictures, ShareImage, Variant
 
-    files, heroes, uses = shown_images(site)
+    files, heroes, uses, avatars = shown_images(site)
     result = Result(Pictures(heroes=heroes, uses=uses))
     if not files and not encode:
         return result
@@ -168,11 +204,12 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     tasks: list[tuple] = []
     for path, source in files.items():
         meta = cache.meta(digests[path])
+        square = avatars.get(path, "")
         if meta is not None:
             metas[path] = meta
-            if not encode or all(cache.has(r.key, r.format) for r in recipes(meta, digests[path])):
+            if not encode or all(cache.has(r.key, r.format) for r in _made(meta, digests[path], square)):
                 continue
-        tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode))
+        tasks.append(("variants", str(root / source), source, digests[path], str(cache.folder), encode, square))
     shares: dict[tuple[str, str], tuple[str, dict]] = {}
     if encode:
         from generator.output.share import FORMAT, card_alt, card_texts, fonts
@@ -204,6 +241,8 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
     if problems:
         raise ContentError(problems)
     for path in files:
+        if avatars.get(path) == "avatar":
+            continue
         meta = metas[path]
         made = {"webp": [], "fallback": []}
         for recipe in recipes(meta, digests[path]):
@@ -216,6 +255,18 @@ def prepare(root: Path, theme, site, jobs: int, encode: bool = True) -> Result:
             source=path, width=largest.width if largest else meta.width,
             height=largest.height if largest else meta.height, fallback=meta.fallback or "",
             webp=tuple(made["webp"]), variants=tuple(made["fallback"]))
+    for slug, (path, made_recipes) in sorted(_avatars(site, metas, digests).items()):
+        made = {"webp": [], "fallback": []}
+        for recipe in made_recipes:
+            name = output_name(path, recipe)
+            result.files[name.lstrip("/")] = cache.file(recipe.key, recipe.format)
+            result.keys[name.lstrip("/")] = recipe.key
+            made["webp" if recipe.format == "webp" else "fallback"].append(Variant(recipe.width, recipe.height, name))
+        if made["fallback"]:
+            small = made["fallback"][0]
+            result.pictures.avatars[slug] = Picture(
+                source=path, width=small.width, height=small.height, fallback=metas[path].fallback,
+                webp=tuple(made["webp"]), variants=tuple(made["fallback"]))
     if encode:
         from generator.output.share import FORMAT, HEIGHT, WIDTH
 
@@ -252,8 +303,8 @@ def _task(task: tuple) -> list[tuple]:
     kind, path, source = task[0], task[1], task[2]
     try:
         if kind == "variants":
-            _, _, _, digest, folder, encode = task
-            return _variants(path, source, digest, Cache(Path(folder)), encode)
+            _, _, _, digest, folder, encode, square = task
+            return _variants(path, source, digest, Cache(Path(folder)), encode, square)
         _, _, _, key, folder, texts, faces = task
         from generator.output.share import FORMAT, draw
 
@@ -264,12 +315,17 @@ def _task(task: tuple) -> list[tuple]:
         return [("problem", source, str(error), 0)]
 
 
-def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool) -> list[tuple]:
+def _made(meta: Meta, digest: str, square: str) -> list[Recipe]:
+    """The recipes of one source: its widths unless it is only an avatar, its squares if it is one."""
+    return (recipes(meta, digest) if square != "avatar" else []) + (avatar_recipes(meta, digest) if square else [])
+
+
+def _variants(path: str, source: str, digest: str, cache: "Cache", encode: bool, square: str = "") -> list[tuple]:
     image = open_image(path)
     meta = describe(image)
     encoded = 0
     if encode:
-        for recipe in recipes(meta, digest):
+        for recipe in _made(meta, digest, square):
             if not cache.file(recipe.key, recipe.format).is_file():  # (a worker: no folder listing)
                 cache.write(recipe.key, recipe.format, encode_variant(image, recipe))
                 encoded += 1

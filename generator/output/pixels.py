@@ -120,7 +120,11 @@ def encode_variant(image, recipe: Recipe) -> bytes:
 
     from PIL import Image
 
-    if recipe.width != image.width:
+    if abs(recipe.height - image.height * recipe.width / image.width) > 1:  # another shape: the centre of it
+        from PIL import ImageOps
+
+        resized = ImageOps.fit(image, (recipe.width, recipe.height), Image.Resampling.LANCZOS)
+    elif recipe.width != image.width:
         resized = image.resize((recipe.width, recipe.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     else:
         resized = image.copy()

@@ -18,6 +18,7 @@ from babel.support import NullTranslations, Translations
 
 from functions.core import money
 from generator.config import SiteConfig
+from generator.content import video
 from generator.render.formats import Formatters
 from generator.render.pictures import SIZES, Picture, Pictures, picture_html
 from generator.render.plan import image_url
@@ -145,7 +146,8 @@ def environment(theme: Theme, config: SiteConfig, lang: str, now: dt.datetime,
         days_left=fmt.days_left, language_name=fmt.language_name, lang=lang,
         site=config, asset=asset, image_url=image_url, amount_step=amount_step,
         url=lambda path: prefix + path, absolute=lambda path: config.base_url + path,
-        hero=(pictures or Pictures()).hero, picture=picture,
+        hero=(pictures or Pictures()).hero, avatar=(pictures or Pictures()).avatar, picture=picture,
+        video_player=video.player_url,
         logo=logo, footer_html=footer_html, footer_pages=footer_pages,
     )
     return env

@@ -27,6 +27,7 @@ SIZES = {
     "embed": "100vw",
     "story": "(min-width: 72rem) 44rem, (min-width: 60rem) 60vw, 100vw",
     "update": "(min-width: 42rem) 40rem, 100vw",
+    "avatar": "3rem",
 }
 TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 
@@ -79,8 +80,12 @@ class Pictures:
     heroes: dict[str, str] = field(default_factory=dict)  # slug → its hero's source site path
     uses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug → the sources its pages show
     share: dict[tuple[str, str], ShareImage] = field(default_factory=dict)
+    avatars: dict[str, Picture] = field(default_factory=dict)  # slug → the creator's square avatar
     _digests: dict = field(default_factory=dict, repr=False)
     _shown: dict = field(default_factory=dict, repr=False)
+
+    def avatar(self, campaign) -> Picture | None:
+        return self.avatars.get(campaign.slug)
 
     def hero(self, campaign) -> Picture | None:
         path = self.heroes.get(campaign.slug)
@@ -95,6 +100,8 @@ class Pictures:
         key = (slug, lang)
         if key not in self._digests:
             parts = [repr(self.pictures[p]) for p in self.uses.get(slug, ()) if p in self.pictures]
+            if slug in self.avatars:
+                parts.append(repr(self.avatars[slug]))
             if lang is not None and (slug, lang) in self.share:
                 parts.append(repr(self.share[(slug, lang)]))
             self._digests[key] = hashlib.sha256("\0".join(parts).encode()).hexdigest() if parts else ""

@@ -57,6 +57,8 @@ VIEWPORTS = {
     "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
     "desktop": dict(viewport={"width": 1280, "height": 800}),
 }
+VIEWPORTS["phone-dark"] = dict(VIEWPORTS["phone"], color_scheme="dark")
+VIEWPORTS["desktop-dark"] = dict(VIEWPORTS["desktop"], color_scheme="dark")
 
 
 @pytest.mark.parametrize("name", VIEWPORTS)
@@ -66,5 +68,15 @@ def test_campaign_page_screenshots(new_context, artifacts, name: str):
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[name]["viewport"]["width"]
     path = artifacts(f"campaign-{name}.png")
+    page.screenshot(path=path, full_page=True)
+    assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ("phone", "desktop"))
+def test_home_page_screenshots(new_context, artifacts, name: str):
+    page = new_context(**VIEWPORTS[name]).new_page()
+    settle(page, "/en/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[name]["viewport"]["width"]
+    path = artifacts(f"home-{name}.png")
     page.screenshot(path=path, full_page=True)
     assert path.stat().st_size > 10_000
