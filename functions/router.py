@@ -19,6 +19,7 @@ ROUTES = (
     ("/manage/", "functions.handlers.manage"),
     ("/fix/", "functions.handlers.manage"),
     ("/reminders", "functions.handlers.reminders"),
+    ("/updates/", "functions.handlers.reminders"),  # a campaign's updates: the unsubscribe link
 )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.core import catalog as core_catalog
-from functions.core.catalog import Catalog, CatalogCampaign, CatalogPage, CatalogReward, CatalogShipping
+from functions.core.catalog import (Catalog, CatalogCampaign, CatalogPage, CatalogReward, CatalogShipping,
+                                    CatalogUpdate)
 from generator.content import documents, markdown
 from generator.site import Site
 
@@ -35,10 +36,25 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
         slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
         ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
         leaderboard=c.leaderboard, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
+        updates=catalog_updates(site, slug, own),
         rewards=tuple(
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                           shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)
             for r in c.rewards))
+
+
+def catalog_updates(site: Site, slug: str, own: str) -> tuple[CatalogUpdate, ...]:
+    """The updates to mail (``audience`` other than none), oldest first, with their languages."""
+    config = site.config
+    found = []
+    for u in sorted(site.campaigns[own][slug].mailings, key=lambda u: (u.published, u.id)):
+        if u.audience == ("none",):
+            continue
+        languages = [own] + [lang for lang in config.languages if lang != own and any(
+            t.id == u.id and t.language == lang for t in site.campaigns.get(lang, {}).get(slug, None).mailings)
+            if slug in site.campaigns.get(lang, {})]
+        found.append(CatalogUpdate(u.id, u.published, u.audience, tuple(languages)))
+    return tuple(found)
 
 
 def catalog_page(site: Site, slug: str, lang: str) -> CatalogPage:

@@ -264,6 +264,16 @@ def reminders(root: Path, slug: str | None, fmt: str, erase: str | None) -> None
 
 
 @main.command()
+@click.argument("slug")
+@click.pass_obj
+def updates(root: Path, slug: str) -> None:
+    """What each update mailed to a campaign's backers reached: recipients, sent, failed, unsubscribed."""
+    from generator.ledger import run_updates
+
+    click.echo(run_updates(root, slug), nl=False)
+
+
+@main.command()
 @click.option("--stack", default="cagnotte", show_default=True, help="The CloudFormation stack's name.")
 @click.option("--dry-run", is_flag=True, help="Print what would change (stack, files, CDN) and change nothing.")
 @click.option("--site-only", is_flag=True,

@@ -245,3 +245,24 @@ def run_reminders(root: Path, slug: str | None, fmt: str, erase: str | None) -> 
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def run_updates(root: Path, slug: str) -> str:
+    """Each mailed update of a campaign: recipients, sent, waiting, failed, unsubscribed."""
+    import datetime as dt
+
+    from functions.core import updates
+
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    store = open_store(root)
+    try:
+        tallies = updates.tallies(store, campaign, dt.datetime.now(dt.timezone.utc))
+    finally:
+        store.close()
+    if not tallies:
+        return f"{slug}: no update to mail (audience: none, or none yet)\n"
+    lines = [f"{'update':<40} {'recipients':>10} {'sent':>6} {'waiting':>7} {'failed':>6} {'unsubscribed':>12}"]
+    for t in tallies:
+        lines.append(f"{t.update:<40} {t.recipients:>10} {t.sent:>6} {t.queued:>7} {t.failed:>6} {t.unsubscribed:>12}")
+    return "\n".join(lines) + "\n"

@@ -289,6 +289,62 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 # -- campaigns ---------------------------------------------------------------------------------
 
+def update_facts(config: SiteConfig, campaign, update) -> dict[str, str]:
+    """An update as its mail shows it: the title, the body for mail (links and images absolute,
+    images no wider than the message) and as plain text, and its page (none when not public)."""
+    base = config.base_url.rstrip("/")
+    body = _ABSOLUTE.sub(lambda m: f'{m.group(1)}="{base}/', update.body_html)
+    body = _IMG.sub('<img style="max-width:100%;height:auto;border:0" ', body)
+    url = f"{base}{config.prefix(campaign.language)}/campaigns/{campaign.slug}/updates/{update.id}/" \
+        if update.public else ""
+    return {"title": update.title, "html": body, "text": html_to_text(body), "url": url}
+
+
+_ABSOLUTE = re.compile(r'\b(href|src)="/(?!/)')
+_IMG = re.compile(r"<img\s+")
+
+
+def html_to_text(html_text: str) -> str:
+    """An update's HTML as the plain-text part reads it: paragraphs, list items, link targets."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.out: list[str] = []
+            self.href: list[str | None] = []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag in ("p", "div", "h1", "h2", "h3", "h4", "blockquote", "ul", "ol", "table", "pre"):
+                self.out.append("\n\n")
+            elif tag == "li":
+                self.out.append("\n- ")
+            elif tag in ("br", "tr"):
+                self.out.append("\n")
+            elif tag == "a":
+                self.href.append(attrs.get("href"))
+            elif tag == "img" and attrs.get("alt"):
+                self.out.append(f"[{attrs['alt']}]")
+
+        def handle_endtag(self, tag):
+            if tag == "a" and self.href:
+                href = self.href.pop()
+                if href and href.startswith(("http://", "https://", "mailto:")):
+                    self.out.append(f" ({href.removeprefix('mailto:')})")
+            elif tag in ("td", "th"):
+                self.out.append(" ")
+
+        def handle_data(self, data):
+            self.out.append(re.sub(r"\s+", " ", data))
+
+    parser = Text()
+    parser.feed(html_text)
+    parser.close()
+    text = re.sub(r" {2,}", " ", re.sub(r"[ \t]*\n[ \t]*", "\n", "".join(parser.out)))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 def campaign_facts(config: SiteConfig, site, slug: str, own: str) -> dict[str, Any]:
     """Title, creator, rewards (own language; translations only where they differ), currency, deadline."""
 
@@ -296,6 +352,9 @@ def campaign_facts(config: SiteConfig, site, slug: str, own: str) -> dict[str, A
         found = {"title": campaign.title, "creator": campaign.creator.name}
         if campaign.rewards:
             found["rewards"] = {r.id: r.title for r in campaign.rewards}
+        mailed = {u.id: update_facts(config, campaign, u) for u in campaign.mailings if u.audience != ("none",)}
+        if mailed:
+            found["updates"] = mailed
         return found
 
     campaign = site.campaigns[own][slug]

@@ -74,7 +74,7 @@ class Site:
         start, end = dt.datetime.min.replace(tzinfo=dt.timezone.utc), dt.datetime.max.replace(tzinfo=dt.timezone.utc)
         for c in self.campaigns[self.config.language].values():
             moments = [m for m in (c.starts, c.ends) if m is not None]
-            moments += [u.published for u in c.updates]  # an update's date passing ends a warning
+            moments += [u.published for u in c.mailings]  # an update's date passing ends a warning
             if self.now < c.ends:
                 left = self.days_left(c.slug)
                 moments += [c.ends - left * day, c.ends - (left + 1) * day]

@@ -242,6 +242,28 @@ def test_the_ses_adapter_sends_the_raw_message_to_ses(moto_server):
         SES(sender="Nobody <nobody@unverified.example>").send(message)
 
 
+def test_the_ses_adapter_keeps_to_the_accounts_sending_rate(moto_server, monkeypatch):
+    import boto3
+
+    from functions.mailers import ses as module
+
+    boto3.client("sesv2").create_email_identity(EmailIdentity="fund@example.org")
+    ses = module.SES(sender="Cagnotte <fund@example.org>")
+    clock = {"now": 100.0}
+    slept = []
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(module.time, "sleep", lambda s: (slept.append(round(s, 3)), clock.update(now=clock["now"] + s)))
+    message = Message(to="backer@example.org", subject="s", text="t", html="<p>t</p>", headers={})
+    for _ in range(3):
+        ses.send(message)
+    assert ses._rate == 1.0  # moto answers the sandbox's MaxSendRate: one a second
+    assert slept == [1.0, 1.0]  # the first leaves at once, the next wait their turn
+    unpaced = module.SES(sender="Cagnotte <fund@example.org>", max_rate=None)
+    slept.clear()
+    unpaced.send(message)
+    assert slept == []
+
+
 def test_the_creator_gets_one_digest_a_day_with_milestones(mailbox):
     api, outbox = mailbox
     from functions.core.flows import queue_scheduled_mail

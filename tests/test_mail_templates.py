@@ -61,6 +61,7 @@ def values_for(kind: str, funding: str, **extra: str) -> dict[str, str]:
         "card_expiring": {**pledge, "card_expires": "2026-11"},
         "reminder_confirm": {"confirm_url": CONFIRM, "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "launch": {"unsubscribe_url": UNSUBSCRIBE, "funding": funding},
+        "update": {"update_id": "2026-11-20-studio", "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "digest": {"day": "2026-11-26", "new_pledges": "3", "raised_minor": "425025", "backers": "1204",
                    "currency": "EUR", "goal_minor": "850050", "milestones": "first_backer,half", "funding": funding},
     }.get(kind, pledge)
@@ -87,6 +88,7 @@ SUBJECTS = {
                       "Your card expires before Lina's first album ends"),
     "reminder_confirm": ("Confirmez votre rappel pour Premier album de Lina", "Confirm your reminder for Lina's first album"),
     "launch": ("Premier album de Lina : la campagne est ouverte", "Lina's first album: the campaign is open"),
+    "update": ("Premier album de Lina — Au studio", "Lina's first album — In the studio"),
     "digest": ("Premier album de Lina — bilan du 26 novembre 2026", "Lina's first album — summary for November 26, 2026"),
 }
 
@@ -131,6 +133,7 @@ LINKS = {
     "confirmation": (MANAGE, REFERRAL), "changed": (MANAGE,), "cancelled": ("campaign",),
     "receipt": (MANAGE, "campaign"), "payment_failed": (FIX,), "fix_reminder": (FIX,), "unfunded": ("campaign",),
     "card_expiring": (MANAGE,), "reminder_confirm": (CONFIRM,), "launch": ("campaign", UNSUBSCRIBE),
+    "update": ("campaign", UNSUBSCRIBE),
     "digest": ("campaign",),
 }
 

@@ -31,6 +31,20 @@ class CatalogReward:
 
 
 @dataclass(frozen=True)
+class CatalogUpdate:
+    """An update to mail: who gets it, from when, and the languages it is written in."""
+
+    id: str  # its file stem, e.g. 2026-11-20-studio
+    published: dt.datetime  # never mailed before
+    audience: tuple[str, ...] = ("backers",)  # ("backers",), ("all",) or reward ids
+    languages: tuple[str, ...] = ()  # its own first, then the translations
+
+    def reaches(self, reward: str | None) -> bool:
+        """Whether a backer of ``reward`` (None: no reward) gets it."""
+        return self.audience[:1] in (("backers",), ("all",)) or (reward is not None and reward in self.audience)
+
+
+@dataclass(frozen=True)
 class CatalogPage:
     """The campaign's page in one of the site's languages: where a backer who reads it pledges from."""
 
@@ -62,6 +76,7 @@ class CatalogCampaign:
     leaderboard: bool = False  # the creator shows the public board of referral codes
     stretch_goals: tuple[int, ...] = ()  # amounts (minor units), for the creator's milestones
     pages: tuple[CatalogPage, ...] = ()  # one per language the campaign is shown in, its own first
+    updates: tuple[CatalogUpdate, ...] = ()  # the updates to mail (audience not none), oldest first
 
     def page(self, lang: str | None) -> CatalogPage:
         """The page in ``lang`` (exact tag, then its language), else the campaign's own."""
@@ -138,6 +153,8 @@ def _campaign_data(c: CatalogCampaign) -> dict:
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit,
              "shipping": {"countries": list(r.shipping.countries), "cost": r.shipping.cost} if r.shipping else None}
             for r in c.rewards],
+        **({"updates": [{"id": u.id, "published": u.published.isoformat(), "audience": list(u.audience),
+                         "languages": list(u.languages)} for u in c.updates]} if c.updates else {}),
     }
 
 
@@ -155,4 +172,7 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         leaderboard=bool(d.get("leaderboard", False)), stretch_goals=tuple(d.get("stretch_goals", ())),
         pages=tuple(CatalogPage(lang, p["title"], p["url"], p["thanks_url"], p.get("decimal", "."), p.get("group", ","),
                                 tuple(sorted((p.get("rewards") or {}).items())))
-                    for lang, p in (d.get("pages") or {}).items()))
+                    for lang, p in (d.get("pages") or {}).items()),
+        updates=tuple(CatalogUpdate(u["id"], dt.datetime.fromisoformat(u["published"]),
+                                    tuple(u.get("audience") or ("backers",)), tuple(u.get("languages") or ()))
+                      for u in d.get("updates") or ()))

@@ -227,9 +227,10 @@ CARD_WARNING_BEFORE = dt.timedelta(days=7)
 
 def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datetime,
                          payments: Payments | None = None, creators: dict[str, str] | None = None) -> int:
-    """What the clock decides: launch messages for campaigns now open, and the one reminder
-    before a failed payment's window closes. Idempotent (row ids are fixed)."""
-    from . import notify, reminders
+    """What the clock decides: launch messages for campaigns now open, the one reminder
+    before a failed payment's window closes, the creator's digest, and updates to mail.
+    Idempotent (row ids are fixed)."""
+    from . import notify, reminders, updates
 
     if links is None or not links.secret:
         return 0
@@ -267,4 +268,5 @@ def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datet
                     mail = notify.fix_reminder(pledge, links, now)
                     if mail is not None:
                         queued += store.queue_mail(mail)
+    queued += updates.queue(catalog=catalog, store=store, links=links, now=now, creators=creators)
     return queued

@@ -22,7 +22,7 @@ from string import Template
 from typing import Any
 
 from . import money
-from .mail import Mail, Message
+from .mail import Mail, Message, valid_address
 
 FORMAT = 1
 FILENAME = "mail.json"
@@ -46,6 +46,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "reminder_confirm": COMMON + ("confirm_url", "unsubscribe_url"),
     "launch": COMMON + ("unsubscribe_url",),
     "digest": COMMON + ("day", "new_pledges", "raised", "backers", "goal", "milestones", "trend"),
+    "update": COMMON + ("update_title", "update_body", "update_link", "unsubscribe_url"),
 }
 # Short phrases the renderer assembles values from (compiled from the theme's mail/parts.txt).
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -56,6 +57,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "milestone_goal": (),
     "milestone_stretch": ("amount",),
     "digest_trend": ("amount", "low", "high", "deadline"),
+    "update_read_online": ("url",),
 }
 DATE_FIELDS = ("d", "dd", "M", "MM", "MMMM", "LLLL", "y", "yyyy")
 # Headers that tell mail software the message is automatic (no vacation replies).
@@ -232,6 +234,13 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
     if "milestones" in raw:
         values["milestones"] = "\n".join(_milestone(code, currency, spec)
                                          for code in raw["milestones"].split(",") if code.strip())
+    if mail.kind == "update":  # the update's own text, in the message's language (see render for the HTML)
+        update = campaign.get("updates", {}).get(raw.get("update_id", ""))
+        if update is None:
+            raise MailTextError(f"no update {raw.get('update_id')!r} in mail.json: was it removed?")
+        values["update_title"], values["update_body"] = update["title"], update["text"]
+        values["update_link"] = (Template(phrases["update_read_online"]).substitute(url=update["url"])
+                                 if update.get("url") else "")
     if "milestones" in raw:  # a digest: its projection, when there is one to give
         values["trend"] = ""
         if all(raw.get(name) for name in ("trend_minor", "trend_low_minor", "trend_high_minor", "ends")):
@@ -262,6 +271,9 @@ def _fill(text: str, values: dict[str, str], escape: bool, where: str) -> str:
     return Template(text).substitute(values)
 
 
+_RAW = "\x00update body\x00"
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -286,6 +298,9 @@ def render(mail: Mail, templates: Templates, site_title: str | None = None,
     subject = _one_line(_fill(parts["subject"], {k: _one_line(v) for k, v in values.items()}, False,
                               f"{mail.kind}.subject"))
     headers = {"X-Cagnotte-Kind": mail.kind, **AUTOMATIC}
+    reply_to = mail.values.get("reply_to", "")
+    if reply_to and valid_address(reply_to):  # the creator's address: a backer's reply reaches them
+        headers["Reply-To"] = reply_to
     unsubscribe = mail.values.get("unsubscribe_url")
     if unsubscribe:
         # RFC 8058 one-click unsubscribe: mail clients POST "List-Unsubscribe=One-Click" to the link.
@@ -293,6 +308,12 @@ def render(mail: Mail, templates: Templates, site_title: str | None = None,
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # An empty value (no milestone today) leaves no gap: no run of blank lines, no empty paragraph.
     text = _BLANKS.sub("\n\n", _fill(parts["text"], values, False, f"{mail.kind}.text"))
-    body = _EMPTY_PARAGRAPH.sub("", _fill(spec.get("html_prefix", "") + parts["html"], values, True,
+    html_values = values
+    if mail.kind == "update":  # the creator's own HTML (the build made it from their Markdown): not escaped
+        html_values = {**values, "update_body": _RAW}
+    body = _EMPTY_PARAGRAPH.sub("", _fill(spec.get("html_prefix", "") + parts["html"], html_values, True,
                                           f"{mail.kind}.html"))
+    if mail.kind == "update":
+        update = campaign["updates"][mail.values["update_id"]]
+        body = body.replace(_RAW, update["html"], 1)
     return Message(to=mail.to, subject=subject, text=text, html=body, headers=headers)

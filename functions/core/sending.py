@@ -43,7 +43,8 @@ def send_due(store, mailer: Mailer, render: Callable[[Mail], Message], now: dt.d
             store.save_mail(claimed, replace(claimed, status=FAILED, to="", lease_until=None))
             tally.failed += 1
             continue
-        if suppressed is not None and suppressed(claimed.to):
+        if suppressed is not None and (suppressed(claimed.to) or (
+                claimed.kind == "update" and _updates_off(store, claimed))):
             store.save_mail(claimed, replace(claimed, status=FAILED, to="", lease_until=None))
             tally.failed += 1
             continue
@@ -75,3 +76,10 @@ def send_due(store, mailer: Mailer, render: Callable[[Mail], Message], now: dt.d
                                          message_id=message_id))
         tally.sent += 1
     return tally
+
+
+def _updates_off(store, mail: Mail) -> bool:
+    """The recipient asked for no more of this campaign's updates after the row was queued."""
+    from .updates import unsubscribed_key
+
+    return store.is_suppressed(unsubscribed_key(mail.campaign, mail.to))

@@ -18,6 +18,7 @@ from functions.core.errors import Invalid, MethodNotAllowed, NotFound, Unavailab
 from functions.runtime import current
 
 LINK = re.compile(r"^/(?:api/)?reminders/(confirm|unsubscribe)/([A-Za-z0-9_.-]{1,200})$")
+UPDATES_OFF = re.compile(r"^/(?:api/)?updates/unsubscribe/([A-Za-z0-9_.-]{1,200})$")
 
 
 def handler(event: dict, context=None) -> dict:
@@ -31,6 +32,9 @@ def route(request: http.Request) -> dict:
         if request.method != "POST":
             raise MethodNotAllowed("use POST to sign up")
         return sign_up(request, runtime)
+    off = UPDATES_OFF.match(path)
+    if off:
+        return updates_off(request, runtime, off.group(1))
     match = LINK.match(path)
     if not match:
         raise NotFound(f"no route {request.path}")
@@ -69,6 +73,30 @@ def route(request: http.Request) -> dict:
     # A GET changes nothing (mail scanners follow links): the page asks for one click.
     return pages.page(200, lang, t["unsubscribe_button"],
                       f'<form method="post"><button type="submit">{escape(t["unsubscribe_button"])}</button></form>')
+
+
+def updates_off(request: http.Request, runtime, token: str) -> dict:
+    """The unsubscribe link of a campaign's update mails: GET shows the button, POST (the button,
+    or the mail client's one click) adds the address to the campaign's list of no more updates."""
+    from functions.core import updates
+
+    if not runtime.secret:
+        raise Unavailable("update links are not configured (CAGNOTTE_SECRET)")
+    subject = tokens.check_for(updates.PURPOSE, token, runtime.secret)
+    if subject is None or ":" not in subject:
+        raise NotFound("this link is not valid", hint=("bad_link",))
+    slug, address = subject.split(":", 1)
+    campaign = runtime.catalog.campaigns.get(slug)
+    lang = campaign.language if campaign else (runtime.catalog.language or "en")
+    t = pages.texts(lang)
+    if request.method == "POST":
+        runtime.store.suppress(f"updates:{slug}:{address}", "unsubscribed", runtime.now())
+        return pages.page(200, lang, t["updates_off"], f"<p>{escape(t['updates_off'])}</p>")
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed("open the link")
+    return pages.page(200, lang, t["updates_off_button"],
+                      f"<p>{escape(t['updates_off_prompt'])}</p>"
+                      f'<form method="post"><button type="submit">{escape(t["updates_off_button"])}</button></form>')
 
 
 def sign_up(request: http.Request, runtime) -> dict:

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from functions.core import money
-from generator.content.documents import CampaignDoc, TranslationDoc, UpdateDoc
+from generator.content.documents import AUDIENCES, CampaignDoc, TranslationDoc, UpdateDoc
 from generator.content.model import Campaign, Creator, StretchGoal, Update
 from generator.problems import Problem
 
@@ -52,6 +52,11 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         t = bundle.translations[doc.language]
         problems.append(Problem(t.source, 1, f"index.md is already in '{doc.language}' (its 'language'); a translation must be in another language"))
     reward_ids = {r.id for r in v.get("rewards", ())}
+    for u in bundle.updates.values():
+        for rid in u.audience:
+            if rid not in AUDIENCES and rid not in reward_ids:
+                problems.append(Problem(u.source, u.audience_line,
+                                        f"'audience': reward '{rid}' does not exist in index.md"))
     currency = v.get("currency")
     goal_amounts = {g.amount for g in v.get("stretch_goals", ())}
     for t in bundle.translations.values():
@@ -124,10 +129,12 @@ def localise(bundle: Bundle, language: str) -> Campaign:
         shown = translated or u
         updates.append(Update(
             id=stem, title=shown.title or u.title, published=u.published, body_html=shown.body_html,
-            language=language if translated else doc.language, source=shown.source))
+            language=language if translated else doc.language, source=shown.source,
+            audience=u.audience, public=u.public))
     updates.sort(key=lambda u: (u.published, u.id), reverse=True)
     return Campaign(
         slug=bundle.slug, language=shown_language, source=doc.source,
-        translations=tuple(sorted(bundle.translations)), updates=tuple(updates),
+        translations=tuple(sorted(bundle.translations)), updates=tuple(u for u in updates if u.public),
+        mailings=tuple(updates),
         creator=v.pop("creator") or Creator(""), **v)
 

@@ -23,14 +23,15 @@ from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Re
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-8"  # docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-9"  # docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
                    "rewards", "stretch_goals", "faq", "risks", "final", "leaderboard", "draft")
 TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards",
                      "stretch_goals", "faq", "risks")
-UPDATE_FIELDS = ("title", "date")
+UPDATE_FIELDS = ("title", "date", "audience", "public")
+AUDIENCES = ("backers", "all", "none")
 REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping")
 _NOT_TRANSLATED = "set it in index.md: a translation only holds texts"
 UPDATE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -84,6 +85,9 @@ class UpdateDoc:
     body_html: str = ""
     images: list = field(default_factory=list)  # (line, as written, site path) of each image of the body
     date_line: int = 1  # where its date is written (1: in the file name)
+    audience: tuple[str, ...] = ("backers",)  # backers, all, none, or reward ids
+    audience_line: int = 1
+    public: bool = True
 
 
 def _markdown(text: str, base: str) -> str:
@@ -262,10 +266,27 @@ def parse_update(text: str, slug: str, stem: str, language: str | None, source: 
         doc.published = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ctx.tz)
     elif doc.published is not None:
         doc.date_line = f.at("date")
+    if language is None:
+        doc.audience, doc.audience_line = _audience(f), f.at("audience")
+        doc.public = f.boolean("public", default=True)
     base = f"/campaigns/{slug}/updates/"
     doc.body_html = _markdown(body, base)
     doc.images = _images_of(body, _body_line(front), base, doc.body_html)
     return doc
+
+
+def _audience(f: Fields) -> tuple[str, ...]:
+    """``audience:``: backers (the default), all, none, or a list of reward ids."""
+    if "audience" not in f:
+        return ("backers",)
+    word = f.raw("audience")
+    if word is not None:
+        if word not in AUDIENCES:
+            f.error(f.at("audience"), f"'audience' must be backers, all, none or a list of reward ids, not '{word}'")
+            return ("backers",)
+        return (word,)
+    ids = tuple(f.strings("audience"))
+    return ids or ("none",)
 
 
 def _body_line(front: str) -> int:

@@ -33,7 +33,7 @@ def site_warnings(site) -> list[Problem]:
             warnings.append(Problem(campaign.source, entry.line("ends"), (
                 f"'ends' is past ({_day(campaign.ends, tz)}) and there is no 'final': the page still asks the "
                 "pledge service for its totals; record them as final: { raised: …, backers: … }")))
-        for update in campaign.updates:
+        for update in campaign.mailings:
             if update.published > site.now:
                 stem = update.id
                 warnings.append(Problem(f"{entry.folder}/updates/{stem}.md", entry.line(f"updates/{stem}"), (

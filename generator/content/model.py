@@ -73,6 +73,8 @@ class Update:
     body_html: str
     language: str  # the language the text is written in
     source: str  # path of the file it came from, relative to the site
+    audience: tuple[str, ...] = ("backers",)  # who gets it by mail: backers, all, none, or reward ids
+    public: bool = True  # False: mailed only, no page on the site
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ class Campaign:
     faq: tuple[Question, ...] = ()
     risks_html: str = ""
     story_html: str = ""
-    updates: tuple[Update, ...] = ()  # newest first
+    updates: tuple[Update, ...] = ()  # the public ones, newest first (pages, feeds)
+    mailings: tuple[Update, ...] = ()  # every update, public or not, newest first (the mails)
     final: Final | None = None
     leaderboard: bool = False  # show the public board of referral codes
     draft: bool = False  # shown by `serve` only: never listed, never in the catalog, not built for production

@@ -127,7 +127,7 @@ def _html_of(campaign):
         yield question.answer_html
     for reward in campaign.rewards:
         yield reward.description_html
-    for update in campaign.updates:
+    for update in campaign.mailings:  # a private update's images too: its mail shows them
         yield update.body_html
 
 
