@@ -19,6 +19,7 @@ ROUTES = (
     ("/manage/", "functions.handlers.manage"),
     ("/fix/", "functions.handlers.manage"),
     ("/reminders", "functions.handlers.reminders"),
+    ("/comments", "functions.handlers.comments"),
 )
 
 

@@ -197,3 +197,39 @@ def from_record(data: dict) -> Comment:
                    parent_key=data.get("parent_key"), backer=bool(data.get("backer")),
                    by_creator=bool(data.get("by_creator")), status=data["status"], pinned=bool(data.get("pinned")),
                    lang=data.get("lang"))
+
+
+def address(value: object) -> str:
+    """A visitor's ``email``: where the confirm link goes (400 when it is not an address)."""
+    from .mail import valid_address
+
+    if not isinstance(value, str) or "\r" in value or "\n" in value or not valid_address(value.strip()):
+        raise Invalid("'email' is not a valid e-mail address", hint=("email_invalid",))
+    return value.strip()
+
+
+def confirm_url(comment: Comment, api_base: str, secret: str) -> str:
+    from . import tokens
+
+    subject = f"{comment.campaign}:{comment.id[len('cm_'):]}"
+    return f"{api_base}/comments/confirm/{tokens.make_for('comment-confirm', subject, secret)}"
+
+
+def confirm_mail(comment: Comment, to: str, api_base: str, secret: str, now: dt.datetime):
+    """The one message that publishes a visitor's comment (its address lives only in this row)."""
+    from .mail import Mail
+
+    return Mail(id=f"comment_confirm:{comment.campaign}:{comment.id}", kind="comment_confirm",
+                campaign=comment.campaign, lang=comment.lang or "en", to=to, created_at=now,
+                values={"confirm_url": confirm_url(comment, api_base, secret)})
+
+
+def confirmed_subject(token: str, secret: str) -> tuple[str, str] | None:
+    """(campaign, comment id) a genuine confirm link names, else None."""
+    from . import tokens
+
+    subject = tokens.check_for("comment-confirm", token, secret)
+    if subject is None:
+        return None
+    slug, hexid = subject.split(":", 1)
+    return slug, f"cm_{hexid}"
