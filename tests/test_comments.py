@@ -202,3 +202,24 @@ def test_text_is_escaped_and_only_web_addresses_become_links():
     assert '<a href="https://ex.org/a?b=1&amp;c=2" rel="nofollow ugc noopener">' in html
     assert "javascript:alert(1)" in html and 'href="javascript' not in html
     assert "<br>bye" in html
+
+
+def test_comments_false_removes_the_section_and_reaches_the_catalog(tmp_path):
+    import shutil
+
+    from conftest import FIXTURE
+    from generator.build import build
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root)
+    index = root / "content" / "campaigns" / "tokyo-zine" / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("\n---\n", "\ncomments: false\n---\n", 1),
+                     encoding="utf-8")
+    build(root, now=NOW)
+    off = (root / "_site" / "campaigns" / "tokyo-zine" / "index.html").read_text(encoding="utf-8")
+    on = (root / "_site" / "campaigns" / "premier-album" / "index.html").read_text(encoding="utf-8")
+    assert 'id="comments"' not in off and "comments." not in off
+    assert 'id="comments"' in on and "/static/js/comments." in on
+    catalog = json.loads((root / "_site" / "catalog.json").read_text(encoding="utf-8"))
+    assert catalog["campaigns"]["tokyo-zine"]["comments"] is False
+    assert "comments" not in catalog["campaigns"]["premier-album"]  # on: the catalog says nothing
