@@ -250,7 +250,7 @@ def error_page(error: ApiError, request: Request, back: str | None, headers: dic
         title, charged = "pledge_refused", True
     elif route.startswith("/reminders") and request.method == "POST":
         title, charged = "signup_refused", False
-    elif route.startswith("/comments") and route.rstrip("/") == "/comments":
+    elif route.rstrip("/") == "/comments" and request.method == "POST":
         title, charged = "comment_refused", False
     else:
         title, charged = "link_refused", False
