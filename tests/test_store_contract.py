@@ -381,3 +381,17 @@ def test_hide_pin_and_delete(store):
     assert store.pinned_comments("album") == [] and store.comment_page("album", None, 10) == ([], None)
     assert [c.status for c in store.all_comments("album")] == ["hidden"]
     assert store.delete_comment("album", a.id) is False
+
+
+def test_a_page_spans_more_items_than_one_query_returns(store):
+    from functions.core.comments import threads
+
+    tops = [comment(n, minutes=2 * n) for n in range(1, 61)]
+    for c in tops:
+        store.add_comment(c)
+        store.add_comment(comment(1000 + tops.index(c), parent=c, minutes=2 * tops.index(c) + 3))
+    page, cursor = store.comment_page("album", None, 55)  # 110 items: past DynamoDB's 100 per query here
+    shown = threads(page)
+    assert len(shown) == 110 and [c.id for c in shown if c.parent is None] == [c.id for c in tops[::-1][:55]]
+    rest, end = store.comment_page("album", cursor, 55)
+    assert len(threads(rest)) == 10 and end is None
