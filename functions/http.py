@@ -190,9 +190,9 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
         return respond(error.status, error.body(), headers)
 
 
-# The private links of e-mails (manage, fix, reminder confirm and unsubscribe): opened in a
+# The private links of e-mails (manage, fix, reminder confirm and unsubscribe, comment confirm): opened in a
 # browser, a bad one is a page, not JSON.
-LINK_ROUTES = ("/manage/", "/fix/", "/reminders/", "/updates/")
+LINK_ROUTES = ("/manage/", "/fix/", "/reminders/", "/updates/", "/comments/")
 
 
 def _route(path: str) -> str:
@@ -250,6 +250,8 @@ def error_page(error: ApiError, request: Request, back: str | None, headers: dic
         title, charged = "pledge_refused", True
     elif route.startswith("/reminders") and request.method == "POST":
         title, charged = "signup_refused", False
+    elif route.rstrip("/") == "/comments" and request.method == "POST":
+        title, charged = "comment_refused", False
     else:
         title, charged = "link_refused", False
     response = pages.error_page(error, lang, title, back, home, pages.money_formatter(runtime, lang), charged)

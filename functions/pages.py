@@ -45,6 +45,16 @@ TEXTS = {
         "updates_off_prompt": "One click, and you will receive no more of this campaign's updates by e-mail (they stay on its page).",
         "updates_off_button": "Receive no more updates",
         "updates_off": "Done: you will receive no more of this campaign's updates by e-mail.",
+        "comment_sent": "Almost done: we sent you an e-mail. Open its link to publish your comment.",
+        "comment_posted": "Thank you: your comment is on the campaign page, with its backer badge.",
+        "comment_confirm_prompt": "One click to publish your comment on the campaign page.",
+        "comment_confirm_button": "Publish my comment",
+        "comment_confirmed": "Published: your comment is on the campaign page.",
+        "comment_as_backer": "Comment as a backer",
+        "comment_as_backer_help": "Your comment shows the name you give and a “backer” badge: never your e-mail address or your pledge.",
+        "comment_name": "Your name (shown)",
+        "comment_text": "Your comment",
+        "comment_publish": "Publish",
         "statuses": {"pledged": "card saved, charged only if the goal is reached", "paid": "paid",
                      "collected": "charged", "payment_failed": "payment failed: please fix it",
                      "dropped": "dropped", "cancelled": "cancelled", "refunded": "refunded",
@@ -87,6 +97,16 @@ TEXTS = {
         "updates_off_prompt": "Un clic, et vous ne recevrez plus les nouvelles de cette campagne par e-mail (elles restent sur sa page).",
         "updates_off_button": "Ne plus recevoir les nouvelles",
         "updates_off": "C’est fait : vous ne recevrez plus les nouvelles de cette campagne par e-mail.",
+        "comment_sent": "Presque fini : nous vous avons envoyé un e-mail. Ouvrez son lien pour publier votre commentaire.",
+        "comment_posted": "Merci : votre commentaire est sur la page de la campagne, avec son badge de contributeur.",
+        "comment_confirm_prompt": "Un clic pour publier votre commentaire sur la page de la campagne.",
+        "comment_confirm_button": "Publier mon commentaire",
+        "comment_confirmed": "C’est publié : votre commentaire est sur la page de la campagne.",
+        "comment_as_backer": "Commenter en tant que contributeur",
+        "comment_as_backer_help": "Votre commentaire affiche le nom que vous indiquez et un badge « contributeur » : jamais votre adresse e-mail ni votre contribution.",
+        "comment_name": "Votre nom (affiché)",
+        "comment_text": "Votre commentaire",
+        "comment_publish": "Publier",
         "statuses": {"pledged": "carte enregistrée, débitée seulement si l’objectif est atteint", "paid": "payée",
                      "collected": "débitée", "payment_failed": "paiement refusé : merci de le régulariser",
                      "dropped": "abandonnée", "cancelled": "annulée", "refunded": "remboursée",
@@ -103,6 +123,16 @@ ERRORS = {
         "pledge_refused": "Your pledge was not taken",
         "signup_refused": "Your sign-up was not taken",
         "link_refused": "This link does not work",
+        "comment_refused": "Your comment was not published",
+        "text_missing": "Write your comment.",
+        "text_long": "A comment holds at most {most} characters: shorten it.",
+        "name_missing": "Enter the name to show with your comment.",
+        "name_long": "A name holds at most {most} characters.",
+        "email_invalid": "Enter a valid e-mail address: we send it the link that publishes your comment.",
+        "reply_depth": "Replies are one level deep: answer the first comment of the conversation.",
+        "comment_gone": "This comment was removed (or never published).",
+        "comments_off": "The creator has turned comments off on this campaign.",
+        "not_a_backer": "This link names no pledge to this campaign. Open your manage link again from your e-mail, in full.",
         "nothing_charged": "Nothing was charged.",
         "back_campaign": "← Back to the campaign",
         "home": "See all campaigns",
@@ -131,6 +161,16 @@ ERRORS = {
         "pledge_refused": "Votre contribution n’a pas été prise en compte",
         "signup_refused": "Votre inscription n’a pas été prise en compte",
         "link_refused": "Ce lien ne fonctionne pas",
+        "comment_refused": "Votre commentaire n’a pas été publié",
+        "text_missing": "Écrivez votre commentaire.",
+        "text_long": "Un commentaire compte au plus {most} caractères : raccourcissez-le.",
+        "name_missing": "Indiquez le nom à afficher avec votre commentaire.",
+        "name_long": "Un nom compte au plus {most} caractères.",
+        "email_invalid": "Indiquez une adresse e-mail valide : nous y envoyons le lien qui publie votre commentaire.",
+        "reply_depth": "Les réponses n’ont qu’un niveau : répondez au premier commentaire de la conversation.",
+        "comment_gone": "Ce commentaire a été retiré (ou n’a jamais été publié).",
+        "comments_off": "Le créateur a fermé les commentaires de cette campagne.",
+        "not_a_backer": "Ce lien ne correspond à aucune contribution à cette campagne. Rouvrez votre lien de gestion depuis votre e-mail, en entier.",
         "nothing_charged": "Rien n’a été débité.",
         "back_campaign": "← Retour à la campagne",
         "home": "Voir toutes les campagnes",
@@ -167,6 +207,8 @@ def explain(error, lang: str, money) -> str:
         if key == "amount_unreadable":
             currency = hint[1]
             return words[key].format(example=money(1250 if _exponent(currency) else 12, currency))
+        if key.endswith("_long") and len(hint) == 2:
+            return words[key].format(most=hint[1])
         if key.startswith("amount_") and len(hint) == 3:
             return words[key].format(amount=money(hint[1], hint[2]))
         return words[key]
@@ -256,7 +298,7 @@ def page(status: int, lang: str, title: str, body_html: str) -> dict:
 
 STYLE = ("body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}"
          "fieldset{border:1px solid #ccc;border-radius:.5rem;margin:1rem 0}label{display:block;margin:.4rem 0}"
-         "input[type=text],input[type=number]{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}"
+         "input[type=text],input[type=number],textarea{font:inherit;padding:.4rem;width:100%;box-sizing:border-box}"
          "button{font:inherit;padding:.6rem 1rem;border:0;border-radius:.5rem;background:#0a58ca;color:#fff;cursor:pointer}"
          ".danger{background:#b02a37}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}"
          "dt{font-weight:600}.note{color:#444}")

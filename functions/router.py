@@ -20,6 +20,7 @@ ROUTES = (
     ("/fix/", "functions.handlers.manage"),
     ("/reminders", "functions.handlers.reminders"),
     ("/updates/", "functions.handlers.reminders"),  # a campaign's updates: the unsubscribe link
+    ("/comments", "functions.handlers.comments"),
 )
 
 

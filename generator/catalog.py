@@ -35,7 +35,7 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
             lang for lang in config.languages if lang != own and slug in site.campaigns.get(lang, {})]),
         slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
         ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
-        leaderboard=c.leaderboard, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
+        leaderboard=c.leaderboard, comments=c.comments, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
         updates=catalog_updates(site, slug, own),
         rewards=tuple(
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,

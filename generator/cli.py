@@ -274,6 +274,24 @@ def updates(root: Path, slug: str) -> None:
 
 
 @main.command()
+@click.argument("slug")
+@click.option("--hide", metavar="ID", help="Hide a comment (it stays in the store, shown to nobody).")
+@click.option("--delete", metavar="ID", help="Delete a comment and its replies.")
+@click.option("--pin", metavar="ID", help="Show a comment first.")
+@click.option("--unpin", metavar="ID", help="Stop showing a comment first.")
+@click.option("--reply", nargs=2, metavar="ID TEXT", help="Reply to a comment as the creator.")
+@click.option("--name", help="The name your reply shows (default: the campaign's creator).")
+@click.pass_obj
+def comments(root: Path, slug: str, hide: str | None, delete: str | None, pin: str | None, unpin: str | None,
+             reply: tuple[str, str] | None, name: str | None) -> None:
+    """List a campaign's comments, or moderate one: hide, delete, pin, or reply as the creator."""
+    from generator.ledger import run_comments
+
+    click.echo(run_comments(root, slug, hide=hide, delete=delete, pin=pin, unpin=unpin, reply=reply or None,
+                            name=name), nl=False)
+
+
+@main.command()
 @click.option("--stack", default="cagnotte", show_default=True, help="The CloudFormation stack's name.")
 @click.option("--dry-run", is_flag=True, help="Print what would change (stack, files, CDN) and change nothing.")
 @click.option("--site-only", is_flag=True,

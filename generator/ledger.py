@@ -266,3 +266,68 @@ def run_updates(root: Path, slug: str) -> str:
     for t in tallies:
         lines.append(f"{t.update:<40} {t.recipients:>10} {t.sent:>6} {t.queued:>7} {t.failed:>6} {t.unsubscribed:>12}")
     return "\n".join(lines) + "\n"
+
+
+def run_comments(root: Path, slug: str, *, hide: str | None = None, delete: str | None = None,
+                 pin: str | None = None, unpin: str | None = None, reply: tuple[str, str] | None = None,
+                 name: str | None = None) -> str:
+    """List a campaign's comments (every status), or moderate one: hide, delete, pin, unpin, or
+    reply as the creator (visible at once, badge "creator")."""
+    import dataclasses
+    import datetime as dt
+    import secrets
+
+    from functions.core import comments
+
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    store = open_store(root)
+    try:
+        for wanted, act, done in ((hide, store.hide_comment, "hidden"), (delete, store.delete_comment, "deleted"),
+                                  (pin, store.pin_comment, "pinned"),
+                                  (unpin, lambda c, i: store.pin_comment(c, i, False), "unpinned")):
+            if wanted:
+                if not act(slug, wanted):
+                    raise LedgerError(f"no comment {wanted} of '{slug}' to be {done} (see cagnotte comments {slug})")
+                return f"{wanted}: {done}\n"
+        if reply:
+            parent_id, text = reply
+            parent = store.get_comment(slug, parent_id)
+            if parent is None or parent.status != comments.VISIBLE:
+                raise LedgerError(f"no visible comment {parent_id} of '{slug}' to reply to")
+            from functions.core.errors import ApiError
+
+            author = name or creator_name(root, slug, campaign.language) or campaign.title
+            try:
+                made = comments.new(campaign, {"text": text, "name": author, "lang": parent.lang},
+                                    "cm_" + secrets.token_hex(10), dt.datetime.now(dt.timezone.utc),
+                                    parent=parent if parent.parent is None else None, by_creator=True)
+            except ApiError as error:
+                raise LedgerError(error.message) from None
+            if parent.parent is not None:  # a reply to a reply joins its conversation
+                top = store.get_comment(slug, parent.parent)
+                made = dataclasses.replace(made, parent=top.id, parent_key=top.key)
+            store.add_comment(made)
+            return f"{made.id}: replied to {made.parent} as {author}\n"
+        found = store.all_comments(slug)
+    finally:
+        store.close()
+    if not found:
+        return f"no comments on {slug}\n"
+    lines = []
+    for c in found:
+        badges = " ".join(b for b, on in (("backer", c.backer), ("creator", c.by_creator), ("pinned", c.pinned)) if on)
+        indent = "  " if c.parent else ""
+        lines.append(f"{indent}{c.id}  {c.status:<7}  {c.created_at:%Y-%m-%d %H:%M}  {c.name}"
+                     + (f"  [{badges}]" if badges else ""))
+        lines += [f"{indent}    {line}" for line in c.text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def creator_name(root: Path, slug: str, lang: str) -> str | None:
+    """The creator's name as the campaign's own page gives it."""
+    from generator.build import load_site, now_from_environment
+
+    _, _, site, _ = load_site(root, now_from_environment(), 1)
+    found = site.campaigns.get(lang, {}).get(slug)
+    return found.creator.name if found else None

@@ -185,6 +185,7 @@ starts: {starts}
 ends: {ends}
 funding: all_or_nothing          # all_or_nothing: charged only if the goal is met; flexible: charged now
 # leaderboard: true              # a public board of the referral codes that brought the most pledges
+# comments: false                # turn the public comments off (on by default)
 rewards:
   - id: thanks                   # stable id: a-z, 0-9 and dashes; never rename it once live
     title: "{words.thanks}"

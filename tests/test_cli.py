@@ -39,10 +39,10 @@ def test_build_reports_what_it_did(cli, site, tmp_path):
     out = tmp_path / "out"
     first = cli("--site", str(site), "build", "--out", str(out), "--jobs", "2")
     assert first.exit_code == 0, first.stderr
-    # Copied: the theme's assets, cover.png with its two variants (WebP, PNG), two share cards (fr, en),
+    # Copied: the theme's assets (comments.js among them), cover.png with its two variants (WebP, PNG), two share cards (fr, en),
     # four typographic share cards (the two campaigns without a hero, fr and en), catalog.json and mail.json;
     # lina.jpg and its four avatar squares (96 and 192 px, WebP and JPEG).
-    assert re.fullmatch(r".*out: 28 pages, 38 rendered, 25 copied, 0 removed in \d+\.\d\ds\n", first.stdout), first.stdout
+    assert re.fullmatch(r".*out: 28 pages, 38 rendered, 26 copied, 0 removed in \d+\.\d\ds\n", first.stdout), first.stdout
     second = cli("--site", str(site), "build", "--out", str(out))
     assert re.fullmatch(r".*out: up to date \(28 pages\) in \d+\.\d\ds\n", second.stdout), second.stdout
 

@@ -178,3 +178,30 @@ def test_reminder_lists_are_exported_and_an_address_erased(creator):
     assert erased.stdout == "erased from 1 list(s): premier-album\n"
     assert [r.email for r in runtime.store.reminders("premier-album")] == ["g@example.org"]
     assert run("reminders", "--erase", "nobody@example.org", at=before).stdout == "that address is on no reminder list\n"
+
+
+def test_comments_are_listed_and_moderated_by_the_creator(creator):
+    pledge, run, runtime, stripe = creator
+    from functions.core import comments
+
+    campaign = runtime.catalog.campaigns["premier-album"]
+    ana = comments.new(campaign, {"text": "Bravo\nvraiment", "name": "Ana"}, "cm_" + "a" * 20, NOW, backer=True)
+    spam = comments.new(campaign, {"text": "buy", "name": "Spam"}, "cm_" + "b" * 20, NOW)
+    for c in (ana, spam):
+        runtime.store.add_comment(c)
+    listed = run("comments", "premier-album", at=NOW)
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines() == [
+        f"{ana.id}  visible  {NOW:%Y-%m-%d %H:%M}  Ana  [backer]", "    Bravo", "    vraiment",
+        f"{spam.id}  pending  {NOW:%Y-%m-%d %H:%M}  Spam", "    buy"]
+    assert run("comments", "premier-album", "--hide", spam.id, at=NOW).stdout == f"{spam.id}: hidden\n"
+    assert run("comments", "premier-album", "--pin", ana.id, at=NOW).stdout == f"{ana.id}: pinned\n"
+    replied = run("comments", "premier-album", "--reply", ana.id, "Merci Ana !", at=NOW)
+    assert replied.exit_code == 0 and replied.stdout.endswith(f"replied to {ana.id} as Lina\n")
+    page, _ = runtime.store.comment_page("premier-album", None, 10)
+    [reply] = [c for c in page if c.parent == ana.id]
+    assert reply.by_creator and reply.name == "Lina" and reply.status == "visible"
+    missing = run("comments", "premier-album", "--delete", "cm_" + "0" * 20, at=NOW)
+    assert missing.exit_code == 1 and "no comment cm_" in missing.output
+    assert run("comments", "premier-album", "--delete", ana.id, at=NOW).stdout == f"{ana.id}: deleted\n"
+    assert [c.id for c in runtime.store.all_comments("premier-album")] == [spam.id]

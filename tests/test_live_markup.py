@@ -316,13 +316,14 @@ def test_no_inline_script_or_style_anywhere_and_every_script_is_fingerprinted(ou
             assert "defer" in script, (rel, script["src"])
             assert (out / script["src"].lstrip("/")).is_file(), (rel, script["src"])
             referenced.add(re.sub(r"\.[0-9a-f]{10}\.js$", ".js", script["src"]))
-    assert referenced == {f"/static/js/{n}.js" for n in ("format", "pledge", "live", "chart", "copy", "video", "cards")}
+    assert referenced == {f"/static/js/{n}.js" for n in ("format", "pledge", "live", "chart", "copy", "video", "cards",
+                                                          "comments")}
 
 
 def test_scripts_are_loaded_in_dependency_order_on_the_campaign_page(out):
     doc = page(out, "en/campaigns/premier-album/index.html")
     names = [re.sub(r"^/static/js/|\.[0-9a-f]{10}\.js$", "", s.attrs["src"]) for s in doc.find("script")]
-    assert names == ["format", "pledge", "chart", "live", "copy"]  # format first; chart before live calls it
+    assert names == ["format", "pledge", "chart", "live", "copy", "comments"]  # format first; chart before live calls it
     thanks = page(out, "en/campaigns/premier-album/thanks/index.html")
     names = [re.sub(r"^/static/js/|\.[0-9a-f]{10}\.js$", "", s.attrs["src"]) for s in thanks.find("script")]
     assert names == ["format", "pledge", "copy"]

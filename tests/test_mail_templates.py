@@ -62,6 +62,7 @@ def values_for(kind: str, funding: str, **extra: str) -> dict[str, str]:
         "reminder_confirm": {"confirm_url": CONFIRM, "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "launch": {"unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "update": {"update_id": "2026-11-20-studio", "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
+        "comment_confirm": {"confirm_url": CONFIRM},
         "digest": {"day": "2026-11-26", "new_pledges": "3", "raised_minor": "425025", "backers": "1204",
                    "currency": "EUR", "goal_minor": "850050", "milestones": "first_backer,half", "funding": funding},
     }.get(kind, pledge)
@@ -89,6 +90,8 @@ SUBJECTS = {
     "reminder_confirm": ("Confirmez votre rappel pour Premier album de Lina", "Confirm your reminder for Lina's first album"),
     "launch": ("Premier album de Lina : la campagne est ouverte", "Lina's first album: the campaign is open"),
     "update": ("Premier album de Lina — Au studio", "Lina's first album — In the studio"),
+    "comment_confirm": ("Confirmez votre commentaire sur Premier album de Lina",
+                        "Confirm your comment on Lina's first album"),
     "digest": ("Premier album de Lina — bilan du 26 novembre 2026", "Lina's first album — summary for November 26, 2026"),
 }
 
@@ -117,6 +120,8 @@ SENTENCES = {
     ("card_expiring", None): ("expire en novembre 2026, avant la fin de la campagne le 15 décembre 2026",
                               "expires in November 2026, before the campaign ends on December 15, 2026"),
     ("reminder_confirm", None): ("nous vous écrirons une seule fois", "we will write to you once"),
+    ("comment_confirm", None): ("Confirmez-le, et il apparaît sur la page de la campagne",
+                                "Confirm it, and it appears on the campaign page"),
     ("launch", AON): ("Tout ou rien : vous n’êtes débité que si l’objectif est atteint d’ici le 15 décembre 2026.",
                       "All or nothing: you are charged only if the goal is reached by December 15, 2026."),
     ("launch", FLEX): ("Financement flexible : vous êtes débité dès votre contribution",
@@ -132,7 +137,7 @@ SENTENCES = {
 LINKS = {
     "confirmation": (MANAGE, REFERRAL), "changed": (MANAGE,), "cancelled": ("campaign",),
     "receipt": (MANAGE, "campaign"), "payment_failed": (FIX,), "fix_reminder": (FIX,), "unfunded": ("campaign",),
-    "card_expiring": (MANAGE,), "reminder_confirm": (CONFIRM,), "launch": ("campaign", UNSUBSCRIBE),
+    "card_expiring": (MANAGE,), "reminder_confirm": (CONFIRM,), "comment_confirm": (CONFIRM,), "launch": ("campaign", UNSUBSCRIBE),
     "update": ("campaign", UNSUBSCRIBE),
     "digest": ("campaign",),
 }

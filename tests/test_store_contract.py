@@ -311,3 +311,87 @@ def test_concurrent_marks_each_take_a_different_previous_value(store):
     # A chain: every value but the last was handed on exactly once.
     assert len(set(previous)) == 40 and "start" in previous
     assert set(previous) - {"start"} | {store.marked("race", NOW)} == {f"v{n}" for n in range(40)}
+
+
+# -- comments ------------------------------------------------------------------------------
+
+def comment(n: int, *, parent=None, status: str = "visible", campaign: str = "album", minutes: int = 0, **fields):
+    from functions.core.comments import Comment
+
+    return Comment(id=f"cm_{n:020x}", campaign=campaign, text=f"text {n}", name=f"name {n}",
+                   created_at=NOW + dt.timedelta(minutes=minutes or n), parent=parent.id if parent else None,
+                   parent_key=parent.key if parent else None, status=status, **fields)
+
+
+def test_a_comment_reads_back_whole_and_its_id_is_written_once(store):
+    c = comment(1, status="pending", backer=True, lang="fr")
+    store.add_comment(c)
+    assert store.get_comment("album", c.id) == c
+    assert store.get_comment("other", c.id) is None  # a comment belongs to its campaign
+    with pytest.raises(Duplicate):
+        store.add_comment(c)
+    assert store.all_comments("album") == [c]
+
+
+def test_a_pending_comment_is_confirmed_once_and_only_then_listed(store):
+    c = comment(1, status="pending")
+    store.add_comment(c)
+    assert store.comment_page("album", None, 10) == ([], None)
+    shown = store.confirm_comment("album", c.id)
+    assert shown is not None and shown.status == "visible"
+    assert store.confirm_comment("album", c.id) is None  # the second click publishes nothing
+    assert store.confirm_comment("album", "cm_" + "f" * 20) is None
+    assert store.comment_page("album", None, 10) == ([shown], None)
+
+
+def test_pages_are_newest_threads_first_with_their_replies_and_a_cursor(store):
+    from functions.core.comments import threads
+
+    tops = [comment(n) for n in range(1, 6)]
+    for c in tops:
+        store.add_comment(c)
+    replies = [comment(10, parent=tops[1], minutes=30), comment(11, parent=tops[1], minutes=40),
+               comment(12, parent=tops[3], minutes=50), comment(13, parent=tops[3], minutes=60, status="pending")]
+    for r in replies:
+        store.add_comment(r)
+    first, cursor = store.comment_page("album", None, 2)
+    assert [c.id for c in threads(first)] == [tops[4].id, tops[3].id, replies[2].id]
+    second, cursor2 = store.comment_page("album", cursor, 2)
+    assert [c.id for c in threads(second)] == [tops[2].id, tops[1].id, replies[0].id, replies[1].id]
+    third, end = store.comment_page("album", cursor2, 2)
+    assert [c.id for c in threads(third)] == [tops[0].id] and end is None
+    assert store.comment_page("other", None, 2) == ([], None)
+
+
+def test_hide_pin_and_delete(store):
+    a, b = comment(1), comment(2)
+    reply = comment(3, parent=a)
+    for c in (a, b, reply):
+        store.add_comment(c)
+    assert store.pin_comment("album", a.id) is True
+    assert store.pin_comment("album", reply.id) is False  # only a comment, not a reply
+    assert [c.id for c in store.pinned_comments("album")] == [reply.id, a.id]
+    assert store.get_comment("album", a.id).pinned is True
+    assert store.hide_comment("album", b.id) is True
+    assert store.hide_comment("album", b.id) is False
+    assert [c.id for c in store.comment_page("album", None, 10)[0]] == [reply.id, a.id]
+    assert store.pin_comment("album", b.id) is False  # hidden: not pinned
+    assert store.delete_comment("album", a.id) is True
+    assert store.get_comment("album", reply.id) is None  # its replies go with it
+    assert store.pinned_comments("album") == [] and store.comment_page("album", None, 10) == ([], None)
+    assert [c.status for c in store.all_comments("album")] == ["hidden"]
+    assert store.delete_comment("album", a.id) is False
+
+
+def test_a_page_spans_more_items_than_one_query_returns(store):
+    from functions.core.comments import threads
+
+    tops = [comment(n, minutes=2 * n) for n in range(1, 61)]
+    for c in tops:
+        store.add_comment(c)
+        store.add_comment(comment(1000 + tops.index(c), parent=c, minutes=2 * tops.index(c) + 3))
+    page, cursor = store.comment_page("album", None, 55)  # 110 items: past DynamoDB's 100 per query here
+    shown = threads(page)
+    assert len(shown) == 110 and [c.id for c in shown if c.parent is None] == [c.id for c in tops[::-1][:55]]
+    rest, end = store.comment_page("album", cursor, 55)
+    assert len(threads(rest)) == 10 and end is None

@@ -107,7 +107,7 @@ def test_functions_python_arm64_small_and_their_handlers_exist(cfn):
         assert callable(getattr(importlib.import_module(module), attr)), props["Handler"]
         handlers[name] = props["Handler"]
     assert sorted(handlers.values()) == sorted(f"functions.handlers.{m}.handler" for m in
-                                               ("pledges", "webhook", "stats", "referrals", "manage", "reminders", "settle",
+                                               ("pledges", "webhook", "stats", "referrals", "manage", "reminders", "comments", "settle",
                                                 "ses_events"))
 
 
@@ -227,3 +227,15 @@ def test_the_cloudfront_function_maps_folders_to_index_html():
     assert out[2]["statusCode"] == 301 and out[2]["headers"]["location"]["value"] == "/campaigns/lina/?ref=abc"
     assert out[3]["headers"]["location"]["value"] == "/en/"
     assert out[4]["uri"] == "/static/css/site.e8365699fe.css"
+
+
+def test_the_comments_function_writes_the_table_mails_and_reads_only_the_site_secret(cfn):
+    functions = resources(cfn, "AWS::Lambda::Function")
+    env = functions["CommentsFunction"]["Properties"]["Environment"]["Variables"]
+    assert set(env) >= {"CAGNOTTE_SECRET_PARAM", "CAGNOTTE_MAIL"} and "STRIPE_SECRET_KEY_PARAM" not in env
+    role = resources(cfn, "AWS::IAM::Role")["CommentsFunctionRole"]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    text = json.dumps(statements)
+    assert "dynamodb:PutItem" in text and "index/by_campaign" in text and "stripe-secret-key" not in text
+    paths = {e["Properties"]["Path"] for e in sam_template()["Resources"]["CommentsFunction"]["Properties"]["Events"].values()}
+    assert paths == {"/api/comments", "/api/comments/confirm/{token}"}

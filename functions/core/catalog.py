@@ -77,6 +77,7 @@ class CatalogCampaign:
     stretch_goals: tuple[int, ...] = ()  # amounts (minor units), for the creator's milestones
     pages: tuple[CatalogPage, ...] = ()  # one per language the campaign is shown in, its own first
     updates: tuple[CatalogUpdate, ...] = ()  # the updates to mail (audience not none), oldest first
+    comments: bool = True  # front matter `comments: false` turns the campaign's comments off
 
     def page(self, lang: str | None) -> CatalogPage:
         """The page in ``lang`` (exact tag, then its language), else the campaign's own."""
@@ -155,6 +156,8 @@ def _campaign_data(c: CatalogCampaign) -> dict:
             for r in c.rewards],
         **({"updates": [{"id": u.id, "published": u.published.isoformat(), "audience": list(u.audience),
                          "languages": list(u.languages)} for u in c.updates]} if c.updates else {}),
+        # only when off: the catalogs of sites that never say stay byte for byte what they were
+        **({"comments": False} if not c.comments else {}),
     }
 
 
@@ -169,7 +172,7 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         ends=dt.datetime.fromisoformat(d["ends"]), language=d["language"], url=d["url"],
         thanks_url=d["thanks_url"],
         starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards,
-        leaderboard=bool(d.get("leaderboard", False)), stretch_goals=tuple(d.get("stretch_goals", ())),
+        leaderboard=bool(d.get("leaderboard", False)), comments=bool(d.get("comments", True)), stretch_goals=tuple(d.get("stretch_goals", ())),
         pages=tuple(CatalogPage(lang, p["title"], p["url"], p["thanks_url"], p.get("decimal", "."), p.get("group", ","),
                                 tuple(sorted((p.get("rewards") or {}).items())))
                     for lang, p in (d.get("pages") or {}).items()),

@@ -42,6 +42,9 @@ class Limit:
 # Sign-ups for launch reminders from one client, and confirmation mails to one mailbox.
 REMINDERS_PER_CLIENT = Limit("remind-client", 10, dt.timedelta(minutes=10))
 CONFIRMATIONS_PER_MAILBOX = Limit("remind-mailbox", 3, dt.timedelta(hours=24))
+# Comments from one client, and confirmation mails for comments to one mailbox.
+COMMENTS_PER_CLIENT = Limit("comment-client", 10, dt.timedelta(minutes=10))
+COMMENT_MAILS_PER_MAILBOX = Limit("comment-mailbox", 5, dt.timedelta(hours=24))
 # Checkout sessions (each holds a limited reward's unit for 30 minutes) from one client.
 PLEDGES_PER_CLIENT = Limit("pledge-client", 12, dt.timedelta(minutes=10))
 

@@ -45,6 +45,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "card_expiring": COMMON + PLEDGE + ("card_expires",),
     "reminder_confirm": COMMON + ("confirm_url", "unsubscribe_url"),
     "launch": COMMON + ("unsubscribe_url",),
+    "comment_confirm": COMMON + ("confirm_url",),
     "digest": COMMON + ("day", "new_pledges", "raised", "backers", "goal", "milestones", "trend"),
     "update": COMMON + ("update_title", "update_body", "update_link", "unsubscribe_url"),
 }

@@ -220,5 +220,30 @@ class Store(Protocol):
     def marked(self, key: str, now: dt.datetime) -> str | None:
         """The value of the mark ``key``, None when unset or over."""
 
+    # Public comments (functions/core/comments.py), the same on every store:
+    def add_comment(self, comment) -> None:
+        """Store a new comment; :class:`Duplicate` when its id exists."""
+
+    def get_comment(self, campaign: str, comment_id: str): ...
+
+    def confirm_comment(self, campaign: str, comment_id: str):
+        """Pending → visible, atomically: the comment when this call published it, else None."""
+
+    def hide_comment(self, campaign: str, comment_id: str) -> bool: ...
+
+    def pin_comment(self, campaign: str, comment_id: str, pinned: bool = True) -> bool: ...
+
+    def delete_comment(self, campaign: str, comment_id: str) -> bool:
+        """Delete a comment with its replies."""
+
+    def comment_page(self, campaign: str, before: str | None, threads: int) -> tuple[list, str | None]:
+        """The visible comments of the ``threads`` newest threads older than the thread key
+        ``before``, newest first, and the key of the page's last thread when older ones exist."""
+
+    def pinned_comments(self, campaign: str) -> list: ...
+
+    def all_comments(self, campaign: str) -> list:
+        """Every comment, whatever its status, in thread order (moderation)."""
+
     def close(self) -> None: ...
 

@@ -109,8 +109,28 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
     elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now < pledge.fix_deadline:
         fix_url = f"{runtime.api_base}/fix/{tokens.make('fix', pledge.id, runtime.secret)}"
         parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
+    if pledge.counts and campaign.comments:
+        parts.append(comment_form(pledge, runtime, token, page.lang, t))
     parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime, page.lang))}">{escape(t["back"])}</a></p>')
     return pages.page(status, page.lang, t["manage"], "".join(parts))
+
+
+def comment_form(pledge, runtime, token: str, lang: str, t: dict) -> str:
+    """"Comment as a backer": posts the manage token, so the comment is published at once with
+    its badge (the token stays in this private page and that request, never in the comment)."""
+    from functions.core.comments import MAX_NAME, MAX_TEXT
+
+    return (f'<form method="post" action="{escape(runtime.api_base)}/comments" data-backer-comment>'
+            f'<fieldset><legend>{escape(t["comment_as_backer"])}</legend>'
+            f'<p class="note">{escape(t["comment_as_backer_help"])}</p>'
+            f'<input type="hidden" name="campaign" value="{escape(pledge.campaign)}">'
+            f'<input type="hidden" name="token" value="{escape(token)}">'
+            f'<input type="hidden" name="lang" value="{escape(lang)}">'
+            f'<label>{escape(t["comment_name"])}<input type="text" name="name" required maxlength="{MAX_NAME}"'
+            ' autocomplete="nickname"></label>'
+            f'<label>{escape(t["comment_text"])}<textarea name="text" required maxlength="{MAX_TEXT}" rows="4">'
+            "</textarea></label>"
+            f'<button type="submit">{escape(t["comment_publish"])}</button></fieldset></form>')
 
 
 def shown_status(pledge, t: dict) -> str:

@@ -8,12 +8,15 @@ the same event.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
 import threading
 from pathlib import Path
 
+from functions.core import comments as comment_records
+from functions.core.comments import HIDDEN, PENDING as COMMENT_PENDING, VISIBLE, Comment
 from functions.core.model import Change
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
@@ -85,6 +88,12 @@ MIGRATIONS = (
     """
     CREATE TABLE chosen (campaign TEXT NOT NULL, reward TEXT NOT NULL, backers INTEGER NOT NULL DEFAULT 0,
                          PRIMARY KEY (campaign, reward));
+    """,
+    # public comments: `thread` sorts a reply right after its comment (functions/core/comments.py)
+    """
+    CREATE TABLE comments (id TEXT PRIMARY KEY, campaign TEXT NOT NULL, thread TEXT NOT NULL, parent TEXT,
+                           status TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+    CREATE INDEX comments_thread ON comments (campaign, thread);
     """,
 )
 
@@ -445,6 +454,91 @@ class SQLiteStore:
             db.execute("ROLLBACK")
             raise
 
+    # -- comments ------------------------------------------------------------------------
+    def add_comment(self, comment: Comment) -> None:
+        """Store a new comment (pending or visible); :class:`Duplicate` when its id exists."""
+        with self._write:
+            try:
+                self._db().execute("INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   (comment.id, comment.campaign, comment.key, comment.parent, comment.status,
+                                    int(comment.pinned), _comment_json(comment)))
+            except sqlite3.IntegrityError:
+                raise Duplicate(f"comment {comment.id} exists") from None
+
+    def get_comment(self, campaign: str, comment_id: str) -> Comment | None:
+        row = self._db().execute("SELECT data FROM comments WHERE id = ? AND campaign = ?",
+                                 (comment_id, campaign)).fetchone()
+        return _comment(row[0]) if row else None
+
+    def _set_comment(self, campaign: str, comment_id: str, expected: tuple[str, ...], change) -> Comment | None:
+        """Rewrite a comment whose status is one of ``expected`` (one conditional UPDATE): the new one, or None."""
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT data FROM comments WHERE id = ? AND campaign = ?",
+                                 (comment_id, campaign)).fetchone()
+                before = _comment(row[0]) if row else None
+                after = change(before) if before is not None and before.status in expected else None
+                if after is not None:
+                    db.execute("UPDATE comments SET status = ?, pinned = ?, data = ? WHERE id = ?",
+                               (after.status, int(after.pinned), _comment_json(after), comment_id))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return after
+
+    def confirm_comment(self, campaign: str, comment_id: str) -> Comment | None:
+        """Pending → visible: the comment when this call published it, None otherwise (once only)."""
+        return self._set_comment(campaign, comment_id, (COMMENT_PENDING,),
+                                 lambda c: dataclasses.replace(c, status=VISIBLE))
+
+    def hide_comment(self, campaign: str, comment_id: str) -> bool:
+        return self._set_comment(campaign, comment_id, (VISIBLE, COMMENT_PENDING),
+                                 lambda c: dataclasses.replace(c, status=HIDDEN, pinned=False)) is not None
+
+    def pin_comment(self, campaign: str, comment_id: str, pinned: bool = True) -> bool:
+        """Pin (or unpin) a visible comment that is not a reply; False otherwise."""
+        return self._set_comment(campaign, comment_id, (VISIBLE,),
+                                 lambda c: dataclasses.replace(c, pinned=pinned) if c.parent is None
+                                 else None) is not None
+
+    def delete_comment(self, campaign: str, comment_id: str) -> bool:
+        """Delete a comment and its replies."""
+        with self._write:
+            cursor = self._db().execute("DELETE FROM comments WHERE campaign = ? AND (id = ? OR parent = ?)",
+                                        (campaign, comment_id, comment_id))
+        return cursor.rowcount > 0
+
+    def comment_page(self, campaign: str, before: str | None, threads: int) -> tuple[list[Comment], str | None]:
+        """Visible comments of the ``threads`` newest threads older than ``before`` (newest first,
+        replies included), and the key to continue from (None: no older thread)."""
+        db = self._db()
+        before = before or "~"  # above every key (they start with a digit)
+        parents = [key for (key,) in db.execute(
+            "SELECT thread FROM comments WHERE campaign = ? AND parent IS NULL AND status = ? AND thread < ?"
+            " ORDER BY thread DESC LIMIT ?", (campaign, VISIBLE, before, threads + 1))]
+        if not parents:
+            return [], None
+        lowest = parents[min(threads, len(parents)) - 1]
+        rows = db.execute("SELECT data FROM comments WHERE campaign = ? AND status = ? AND thread >= ?"
+                          " AND thread < ? ORDER BY thread DESC", (campaign, VISIBLE, lowest, before))
+        return [_comment(data) for (data,) in rows], (lowest if len(parents) > threads else None)
+
+    def pinned_comments(self, campaign: str) -> list[Comment]:
+        """Visible pinned comments and their visible replies, newest first."""
+        rows = self._db().execute(
+            "SELECT c.data FROM comments c WHERE c.campaign = ? AND c.status = ? AND (c.pinned = 1 OR c.parent IN"
+            " (SELECT id FROM comments WHERE campaign = ? AND pinned = 1 AND status = ?)) ORDER BY c.thread DESC",
+            (campaign, VISIBLE, campaign, VISIBLE))
+        return [_comment(data) for (data,) in rows]
+
+    def all_comments(self, campaign: str) -> list[Comment]:
+        """Every comment of a campaign, whatever its status, in thread order (moderation)."""
+        rows = self._db().execute("SELECT data FROM comments WHERE campaign = ? ORDER BY thread", (campaign,))
+        return [_comment(data) for (data,) in rows]
+
     def pledges(self, campaign: str) -> list[Pledge]:
         rows = self._db().execute("SELECT data FROM pledges WHERE campaign = ? ORDER BY created_at, id",
                                   (campaign,))
@@ -475,6 +569,14 @@ def _reminder_json(reminder: Reminder) -> str:
 
 def _reminder(data: str) -> Reminder:
     return reminder_from(json.loads(data))
+
+
+def _comment_json(comment: Comment) -> str:
+    return json.dumps(comment_records.to_record(comment), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _comment(data: str) -> Comment:
+    return comment_records.from_record(json.loads(data))
 
 
 def _dump(pledge: Pledge) -> str:

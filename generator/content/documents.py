@@ -23,11 +23,11 @@ from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Re
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-9"  # docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-10"  # docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
-                   "rewards", "stretch_goals", "faq", "risks", "final", "leaderboard", "draft")
+                   "rewards", "stretch_goals", "faq", "risks", "final", "leaderboard", "comments", "draft")
 TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards",
                      "stretch_goals", "faq", "risks")
 UPDATE_FIELDS = ("title", "date", "audience", "public")
@@ -172,6 +172,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         if raised is not None and backers is not None:
             v["final"] = Final(raised, backers)
     v["leaderboard"] = f.boolean("leaderboard")
+    v["comments"] = f.boolean("comments", default=True)
     v["draft"] = f.boolean("draft")
     v["story_html"] = _markdown(body, base)
     doc.images = _images_of(body, _body_line(front), base, v["story_html"])

@@ -110,6 +110,7 @@ class Campaign:
     mailings: tuple[Update, ...] = ()  # every update, public or not, newest first (the mails)
     final: Final | None = None
     leaderboard: bool = False  # show the public board of referral codes
+    comments: bool = True  # `comments: false`: no comments section, POST /api/comments answers 409
     draft: bool = False  # shown by `serve` only: never listed, never in the catalog, not built for production
     translations: tuple[str, ...] = field(default=())  # languages with their own index.<lang>.md
 
