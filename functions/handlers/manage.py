@@ -130,6 +130,7 @@ def comment_form(pledge, runtime, token: str, lang: str, t: dict) -> str:
             ' autocomplete="nickname"></label>'
             f'<label>{escape(t["comment_text"])}<textarea name="text" required maxlength="{MAX_TEXT}" rows="4">'
             "</textarea></label>"
+            f'<label class="check"><input type="checkbox" name="notify" value="1"> {escape(t["comment_notify"])}</label>'
             f'<button type="submit">{escape(t["comment_publish"])}</button></fieldset></form>')
 
 
