@@ -109,14 +109,19 @@ ERRORS = {
         "amount_required": "Enter an amount.",
         "amount_unreadable": "We could not read this amount: write it in digits, for example {example}.",
         "amount_min": "The amount must be at least {amount}.",
-        "amount_min_reward": "This reward starts at {amount} (shipping included): give at least that much, or choose another reward.",
+        "amount_min_reward": "This reward starts at {amount} (shipping and add-ons included): give at least that much, or choose another reward.",
         "amount_stripe_min": "The smallest amount a card can be charged is {amount}.",
+        "quantity_unreadable": "Write how many you want in digits, for example 2.",
+        "quantity_range": "You can take from {minimum} to {most} of this item.",
+        "addon_requires": "This add-on does not go with the reward you chose. Go back to the page: each reward lists its own add-ons.",
+        "addon_without_reward": "Add-ons and quantities go with a reward: choose one first.",
+        "addon_shipping": "These items do not ship to any common country. Choose others, or pledge for them separately.",
         "amount_stripe_max": "A card cannot be charged more than {amount} in one payment.",
         "bad_link": "This link may be incomplete or mistyped. Open it again from your e-mail, in full.",
         "invalid": "Part of the form could not be read. Go back to the page and try again.",
         "cross_origin": "This form was sent from another site. Open the campaign on its own page and try again there.",
         "not_found": "This campaign or reward does not exist (any more). The home page lists the campaigns.",
-        "sold_out": "Other backers just took the last units of this reward. Choose another reward, or pledge without one.",
+        "sold_out": "Other backers just took the last units of this reward or add-on. Choose another, or pledge without it.",
         "not_live": "This campaign is not taking pledges: it has not opened yet, or it is over.",
         "already_live": "The campaign is already open: you can pledge on its page now.",
         "too_large": "The form sent too much to be read. Go back to the page and try again.",
@@ -137,14 +142,19 @@ ERRORS = {
         "amount_required": "Indiquez un montant.",
         "amount_unreadable": "Nous n’avons pas pu lire ce montant : écrivez-le en chiffres, par exemple {example}.",
         "amount_min": "Le montant doit être d’au moins {amount}.",
-        "amount_min_reward": "Cette contrepartie commence à {amount} (livraison comprise) : donnez au moins ce montant, ou choisissez une autre contrepartie.",
+        "amount_min_reward": "Cette contrepartie commence à {amount} (livraison et suppléments compris) : donnez au moins ce montant, ou choisissez une autre contrepartie.",
         "amount_stripe_min": "Le plus petit montant qu’une carte peut payer est {amount}.",
+        "quantity_unreadable": "Écrivez la quantité en chiffres, par exemple 2.",
+        "quantity_range": "Vous pouvez en prendre de {minimum} à {most}.",
+        "addon_requires": "Ce supplément ne va pas avec la contrepartie choisie. Revenez à la page : chaque contrepartie liste ses suppléments.",
+        "addon_without_reward": "Les suppléments et les quantités vont avec une contrepartie : choisissez-en une d’abord.",
+        "addon_shipping": "Ces articles ne sont livrés dans aucun pays commun. Choisissez-en d’autres, ou contribuez pour eux séparément.",
         "amount_stripe_max": "Une carte ne peut pas payer plus de {amount} en une fois.",
         "bad_link": "Ce lien est peut-être incomplet ou mal recopié. Ouvrez-le à nouveau depuis votre e-mail, en entier.",
         "invalid": "Une partie du formulaire n’a pas pu être lue. Revenez à la page et réessayez.",
         "cross_origin": "Ce formulaire a été envoyé depuis un autre site. Ouvrez la campagne sur sa propre page et réessayez depuis celle-ci.",
         "not_found": "Cette campagne ou cette contrepartie n’existe pas (ou plus). La page d’accueil liste les campagnes.",
-        "sold_out": "D’autres contributeurs viennent de prendre les dernières unités de cette contrepartie. Choisissez-en une autre, ou contribuez sans contrepartie.",
+        "sold_out": "D’autres contributeurs viennent de prendre les dernières unités de cette contrepartie ou de ce supplément. Choisissez-en un autre, ou contribuez sans.",
         "not_live": "Cette campagne ne prend pas de contributions : elle n’a pas encore commencé, ou elle est terminée.",
         "already_live": "La campagne est déjà ouverte : vous pouvez contribuer sur sa page dès maintenant.",
         "too_large": "Le formulaire a envoyé trop de données pour être lu. Revenez à la page et réessayez.",
@@ -167,6 +177,8 @@ def explain(error, lang: str, money) -> str:
         if key == "amount_unreadable":
             currency = hint[1]
             return words[key].format(example=money(1250 if _exponent(currency) else 12, currency))
+        if key == "quantity_range" and len(hint) == 3:
+            return words[key].format(minimum=hint[1], most=hint[2])
         if key.startswith("amount_") and len(hint) == 3:
             return words[key].format(amount=money(hint[1], hint[2]))
         return words[key]
