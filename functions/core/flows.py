@@ -213,6 +213,7 @@ def pledge_view(session_id: str, *, catalog: Catalog, store: Store, manage_base:
         raise NotFound("no pledge for this checkout session")
     manage_url = f"{manage_base}/manage/{tokens.make('manage', pledge.id, secret)}" if secret and manage_base else None
     return {"pledge_id": pledge.id, "campaign": pledge.campaign, "reward": pledge.reward,
+            "quantity": pledge.quantity, "addons": dict(pledge.addons),
             "amount": pledge.amount, "currency": pledge.currency, "status": pledge.status,
             "ref_code": pledge.ref_code, "manage_url": manage_url}
 

@@ -446,7 +446,7 @@ def _addons(f: Fields, currency: str | None, base: str, rewards: tuple[Reward, .
         if _shipping_keys(a) & set(HANDOVERS):
             a.error(a.at("shipping"), f"'{a.where}shipping': an add-on ships with its reward or not at all "
                                       "(none, digital or {countries: [FR], cost: 5})")
-        _charge_problem(a, amount, shipping, currency)
+        _charge_problem(a, amount, shipping, currency, "add-on")
         requires = a.strings("requires")
         for rid in requires:
             if rid not in reward_ids:
@@ -519,7 +519,8 @@ def _chargeable(currency: str | None) -> bool:
     return currency is not None and stripe_money.is_supported(currency)
 
 
-def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, currency: str | None) -> None:
+def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, currency: str | None,
+                    what: str = "reward") -> None:
     """A reward's pledge (its amount with shipping) must be one payment Stripe can take."""
     if amount is None or not _chargeable(currency):
         return
@@ -530,7 +531,7 @@ def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, cu
         return
     problem = stripe_money.charge_problem(amount + cost, currency)
     if problem and cost:
-        problem += f" (the reward with its shipping is {money.format_plain(amount + cost, currency)})"
+        problem += f" (the {what} with its shipping is {money.format_plain(amount + cost, currency)})"
     if problem:
         r.error(r.at("amount"), f"'{r.where}amount': {problem}")
 
