@@ -294,3 +294,14 @@ def test_the_manage_page_shows_the_addons_and_a_move_keeps_those_that_go_with_th
                   content_type="application/x-www-form-urlencoded")
     doc = demo_api.stats("lina-premier-album")
     assert (doc["addons"][0]["claimed"], doc["raised"]) == (0, 2000 + 400)
+
+
+def test_the_fulfilment_export_lists_the_quantity_and_addons():
+    from functions.core import export
+
+    p = pledges.open_pledge(pledges.PledgeRequest.from_fields(
+        {"campaign": "album", "reward": "vinyl", "quantity": "2", "addons": {"poster": 3, "sticker": 1}}),
+        CAMP, now=NOW, pledge_id="pl_1", ref_code="code1").pledge
+    row = export.rows(CAMP, [p])[0]
+    assert (row["quantity"], row["addons"]) == (2, "poster=3; sticker=1")
+    assert list(row)[-2:] == ["quantity", "addons"]  # new columns only ever at the end
