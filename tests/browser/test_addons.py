@@ -59,3 +59,15 @@ def test_the_units_left_of_an_addon_show_in_every_card_it_goes_with(page, demo):
     for reward in ("vinyle-signe", "paroles-manuscrites"):
         left = page.locator(f"#reward-{reward} [data-stat='remaining'][data-addon='affiche']")
         expect(left).to_have_text(re.compile(r"^\d+ restants? sur 100$"))
+
+
+def test_the_button_says_what_the_items_come_to_as_the_backer_picks_them(page, demo):
+    page.goto(demo.url + LINA)
+    card = page.locator("#reward-vinyle-signe")
+    button = card.get_by_role("button")
+    expect(button).to_have_text(re.compile(r"^Soutenir pour 35\s€$"))
+    card.get_by_label("Quantité").fill("2")
+    card.get_by_label("Affiche sérigraphiée").fill("1")
+    expect(button).to_have_text(re.compile(r"^Soutenir pour 85\s€$"))  # 2 × 35 + 15, shipping apart
+    card.get_by_label("Affiche sérigraphiée").fill("9")  # above its max_per_backer: counted at 3
+    expect(button).to_have_text(re.compile(r"^Soutenir pour 115\s€$"))
