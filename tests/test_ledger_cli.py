@@ -99,7 +99,7 @@ def test_backers_export_has_stable_columns_and_the_shipping_address(creator):
     assert list(rows[0]) == ["pledge_id", "created_at", "status", "reward_id", "reward_title", "amount", "amount_minor",
                              "currency", "backer_name", "backer_email", "shipping_name", "shipping_line1",
                              "shipping_line2", "shipping_postal_code", "shipping_city", "shipping_state",
-                             "shipping_country", "ref"]
+                             "shipping_country", "ref", "quantity", "addons"]
     assert [r["pledge_id"] for r in rows] == [first, second]
     assert {k: rows[0][k] for k in ("status", "reward_id", "reward_title", "amount", "amount_minor", "currency",
                                     "backer_name", "backer_email", "shipping_name", "shipping_country", "ref")} == {

@@ -63,6 +63,10 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         for rid, (line, _) in t.rewards.items():
             if rid not in reward_ids:
                 problems.append(Problem(t.source, line, f"reward '{rid}' does not exist in index.md"))
+        addon_ids = {a.id for a in v.get("addons", ())}
+        for aid, (line, _) in t.addons.items():
+            if aid not in addon_ids:
+                problems.append(Problem(t.source, line, f"add-on '{aid}' does not exist in index.md"))
         for line, text, _ in t.stretch_goals:
             try:
                 amount = money.to_minor(text, currency)
@@ -114,6 +118,9 @@ def localise(bundle: Bundle, language: str) -> Campaign:
         if t.rewards:
             v["rewards"] = tuple(
                 dataclasses.replace(r, **t.rewards[r.id][1]) if r.id in t.rewards else r for r in v["rewards"])
+        if t.addons:
+            v["addons"] = tuple(
+                dataclasses.replace(a, **t.addons[a.id][1]) if a.id in t.addons else a for a in v["addons"])
         if t.stretch_goals:
             titles = {}
             for _, text, title in t.stretch_goals:
