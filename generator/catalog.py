@@ -36,16 +36,16 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
         slug=c.slug, title=c.title, currency=c.currency, goal=c.goal, funding=c.funding,
         ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
         leaderboard=c.leaderboard, comments=c.comments, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
-        updates=catalog_updates(site, slug, own),
+        updates=catalog_updates(site, slug, own), late_until=c.late_until,
         rewards=tuple(
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                           shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None,
-                          max_per_backer=r.max_per_backer)
+                          max_per_backer=r.max_per_backer, late_amount=r.late_amount)
             for r in c.rewards),
         addons=tuple(
             CatalogAddon(id=a.id, title=a.title, amount=a.amount, limit=a.limit,
                          shipping=CatalogShipping(a.shipping.countries, a.shipping.cost) if a.shipping else None,
-                         requires=a.requires, max_per_backer=a.max_per_backer)
+                         requires=a.requires, max_per_backer=a.max_per_backer, late_amount=a.late_amount)
             for a in c.addons))
 
 

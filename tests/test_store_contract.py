@@ -233,6 +233,27 @@ def test_each_reward_counts_the_backers_who_chose_it(store):
     assert drift(store.counters("album"), {}, store.pledges("album")) == []
 
 
+def test_a_late_pledge_is_counted_apart_from_what_was_raised_by_the_deadline(store):
+    from functions.core.ports import Counters
+
+    on_time, late = pledge(1, ref="friend"), pledge(2, ref="friend", amount=4000).replace(late=True)
+    for p in (on_time, late):
+        store.open_pledge(p, limit=None)
+    move(store, on_time, "evt_1", status=PAID)
+    late = move(store, late, "evt_2", status=PAID)
+    counters = store.counters("album")
+    assert (counters.raised, counters.backers, counters.late_raised, counters.late_backers) == (2500, 1, 4000, 1)
+    assert counters.days == {"2026-11-26": (2500, 1)}  # the history is the campaign's, by its deadline
+    assert counters.chosen == {"vinyl": 2}
+    assert store.referral("friend", "album").raised == 6500  # a code brought both
+    assert store.get_pledge(late.id).late is True
+    move(store, late, "evt_3", refunded=4000, status=REFUNDED)
+    assert (store.counters("album").late_raised, store.counters("album").late_backers) == (0, 0)
+    store.reset_counters("album", Counters(campaign="album", raised=1, backers=1, late_raised=7, late_backers=2), [])
+    got = store.counters("album")
+    assert (got.late_raised, got.late_backers) == (7, 2)
+
+
 def test_collected_money_is_counted_apart(store):
     p = pledge(1, mode="setup", reward=None)
     store.open_pledge(p, limit=None)

@@ -29,6 +29,10 @@ class CatalogReward:
     limit: int | None = None
     shipping: CatalogShipping | None = None
     max_per_backer: int = 1  # units of it one pledge may take
+    late_amount: int | None = None  # its price for a late pledge (None: the same)
+
+    def price(self, late: bool) -> int:
+        return self.late_amount if late and self.late_amount is not None else self.amount
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class CatalogAddon:
     shipping: CatalogShipping | None = None
     requires: tuple[str, ...] = ()  # reward ids it may be added to; empty: any reward
     max_per_backer: int = 1
+    late_amount: int | None = None
+
+    def price(self, late: bool) -> int:
+        return self.late_amount if late and self.late_amount is not None else self.amount
 
     def goes_with(self, reward: str | None) -> bool:
         return reward is not None and (not self.requires or reward in self.requires)
@@ -99,6 +107,7 @@ class CatalogCampaign:
     pages: tuple[CatalogPage, ...] = ()  # one per language the campaign is shown in, its own first
     updates: tuple[CatalogUpdate, ...] = ()  # the updates to mail (audience not none), oldest first
     comments: bool = True  # front matter `comments: false` turns the campaign's comments off
+    late_until: dt.datetime | None = None  # late pledges after a funded deadline, until then
     addons: tuple[CatalogAddon, ...] = ()
 
     def addon(self, addon_id: str) -> CatalogAddon | None:
@@ -119,6 +128,10 @@ class CatalogCampaign:
 
     def is_live(self, now: dt.datetime) -> bool:
         return (self.starts is None or self.starts <= now) and now < self.ends
+
+    def late_window(self, now: dt.datetime) -> bool:
+        """After the deadline, before ``late_until``: late pledges, if the goal was met (all or nothing)."""
+        return self.late_until is not None and self.ends <= now < self.late_until
 
 
 @dataclass(frozen=True)
@@ -178,11 +191,15 @@ def _campaign_data(c: CatalogCampaign) -> dict:
                   for p in c.pages},
         "rewards": [
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit, "shipping": _shipping_data(r.shipping),
-             **({"max_per_backer": r.max_per_backer} if r.max_per_backer != 1 else {})}
+             **({"max_per_backer": r.max_per_backer} if r.max_per_backer != 1 else {}),
+             **({"late_amount": r.late_amount} if r.late_amount is not None else {})}
             for r in c.rewards],
         **({"addons": [{"id": a.id, "title": a.title, "amount": a.amount, "limit": a.limit,
                         "shipping": _shipping_data(a.shipping), "requires": list(a.requires),
-                        "max_per_backer": a.max_per_backer} for a in c.addons]} if c.addons else {}),
+                        "max_per_backer": a.max_per_backer,
+                        **({"late_amount": a.late_amount} if a.late_amount is not None else {})}
+                       for a in c.addons]} if c.addons else {}),
+        **({"late_until": c.late_until.isoformat()} if c.late_until else {}),
         **({"updates": [{"id": u.id, "published": u.published.isoformat(), "audience": list(u.audience),
                          "languages": list(u.languages)} for u in c.updates]} if c.updates else {}),
         # only when off: the catalogs of sites that never say stay byte for byte what they were
@@ -201,12 +218,13 @@ def _shipping_from(data: dict | None) -> CatalogShipping | None:
 def _campaign_from(d: dict) -> CatalogCampaign:
     rewards = tuple(
         CatalogReward(id=r["id"], title=r["title"], amount=r["amount"], limit=r.get("limit"),
-                      shipping=_shipping_from(r.get("shipping")), max_per_backer=r.get("max_per_backer", 1))
+                      shipping=_shipping_from(r.get("shipping")), max_per_backer=r.get("max_per_backer", 1),
+                      late_amount=r.get("late_amount"))
         for r in d.get("rewards", ()))
     addons = tuple(
         CatalogAddon(id=a["id"], title=a["title"], amount=a["amount"], limit=a.get("limit"),
                      shipping=_shipping_from(a.get("shipping")), requires=tuple(a.get("requires") or ()),
-                     max_per_backer=a.get("max_per_backer", 1))
+                     max_per_backer=a.get("max_per_backer", 1), late_amount=a.get("late_amount"))
         for a in d.get("addons") or ())
     return CatalogCampaign(
         slug=d["slug"], title=d["title"], currency=d["currency"], goal=d["goal"], funding=d["funding"],
@@ -215,6 +233,7 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards,
         leaderboard=bool(d.get("leaderboard", False)), comments=bool(d.get("comments", True)), stretch_goals=tuple(d.get("stretch_goals", ())),
         addons=addons,
+        late_until=dt.datetime.fromisoformat(d["late_until"]) if d.get("late_until") else None,
         pages=tuple(CatalogPage(lang, p["title"], p["url"], p["thanks_url"], p.get("decimal", "."), p.get("group", ","),
                                 tuple(sorted((p.get("rewards") or {}).items())),
                                 tuple(sorted((p.get("addons") or {}).items())))

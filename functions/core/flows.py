@@ -56,8 +56,12 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
     apart) holds one open reservation per limited reward: opening another
     releases its earlier unpaid one (:func:`release_earlier`).
     """
-    opening = pledges.open_pledge(request, catalog.campaigns.get(request.campaign), now=now,
-                                  pledge_id=pledge_id or new_pledge_id(), ref_code=ref_code())
+    campaign = catalog.campaigns.get(request.campaign)
+    # After the deadline, a late pledge needs the goal reached: what the counters say (late ones apart).
+    funded = campaign is not None and campaign.late_window(now) and \
+        store.counters(campaign.slug).raised >= campaign.goal
+    opening = pledges.open_pledge(request, campaign, now=now, pledge_id=pledge_id or new_pledge_id(),
+                                  ref_code=ref_code(), funded=funded)
     pledge = opening.pledge
     limited = any(v is not None for v in opening.limits.values()) if opening.limits else opening.limit is not None
     hold = f"hold:{pledge.campaign}:{pledge.reward}:{client}" if client and limited else None

@@ -84,6 +84,7 @@ class Pledge:
     shipping: dict | None = field(default=None, compare=False)
     quantity: int = 1  # units of ``reward`` (up to its max_per_backer)
     addons: tuple[tuple[str, int], ...] = ()  # (add-on id, units), sorted by id; always with a reward
+    late: bool = False  # a late pledge (after a funded deadline): charged at once, counted apart
 
     def replace(self, **changes) -> "Pledge":
         return dataclasses.replace(self, **changes)
@@ -164,6 +165,8 @@ def to_record(pledge: Pledge) -> dict:
             data[name] = list(data[name])
     if data.get("quantity") == 1:  # left out when 1, and add-ons when none: records stay as they were
         del data["quantity"]
+    if data.get("late") is False:
+        del data["late"]
     if data.get("addons") == ():
         del data["addons"]
     elif "addons" in data:

@@ -85,7 +85,8 @@ def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.dateti
         "reward_id": after.reward or "",
         "manage_url": links.manage(after),
         "referral_url": links.referral(after),
-        "funding": campaign.funding,
+        # A late pledge is paid at once: its messages read as a flexible campaign's (charged now).
+        "funding": "flexible" if after.late else campaign.funding,
     }
     if kind == "payment_failed" and after.fix_deadline:
         values["fix_url"] = links.fix(after)

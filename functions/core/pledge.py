@@ -132,7 +132,7 @@ class Opening:
 
 
 def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now: dt.datetime,
-                pledge_id: str, ref_code: str) -> Opening:
+                pledge_id: str, ref_code: str, funded: bool = False) -> Opening:
     """Check a request against the catalog and decide the pledge (no I/O).
 
     Raises :class:`NotFound` (unknown campaign or reward), :class:`NotLive`
@@ -140,9 +140,17 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     """
     if campaign is None:
         raise NotFound(f"no campaign '{request.campaign}'")
+    late = False
     if not campaign.is_live(now):
-        when = "has not started yet" if campaign.starts and now < campaign.starts else "has ended"
-        raise NotLive(f"the campaign '{campaign.slug}' {when}: pledges are closed")
+        # After the deadline, late pledges (late_pledges: true) until late_until: a flexible
+        # campaign stays open; an all-or-nothing one only if it reached its goal (``funded``).
+        late = campaign.late_window(now) and (campaign.funding == "flexible" or funded)
+        if not late:
+            when = "has not started yet" if campaign.starts and now < campaign.starts else "has ended"
+            if campaign.late_window(now):
+                raise NotLive(f"the campaign '{campaign.slug}' did not reach its goal: late pledges are closed",
+                              hint=("late_unfunded",))
+            raise NotLive(f"the campaign '{campaign.slug}' {when}: pledges are closed")
     if request.ref is not None and not REF.match(request.ref):
         raise Invalid("'ref' must be 1 to 64 letters, digits, '-' or '_'")
 
@@ -168,7 +176,8 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
             if units:
                 addons.append((addon, units))
         addons.sort(key=lambda pair: pair[0].id)
-        minimum = reward.amount * quantity + sum(a.amount * n for a, n in addons) + shipping_cost(reward, addons)
+        minimum = reward.price(late) * quantity + sum(a.price(late) * n for a, n in addons) + \
+            shipping_cost(reward, addons)
     elif request.addons:
         raise Invalid("an add-on is taken with a reward: choose one", hint=("addon_without_reward",))
     elif request.quantity is not None:
@@ -194,13 +203,13 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     if problem:
         raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(amount, campaign.currency))
 
-    mode = "setup" if campaign.funding == "all_or_nothing" else "payment"
+    mode = "setup" if campaign.funding == "all_or_nothing" and not late else "payment"  # a late pledge: at once
     expires = now + CHECKOUT_TTL
     pledge = Pledge(id=pledge_id, campaign=campaign.slug, reward=reward.id if reward else None,
                     amount=amount, currency=campaign.currency, mode=mode, status=PENDING,
                     created_at=now, updated_at=now, expires_at=expires, ref_code=ref_code,
                     ref=request.ref, lang=page.lang, quantity=quantity,
-                    addons=tuple((a.id, n) for a, n in addons))
+                    addons=tuple((a.id, n) for a, n in addons), late=late)
     separator = "&" if "?" in page.thanks_url else "?"
     checkout = CheckoutRequest(
         pledge_id=pledge_id, campaign=campaign.slug, campaign_title=page.title,
@@ -209,7 +218,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         success_url=f"{page.thanks_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=page.url, expires_at=expires, ref=request.ref,
         shipping_countries=countries, locale=page.lang,
-        lines=checkout_lines(page, reward, quantity, addons, amount) if addons or quantity > 1 else ())
+        lines=checkout_lines(page, reward, quantity, addons, amount, late) if addons or quantity > 1 else ())
     limits = {reward.id: reward.limit, **{a.id: a.limit for a, _ in addons}} if reward else {}
     return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout, limits=limits)
 
@@ -246,10 +255,11 @@ def shipping_countries(reward: CatalogReward | None, addons) -> tuple[str, ...]:
     return tuple(common) or ("",)
 
 
-def checkout_lines(page, reward: CatalogReward, quantity: int, addons, amount: int) -> tuple[CheckoutLine, ...]:
+def checkout_lines(page, reward: CatalogReward, quantity: int, addons, amount: int,
+                   late: bool = False) -> tuple[CheckoutLine, ...]:
     """Checkout's lines: each item with its quantity, the shipping, and what the backer adds beyond."""
-    lines = [CheckoutLine(page.reward_title(reward), reward.amount, quantity)]
-    lines += [CheckoutLine(page.addon_title(a), a.amount, n) for a, n in addons]
+    lines = [CheckoutLine(page.reward_title(reward), reward.price(late), quantity)]
+    lines += [CheckoutLine(page.addon_title(a), a.price(late), n) for a, n in addons]
     cost = shipping_cost(reward, addons)
     if cost:
         lines.append(CheckoutLine("shipping", cost, 1, kind="shipping"))

@@ -144,6 +144,8 @@ class Counters:
     chosen: dict[str, int] = field(default_factory=dict)  # reward id → counted backers who chose it
     days: dict[str, tuple[int, int]] = field(default_factory=dict)  # YYYY-MM-DD → (raised, backers) added that day
     updated_at: dt.datetime | None = None
+    late_raised: int = 0  # late pledges (after a funded deadline): apart from raised by the deadline
+    late_backers: int = 0
 
 
 @dataclass(frozen=True)

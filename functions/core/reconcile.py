@@ -29,7 +29,7 @@ def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referr
     chosen: dict[str, int] = {}
     days: dict[str, tuple[int, int]] = {}
     referrals: dict[str, list[int]] = {}
-    raised = backers = collected = 0
+    raised = backers = collected = late_raised = late_backers = 0
     updated = None
     for p in pledges:
         for item, units in p.units.items():
@@ -39,11 +39,21 @@ def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referr
             updated = p.updated_at
         if not p.counts:
             continue
+        collected += p.collected
+        if p.late:  # counted apart from what was raised by the deadline, and not in its history
+            late_raised += p.net
+            late_backers += 1
+            if p.reward is not None:
+                chosen[p.reward] = chosen.get(p.reward, 0) + 1
+            if p.ref:
+                totals = referrals.setdefault(p.ref, [0, 0])
+                totals[0] += 1
+                totals[1] += p.net
+            continue
         raised += p.net
         backers += 1
         if p.reward is not None:
             chosen[p.reward] = chosen.get(p.reward, 0) + 1
-        collected += p.collected
         # Without the full event log, history is rebuilt from each counted pledge's first counting day.
         day = p.counted_on or p.created_at.date().isoformat()
         r, b = days.get(day, (0, 0))
@@ -53,7 +63,8 @@ def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referr
             totals[0] += 1
             totals[1] += p.net
     counters = Counters(campaign=campaign, raised=raised, backers=backers, collected=collected, claimed=claimed,
-                        chosen=chosen, days=days, updated_at=updated)
+                        chosen=chosen, days=days, updated_at=updated, late_raised=late_raised,
+                        late_backers=late_backers)
     return counters, [Referral(code, campaign, n, amount) for code, (n, amount) in sorted(referrals.items())]
 
 
@@ -61,7 +72,7 @@ def drift(stored: Counters, stored_referrals: dict[str, Referral], pledges: list
     """Every difference between the stored counters and the ledger's recount."""
     ledger, referrals = recount(stored.campaign, pledges)
     out = []
-    for name in ("raised", "backers", "collected"):
+    for name in ("raised", "backers", "collected", "late_raised", "late_backers"):
         if getattr(stored, name) != getattr(ledger, name):
             out.append(Drift(name, getattr(stored, name), getattr(ledger, name)))
     for reward in sorted(set(stored.claimed) | set(ledger.claimed)):

@@ -12,11 +12,14 @@ from .ports import Counters, Referral
 
 
 def status(campaign: CatalogCampaign, raised: int, now: dt.datetime) -> str:
-    """``upcoming``, ``live``, ``successful`` or ``ended`` (as the site names them)."""
+    """``upcoming``, ``live``, ``late`` (late pledges after a funded deadline), ``successful`` or
+    ``ended`` (as the site names them)."""
     if campaign.starts is not None and now < campaign.starts:
         return "upcoming"
     if now < campaign.ends:
         return "live"
+    if campaign.late_window(now) and (campaign.funding == "flexible" or raised >= campaign.goal):
+        return "late"
     return "successful" if raised >= campaign.goal else "ended"
 
 
@@ -61,6 +64,8 @@ def stats(campaign: CatalogCampaign, counters: Counters, now: dt.datetime) -> di
         **({"addons": addons} if addons else {}),
         "history": history(counters.days),
         "updated_at": updated.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z") if updated else None,
+        **({"late": {"raised": counters.late_raised, "backers": counters.late_backers,
+                     "until": campaign.late_until.isoformat()}} if campaign.late_until else {}),
     }
 
 

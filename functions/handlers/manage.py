@@ -106,7 +106,7 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
             f'<form method="post"><fieldset><legend>{escape(t["cancel"])}</legend>'
             f'<p class="note">{escape(t["cancel_help"])}</p><input type="hidden" name="action" value="cancel">'
             f'<button class="danger" type="submit">{escape(t["cancel"])}</button></fieldset></form>')
-    elif campaign.funding == "flexible" and pledge.status == "paid":
+    elif (campaign.funding == "flexible" or pledge.late) and pledge.status == "paid":
         parts.append(f'<p class="note">{escape(t["flexible_paid"])}</p>')
     elif pledge.status == "refunded":
         parts.append(f'<p class="note">{escape(t["refunded_note"])}</p>')

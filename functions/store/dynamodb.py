@@ -156,14 +156,18 @@ class DynamoDBStore(TableClient):
             roles.append(f"claim {claim.reward}")
             items.append({"Update": self._claim(after.campaign, claim.reward, claim.delta, claim.limit)})
         if change.touches_counters:
+            # A late pledge counts apart: "raised by the deadline" stays what it was.
+            raised, backers = (0, 0) if after.late else (change.raised, change.backers)
+            late_raised, late_backers = (change.raised, change.backers) if after.late else (0, 0)
             add("counters", "Update", {
                 "Key": _key(campaign, "COUNTERS"),
-                "UpdateExpression": "ADD #r :r, #b :b, #k :k SET #u = :u",
+                "UpdateExpression": "ADD #r :r, #b :b, #k :k, #lr :lr, #lb :lb SET #u = :u",
                 "ExpressionAttributeNames": {"#r": "raised", "#b": "backers", "#k": "collected",
-                                             "#u": "updated_at"},
-                "ExpressionAttributeValues": {":r": _n(change.raised), ":b": _n(change.backers),
-                                              ":k": _n(change.collected), ":u": _s(after.updated_at.isoformat())}})
-            if change.raised or change.backers:
+                                             "#lr": "late_raised", "#lb": "late_backers", "#u": "updated_at"},
+                "ExpressionAttributeValues": {":r": _n(raised), ":b": _n(backers), ":k": _n(change.collected),
+                                              ":lr": _n(late_raised), ":lb": _n(late_backers),
+                                              ":u": _s(after.updated_at.isoformat())}})
+            if raised or backers:
                 add("day", "Update", {
                     "Key": _key(campaign, f"DAY#{change.day}"),
                     "UpdateExpression": "ADD #r :r, #b :b",
@@ -198,7 +202,8 @@ class DynamoDBStore(TableClient):
     def reset_counters(self, campaign: str, counters: Counters, referrals: list[Referral]) -> None:
         partition = f"CAMPAIGN#{campaign}"
         totals = {**_key(partition, "COUNTERS"), "raised": _n(counters.raised), "backers": _n(counters.backers),
-                  "collected": _n(counters.collected)}
+                  "collected": _n(counters.collected), "late_raised": _n(counters.late_raised),
+                  "late_backers": _n(counters.late_backers)}
         if counters.updated_at is not None:
             totals["updated_at"] = _s(counters.updated_at.isoformat())
         wanted = [totals]
@@ -245,7 +250,7 @@ class DynamoDBStore(TableClient):
         return self._get(f"EVENT#{event_id}", "EVENT") is not None
 
     def counters(self, campaign: str) -> Counters:
-        raised = backers = collected = 0
+        raised = backers = collected = late_raised = late_backers = 0
         updated = None
         claimed: dict[str, int] = {}
         chosen: dict[str, int] = {}
@@ -256,6 +261,7 @@ class DynamoDBStore(TableClient):
             sk = item["sk"]["S"]
             if sk == "COUNTERS":
                 raised, backers, collected = _int(item, "raised"), _int(item, "backers"), _int(item, "collected")
+                late_raised, late_backers = _int(item, "late_raised"), _int(item, "late_backers")
                 updated = item["updated_at"]["S"] if "updated_at" in item else None
             elif sk.startswith("CLAIM#"):
                 claimed[sk[len("CLAIM#"):]] = _int(item, "claimed")
@@ -264,7 +270,7 @@ class DynamoDBStore(TableClient):
             elif sk.startswith("DAY#"):
                 days[sk[len("DAY#"):]] = (_int(item, "raised"), _int(item, "backers"))
         return Counters(campaign=campaign, raised=raised, backers=backers, collected=collected, claimed=claimed,
-                        chosen=chosen, days=days, updated_at=dt.datetime.fromisoformat(updated) if updated else None)
+                        chosen=chosen, days=days, late_raised=late_raised, late_backers=late_backers, updated_at=dt.datetime.fromisoformat(updated) if updated else None)
 
     def referral(self, code: str, campaign: str | None = None) -> Referral | None:
         if campaign is None:

@@ -95,6 +95,11 @@ MIGRATIONS = (
                            status TEXT NOT NULL, pinned INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
     CREATE INDEX comments_thread ON comments (campaign, thread);
     """,
+    # late pledges, counted apart from what was raised by the deadline
+    """
+    ALTER TABLE counters ADD COLUMN late_raised INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE counters ADD COLUMN late_backers INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -231,13 +236,17 @@ class SQLiteStore:
                 _queue(db, mail)
             if change.touches_counters:
                 stamp = after.updated_at.isoformat()
-                db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at)"
-                           " VALUES (?, ?, ?, ?, ?)"
+                # A late pledge counts apart: "raised by the deadline" stays what it was.
+                raised, backers = (0, 0) if after.late else (change.raised, change.backers)
+                late_raised, late_backers = (change.raised, change.backers) if after.late else (0, 0)
+                db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at, late_raised,"
+                           " late_backers) VALUES (?, ?, ?, ?, ?, ?, ?)"
                            " ON CONFLICT (campaign) DO UPDATE SET raised = raised + excluded.raised,"
                            " backers = backers + excluded.backers, collected = collected + excluded.collected,"
-                           " updated_at = excluded.updated_at",
-                           (after.campaign, change.raised, change.backers, change.collected, stamp))
-                if change.raised or change.backers:
+                           " updated_at = excluded.updated_at, late_raised = late_raised + excluded.late_raised,"
+                           " late_backers = late_backers + excluded.late_backers",
+                           (after.campaign, raised, backers, change.collected, stamp, late_raised, late_backers))
+                if raised or backers:
                     db.execute("INSERT INTO days VALUES (?, ?, ?, ?) ON CONFLICT (campaign, day) DO UPDATE"
                                " SET raised = raised + excluded.raised, backers = backers + excluded.backers",
                                (after.campaign, change.day, change.raised, change.backers))
@@ -275,7 +284,8 @@ class SQLiteStore:
         # One read transaction: a consistent snapshot of the three tables.
         db.execute("BEGIN")
         try:
-            row = db.execute("SELECT raised, backers, collected, updated_at FROM counters WHERE campaign = ?",
+            row = db.execute("SELECT raised, backers, collected, updated_at, late_raised, late_backers FROM counters"
+                             " WHERE campaign = ?",
                              (campaign,)).fetchone()
             claimed = dict(db.execute("SELECT reward, claimed FROM claims WHERE campaign = ?", (campaign,)))
             chosen = dict(db.execute("SELECT reward, backers FROM chosen WHERE campaign = ?", (campaign,)))
@@ -283,8 +293,9 @@ class SQLiteStore:
                     db.execute("SELECT day, raised, backers FROM days WHERE campaign = ?", (campaign,))}
         finally:
             db.execute("COMMIT")
-        raised, backers, collected, updated = row if row else (0, 0, 0, None)
+        raised, backers, collected, updated, late_raised, late_backers = row if row else (0, 0, 0, None, 0, 0)
         return Counters(campaign=campaign, raised=raised, backers=backers, collected=collected,
+                        late_raised=late_raised, late_backers=late_backers,
                         claimed=claimed, chosen=chosen, days=days,
                         updated_at=dt.datetime.fromisoformat(updated) if updated else None)
 
@@ -440,8 +451,10 @@ class SQLiteStore:
             for table in ("counters", "claims", "chosen", "days", "referrals"):
                 db.execute(f"DELETE FROM {table} WHERE campaign = ?", (campaign,))
             stamp = counters.updated_at.isoformat() if counters.updated_at else None
-            db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       (campaign, counters.raised, counters.backers, counters.collected, stamp))
+            db.execute("INSERT INTO counters (campaign, raised, backers, collected, updated_at, late_raised, late_backers)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (campaign, counters.raised, counters.backers, counters.collected, stamp, counters.late_raised,
+                        counters.late_backers))
             db.executemany("INSERT INTO claims VALUES (?, ?, ?)",
                            [(campaign, reward, n) for reward, n in sorted(counters.claimed.items())])
             db.executemany("INSERT INTO chosen VALUES (?, ?, ?)",

@@ -23,18 +23,20 @@ from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Re
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-11"  # docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-12"  # docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
                    "rewards", "addons", "stretch_goals", "faq", "risks", "final", "leaderboard", "comments",
-                   "draft")
+                   "late_pledges", "late_until", "draft")
 TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards", "addons",
                      "stretch_goals", "faq", "risks")
 UPDATE_FIELDS = ("title", "date", "audience", "public")
 AUDIENCES = ("backers", "all", "none")
-REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping", "max_per_backer")
-ADDON_FIELDS = ("id", "title", "amount", "description", "limit", "shipping", "requires", "max_per_backer")
+REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping", "max_per_backer",
+                 "late_amount")
+ADDON_FIELDS = ("id", "title", "amount", "description", "limit", "shipping", "requires", "max_per_backer",
+                "late_amount")
 MAX_ADDONS = 20  # functions.core.pledge.MAX_ADDONS: one pledge's transaction stays within DynamoDB's 100 items
 MAX_PER_BACKER = 999  # more is not a backer's pledge (and Checkout's quantities stay small)
 _NOT_TRANSLATED = "set it in index.md: a translation only holds texts"
@@ -178,6 +180,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         if raised is not None and backers is not None:
             v["final"] = Final(raised, backers)
     v["leaderboard"] = f.boolean("leaderboard")
+    v["late_until"] = _late_until(f, ctx, v.get("ends"))
     v["comments"] = f.boolean("comments", default=True)
     v["draft"] = f.boolean("draft")
     v["story_html"] = _markdown(body, base)
@@ -402,11 +405,42 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         handover, place = _handover(r)
         _charge_problem(r, amount, shipping, currency)
         most = _max_per_backer(r, limit)
+        late = _late_amount(r, currency, shipping)
         description = _markdown(r.text("description"), base)
         if rid and amount is not None:
             rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping, handover, place,
-                                  max_per_backer=most))
+                                  max_per_backer=most, late_amount=late))
     return tuple(rewards)
+
+
+def _late_until(f: Fields, ctx: Context, ends: dt.datetime | None) -> dt.datetime | None:
+    """``late_pledges: true`` with ``late_until``: pledges stay open after a funded deadline until then."""
+    late = f.boolean("late_pledges")
+    until = f.moment("late_until", ctx.tz)
+    if late and until is None and "late_until" not in f:
+        f.error(f.at("late_pledges"), "'late_pledges: true' needs 'late_until': when late pledges close")
+        return None
+    if until is not None and not late:
+        f.error(f.at("late_until"), "'late_until' is for late pledges: add 'late_pledges: true'")
+        return None
+    if until is not None and ends is not None and until <= ends:
+        f.error(f.at("late_until"), "'late_until' must be after 'ends': late pledges come after the deadline")
+        return None
+    return until if late else None
+
+
+def _late_amount(r: Fields, currency: str | None, shipping, kind: str = "reward") -> int | None:
+    """A reward's (or add-on's) ``late_amount``: its price for late pledges, one Stripe can charge."""
+    if "late_amount" not in r:
+        return None
+    late = r.amount("late_amount", currency)
+    if late is not None and _chargeable(currency):
+        cost = shipping.cost if shipping and kind == "reward" else 0
+        problem = stripe_money.charge_problem(late + cost, currency)
+        if problem:
+            r.error(r.at("late_amount"), f"'{r.where}late_amount': {problem}")
+            return None
+    return late
 
 
 def _max_per_backer(r: Fields, limit: int | None) -> int:
@@ -454,11 +488,12 @@ def _addons(f: Fields, currency: str | None, base: str, rewards: tuple[Reward, .
             if rid not in reward_ids:
                 a.error(a.at("requires"), f"'{a.where}requires': reward '{rid}' does not exist in 'rewards'")
         most = _max_per_backer(a, limit)
+        late = _late_amount(a, currency, shipping, "add-on")
         description = _markdown(a.text("description"), base)
         if aid and amount is not None:
             addons.append(Reward(aid, title, amount, description, limit, None, shipping,
                                  "digital" if raw == "digital" else "", "", max_per_backer=most,
-                                 requires=tuple(requires)))
+                                 requires=tuple(requires), late_amount=late))
     return tuple(addons)
 
 

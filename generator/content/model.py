@@ -45,6 +45,7 @@ class Reward:
     place: str = ""  # where a pickup is collected or an experience takes place
     max_per_backer: int = 1  # units one pledge may take
     requires: tuple[str, ...] = ()  # an add-on: the reward ids it goes with (empty: any reward)
+    late_amount: int | None = None  # minor units: its price for late pledges (None: the same)
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,17 @@ class Campaign:
     mailings: tuple[Update, ...] = ()  # every update, public or not, newest first (the mails)
     final: Final | None = None
     leaderboard: bool = False  # show the public board of referral codes
+    late_until: dt.datetime | None = None  # late_pledges: true — pledges stay open after a funded deadline until then
     comments: bool = True  # `comments: false`: no comments section, POST /api/comments answers 409
     draft: bool = False  # shown by `serve` only: never listed, never in the catalog, not built for production
     translations: tuple[str, ...] = field(default=())  # languages with their own index.<lang>.md
+
+    def takes_late(self, now: dt.datetime) -> bool:
+        """After the deadline and before ``late_until``: flexible, or all or nothing not known to have failed
+        (the build knows the outcome only from ``final``; the pledge service checks the counters)."""
+        if self.late_until is None or not self.ends <= now < self.late_until:
+            return False
+        return self.funding == "flexible" or self.final is None or self.final.raised >= self.goal
 
     def status(self, now: dt.datetime) -> str:
         """``upcoming``, ``live``, ``successful`` or ``ended`` at ``now``."""
@@ -123,6 +132,8 @@ class Campaign:
             return "upcoming"
         if now < self.ends:
             return "live"
+        if self.takes_late(now):
+            return "late"
         if self.final is not None and self.final.raised >= self.goal:
             return "successful"
         return "ended"

@@ -60,6 +60,13 @@
     if (typeof s.collected === "number") {
       each(stat("collected"), function (el) { C.setText(el, C.money(s.collected, s.currency)); });
     }
+    // Late pledges (after a funded deadline) are shown apart from what was raised by the deadline.
+    var late = s.late;
+    each(document.querySelectorAll("[data-late]"), function (box) { box.hidden = !(late && late.backers > 0); });
+    if (late) {
+      each(stat("late-raised"), function (el) { C.setText(el, C.money(late.raised, s.currency)); });
+      each(stat("late-backers"), function (el) { C.setText(el, C.plural(el, "", late.backers)); });
+    }
   }
 
   function rewards(s) {
