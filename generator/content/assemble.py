@@ -63,6 +63,13 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         for rid, (line, _) in t.rewards.items():
             if rid not in reward_ids:
                 problems.append(Problem(t.source, line, f"reward '{rid}' does not exist in index.md"))
+        questions = {q.id: q for q in v.get("survey", ())}
+        for qid, (line, texts) in t.survey.items():
+            if qid not in questions:
+                problems.append(Problem(t.source, line, f"survey question '{qid}' does not exist in index.md"))
+            elif "choices" in texts and len(texts["choices"]) != len(questions[qid].choices):
+                problems.append(Problem(t.source, line, f"survey question '{qid}' has {len(questions[qid].choices)} "
+                                                        f"choices in index.md: translate each of them, in the same order"))
         for line, text, _ in t.stretch_goals:
             try:
                 amount = money.to_minor(text, currency)
@@ -72,6 +79,15 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
             if amount not in goal_amounts:
                 problems.append(Problem(t.source, line, f"no stretch goal of {text} in index.md"))
     return problems
+
+
+def _translated_question(question, texts: dict):
+    """A survey question as a translation shows it: its stored answers stay index.md's choices."""
+    shown = texts.get("choices")
+    changes = {"question": texts["question"]} if texts.get("question") else {}
+    if shown and len(shown) == len(question.choices):
+        changes["shown_choices"] = tuple(shown)
+    return dataclasses.replace(question, **changes)
 
 
 def _missing_images(bundle: Bundle, image_exists) -> list[Problem]:
@@ -114,6 +130,9 @@ def localise(bundle: Bundle, language: str) -> Campaign:
         if t.rewards:
             v["rewards"] = tuple(
                 dataclasses.replace(r, **t.rewards[r.id][1]) if r.id in t.rewards else r for r in v["rewards"])
+        if t.survey:
+            v["survey"] = tuple(_translated_question(q, t.survey[q.id][1]) if q.id in t.survey else q
+                                for q in v["survey"])
         if t.stretch_goals:
             titles = {}
             for _, text, title in t.stretch_goals:

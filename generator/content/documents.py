@@ -19,20 +19,22 @@ import yaml
 from functions.core import money, stripe_money
 from generator.content import video
 from generator.content.fields import Fields, compose
-from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
+from generator.content.model import (FUNDING_MODELS, SURVEY_KINDS, Creator, Final, Question, Reward, Shipping,
+                                     StretchGoal, SurveyQuestion)
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-10"  # docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-11"  # docs-11: survey (the pledge manager's questions); docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
-                   "rewards", "stretch_goals", "faq", "risks", "final", "leaderboard", "comments", "draft")
+                   "rewards", "stretch_goals", "faq", "risks", "final", "survey", "leaderboard", "comments", "draft")
 TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards",
-                     "stretch_goals", "faq", "risks")
+                     "stretch_goals", "faq", "risks", "survey")
 UPDATE_FIELDS = ("title", "date", "audience", "public")
 AUDIENCES = ("backers", "all", "none")
 REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping")
+SURVEY_FIELDS = ("id", "question", "kind", "choices", "required", "rewards")
 _NOT_TRANSLATED = "set it in index.md: a translation only holds texts"
 UPDATE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -70,6 +72,7 @@ class TranslationDoc:
     values: dict = field(default_factory=dict)  # translated Campaign fields
     rewards: dict = field(default_factory=dict)  # id → (line, {title, description_html})
     stretch_goals: list = field(default_factory=list)  # (line, amount text, title)
+    survey: dict = field(default_factory=dict)  # question id → (line, {question, choices})
     images: list = field(default_factory=list)  # (line, as written, site path) of each image of the story
 
 
@@ -171,6 +174,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         backers = final.integer("backers", required=True)
         if raised is not None and backers is not None:
             v["final"] = Final(raised, backers)
+    v["survey"] = _survey(f, {r.id for r in v["rewards"]})
     v["leaderboard"] = f.boolean("leaderboard")
     v["comments"] = f.boolean("comments", default=True)
     v["draft"] = f.boolean("draft")
@@ -222,6 +226,16 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
             if "place" in item:  # where a pickup or an experience is, in this language
                 texts["place"] = item.text("place", one_line=True)
             doc.rewards[rid] = (item.line, texts)
+    for item in f.items("survey"):
+        item.allow(("id", "question", "choices"), hint={k: _NOT_TRANSLATED for k in SURVEY_FIELDS})
+        qid = item.slug("id", required=True)
+        if qid:
+            texts = {}
+            if "question" in item:
+                texts["question"] = item.text("question", one_line=True)
+            if "choices" in item:
+                texts["choices"] = item.strings("choices")
+            doc.survey[qid] = (item.line, texts)
     for item in f.items("stretch_goals"):
         item.allow(("amount", "title"))
         title = item.text("title", required=True, one_line=True)
@@ -493,6 +507,33 @@ def _stretch_goals(f: Fields, currency: str | None, goal: int | None) -> tuple[S
         if amount is not None:
             goals.append(StretchGoal(amount, title))
     return tuple(sorted(goals, key=lambda goal: goal.amount))
+
+
+def _survey(f: Fields, reward_ids: set[str]) -> tuple[SurveyQuestion, ...]:
+    """``survey:``: the questions the pledge manager asks after settlement (docs/campaign-format.md)."""
+    questions, seen = [], set()
+    for q in f.items("survey"):
+        q.allow(SURVEY_FIELDS, hint={"type": "did you mean 'kind'?", "options": "did you mean 'choices'?"})
+        qid = q.slug("id", required=True)
+        if qid and qid in seen:
+            q.error(q.at("id"), f"survey question id '{qid}' is used twice: ids must be unique in a campaign")
+        seen.add(qid)
+        question = q.text("question", required=True, one_line=True)
+        kind = q.choice("kind", SURVEY_KINDS, required=True)
+        choices = q.strings("choices")
+        if kind == "choice" and len(choices) < 2:
+            q.error(q.at("choices"), f"'{q.where}choices' must list at least two answers for a choice question")
+        elif kind == "choice" and len(set(choices)) < len(choices):
+            q.error(q.at("choices"), f"'{q.where}choices' lists the same answer twice")
+        elif kind == "text" and "choices" in q:
+            q.error(q.at("choices"), f"'{q.where}choices' is only for kind: choice")
+        required = q.boolean("required")
+        rewards = q.strings("rewards", check=lambda r: None if r in reward_ids else
+                            f"reward '{r}' does not exist in 'rewards'")
+        if qid and question and kind:
+            questions.append(SurveyQuestion(qid, question, kind, choices if kind == "choice" else (), required,
+                                            rewards, choices if kind == "choice" else ()))
+    return tuple(questions)
 
 
 def _faq(f: Fields, base: str) -> tuple[Question, ...]:
