@@ -43,6 +43,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "fix_reminder": COMMON + PLEDGE + FIX,
     "unfunded": COMMON + PLEDGE,
     "card_expiring": COMMON + PLEDGE + ("card_expires",),
+    "survey": COMMON + PLEDGE + ("survey_url",),
     "reminder_confirm": COMMON + ("confirm_url", "unsubscribe_url"),
     "launch": COMMON + ("unsubscribe_url",),
     "comment_confirm": COMMON + ("confirm_url",),
@@ -217,7 +218,7 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
         values["reward"] = campaign.get("rewards", {}).get(reward_id, reward_id) if reward_id else ""
         phrase = phrases["pledge_with_reward"] if reward_id else phrases["pledge_without_reward"]
         values["pledge"] = Template(phrase).substitute(amount=values["amount"], reward=values["reward"])
-    for name in ("manage_url", "referral_url", "fix_url", "confirm_url", "unsubscribe_url"):
+    for name in ("manage_url", "referral_url", "fix_url", "confirm_url", "unsubscribe_url", "survey_url"):
         if name in raw:
             values[name] = raw[name]
     if raw.get("fix_deadline"):
