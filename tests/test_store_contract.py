@@ -421,8 +421,8 @@ def test_locked_addresses_take_no_more_answers_and_the_lock_is_set_once(store):
 
     store.save_survey(Survey("pl_000001", "album", {"size": "M"}))
     assert store.addresses_locked("album") is None
-    assert store.lock_addresses("album", NOW) == NOW
-    assert store.lock_addresses("album", NOW + dt.timedelta(days=1)) == NOW  # the first lock stands
+    assert store.lock_addresses("album", NOW) is True
+    assert store.lock_addresses("album", NOW + dt.timedelta(days=1)) is False  # the first lock stands
     assert store.addresses_locked("album") == NOW and store.addresses_locked("other") is None
     assert store.save_survey(Survey("pl_000001", "album", {"size": "L"})) is False
     assert store.save_survey(Survey("pl_000002", "album", {"size": "L"})) is False

@@ -255,8 +255,8 @@ class Store(Protocol):
     def surveys(self, campaign: str) -> list:
         """Every answered survey of a campaign (the export), by pledge id."""
 
-    def lock_addresses(self, campaign: str, now: dt.datetime) -> dt.datetime:
-        """Set the campaign's "addresses locked" flag (once): the moment it was first set."""
+    def lock_addresses(self, campaign: str, now: dt.datetime) -> bool:
+        """Set the campaign's "addresses locked" flag at ``now``, once: True when this call set it."""
 
     def addresses_locked(self, campaign: str) -> dt.datetime | None: ...
 

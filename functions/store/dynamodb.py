@@ -411,11 +411,10 @@ class DynamoDBStore(TableClient):
             IndexName=INDEX, KeyConditionExpression="#c = :c", ExpressionAttributeNames={"#c": "campaign"},
             ExpressionAttributeValues={":c": _s(f"SURVEYS#{campaign}")}, ScanIndexForward=True)]
 
-    def lock_addresses(self, campaign: str, now: dt.datetime) -> dt.datetime:
-        """Lock a campaign's addresses (and answers) for shipping: when they were locked (now, or earlier)."""
-        self._transact([{"Put": self._new({**_key(f"FLAGS#{campaign}", "ADDRESSES_LOCKED"),
-                                           "at": _s(now.isoformat())})}])
-        return self.addresses_locked(campaign)
+    def lock_addresses(self, campaign: str, now: dt.datetime) -> bool:
+        """Lock a campaign's addresses (and answers) for shipping: True when this call locked them."""
+        return self._transact([{"Put": self._new({**_key(f"FLAGS#{campaign}", "ADDRESSES_LOCKED"),
+                                                  "at": _s(now.isoformat())})}]) is None
 
     def addresses_locked(self, campaign: str) -> dt.datetime | None:
         item = self._get(f"FLAGS#{campaign}", "ADDRESSES_LOCKED")

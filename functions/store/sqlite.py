@@ -573,13 +573,12 @@ class SQLiteStore:
         rows = self._db().execute("SELECT data FROM surveys WHERE campaign = ? ORDER BY pledge_id", (campaign,))
         return [survey_records.from_record(json.loads(data)) for (data,) in rows]
 
-    def lock_addresses(self, campaign: str, now: dt.datetime) -> dt.datetime:
-        """Lock a campaign's addresses (and answers) for shipping: when they were locked (now, or earlier)."""
+    def lock_addresses(self, campaign: str, now: dt.datetime) -> bool:
+        """Lock a campaign's addresses (and answers) for shipping: True when this call locked them."""
         with self._write:
-            db = self._db()
-            db.execute("INSERT INTO flags VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                       (campaign, survey_records.LOCKED, now.isoformat()))
-        return self.addresses_locked(campaign)
+            cursor = self._db().execute("INSERT INTO flags VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                        (campaign, survey_records.LOCKED, now.isoformat()))
+        return cursor.rowcount == 1
 
     def addresses_locked(self, campaign: str) -> dt.datetime | None:
         row = self._db().execute("SELECT value FROM flags WHERE campaign = ? AND name = ?",
