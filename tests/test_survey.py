@@ -302,3 +302,15 @@ def test_a_survey_answer_appears_in_the_export(world):
     assert other["survey_size"] == "" and other["confirmed_line1"] == ""
     records = json.loads(world.cli("backers", "premier-album", "--format", "json").output)
     assert next(r for r in records if r["pledge_id"] == p.id)["survey_size"] == "M"
+
+
+def test_a_backers_answer_is_shown_escaped_and_a_json_post_is_checked_the_same(world):
+    p = world.pledge(1)
+    hostile = '"><script>alert(1)</script>'
+    status, page = world.call("POST", world.survey_path(p), {**ANSWERS, "q-dedication": hostile,
+                                                             "address-line2": hostile})
+    assert status == 200 and "<script>alert" not in page and "&lt;script&gt;" in page
+    response = router.dispatch(http.event_from("POST", world.survey_path(p), {"Content-Type": "application/json"},
+                                               json.dumps({"q-size": ["M"], "q-dedication": 7}).encode()))
+    assert response["statusCode"] == 400  # not text: unanswered, and the size is required
+    assert world.store.get_survey(p.id).answers["dedication"] == hostile  # the earlier answers stand
