@@ -142,13 +142,16 @@ def test_a_translation_names_existing_questions_and_translates_every_choice(site
     with_survey(site)
     en = site / "content/campaigns/premier-album/index.en.md"
     en.write_text(en.read_text(encoding="utf-8").replace("[Small, Medium, Large]", "[Small, Medium]")
-                  .replace("id: dedication", "id: dedicace"), encoding="utf-8")
+                  .replace("id: dedication", "id: dedicace").replace(
+                      "stretch_goals:", "  - { id: dedication, choices: [a, b] }\nstretch_goals:", 1), encoding="utf-8")
     result = cli("--site", str(site), "check")
     assert result.exit_code == 1
     source = f"{site}/content/campaigns/premier-album/index.en.md"
     assert f"{source}:8: survey question 'size' has 3 choices in index.md: translate each of them, in the same order" \
         in result.output
     assert f"{source}:9: survey question 'dedicace' does not exist in index.md" in result.output
+    assert f"{source}:10: survey question 'dedication' is a text question: it has no choices to translate" \
+        in result.output
 
 
 def test_the_catalog_carries_the_questions_and_their_translations(built):
@@ -240,6 +243,9 @@ def test_before_settlement_the_page_answers_nothing_and_other_tokens_open_nothin
     assert status == 200 and "ouvre une fois la campagne terminée" in page
     status, _ = world.call("POST", world.survey_path(waiting), ANSWERS)
     assert status == 409 and world.store.get_survey(waiting.id) is None
+    refunded = world.pledge(3, status="refunded")
+    status, page = world.call("GET", world.survey_path(refunded))
+    assert status == 200 and "Pas de questionnaire pour cette contribution" in page and 'name="q-size"' not in page
     settled = world.pledge(2)
     for token in (tokens.make("manage", settled.id, SECRET), tokens.make("survey", settled.id, "other-secret")):
         status, _ = world.call("GET", f"/api/survey/{token}")

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from .catalog import CatalogCampaign, CatalogQuestion
-from .model import COLLECTED, PAID, Pledge
+from .model import CANCELLED, COLLECTED, DROPPED, EXPIRED, FAILED, PAID, REFUNDED, Pledge
 
 MAX_TEXT = 1000  # characters of a text answer
 MAX_ADDRESS_FIELD = 200  # characters of one address line
@@ -26,6 +26,7 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "state", "cou
 REQUIRED_ADDRESS = ("name", "line1", "city", "country")  # some countries have no postal code
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 LOCKED = "addresses_locked"  # the campaign flag `cagnotte lock` sets
+NEVER_SETTLED = (CANCELLED, DROPPED, EXPIRED, FAILED, REFUNDED)  # after the deadline: no survey will open
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ def show(pledge, campaign, runtime, token: str, *, message: str = "", status: in
     if not survey.wanted(pledge, campaign):
         parts.append(f'<p class="note">{escape(t["survey_nothing"])}</p>')
     elif not survey.settled(pledge, campaign, now):
-        parts.append(f'<p class="note">{escape(t["survey_not_yet"])}</p>')
+        over = now >= campaign.ends and pledge.status in survey.NEVER_SETTLED
+        parts.append(f'<p class="note">{escape(t["survey_closed" if over else "survey_not_yet"])}</p>')
     else:
         stored = runtime.store.get_survey(pledge.id)
         locked = runtime.store.addresses_locked(campaign.slug)
@@ -158,7 +159,9 @@ def save(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
     now = runtime.now()
     fields = request.fields()
     if not survey.open_for(pledge, campaign, now):
-        return show(pledge, campaign, runtime, token, message=t["survey_closed"], status=409)
+        later = survey.wanted(pledge, campaign) and not (now >= campaign.ends and pledge.status in survey.NEVER_SETTLED)
+        return show(pledge, campaign, runtime, token, message=t["survey_not_yet" if later else "survey_closed"],
+                    status=409)
     if runtime.store.addresses_locked(campaign.slug) is not None:
         return show(pledge, campaign, runtime, token, message=t["survey_locked"], status=409)
     reward = campaign.reward(pledge.reward) if pledge.reward else None

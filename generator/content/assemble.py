@@ -67,6 +67,9 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         for qid, (line, texts) in t.survey.items():
             if qid not in questions:
                 problems.append(Problem(t.source, line, f"survey question '{qid}' does not exist in index.md"))
+            elif "choices" in texts and questions[qid].kind != "choice":
+                problems.append(Problem(t.source, line, f"survey question '{qid}' is a text question: "
+                                                        f"it has no choices to translate"))
             elif "choices" in texts and len(texts["choices"]) != len(questions[qid].choices):
                 problems.append(Problem(t.source, line, f"survey question '{qid}' has {len(questions[qid].choices)} "
                                                         f"choices in index.md: translate each of them, in the same order"))
