@@ -46,7 +46,9 @@ def show(pledge, campaign, runtime, token: str, *, message: str = "", status: in
         parts.append(f'<p class="note">{escape(t["survey_nothing"])}</p>')
     elif not survey.settled(pledge, campaign, now):
         over = now >= campaign.ends and pledge.status in survey.NEVER_SETTLED
-        parts.append(f'<p class="note">{escape(t["survey_closed" if over else "survey_not_yet"])}</p>')
+        note = t["survey_closed" if over else "survey_not_yet"]
+        if note != message:  # a refused POST already says it
+            parts.append(f'<p class="note">{escape(note)}</p>')
     else:
         stored = runtime.store.get_survey(pledge.id)
         locked = runtime.store.addresses_locked(campaign.slug)
