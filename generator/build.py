@@ -200,7 +200,10 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
         theme = locate_theme(root, config)
         tree = loader.scan(root, state.files())
         state.save_files(tree.stats)  # type: ignore[attr-defined]
-        inputs = _inputs(config, theme, tree, preview)
+        from generator import comments as baking
+
+        baked = baking.newest(root, sorted(tree.folders))  # read first: a new comment is a change
+        inputs = _inputs(config, theme, tree, preview) + baking.digest(baked)
         timings.mark("scan")
         last = state.last_build()
         if last and last[0] == inputs and last[1] <= _iso(now) < last[2] and out.is_dir():
@@ -210,6 +213,7 @@ def build(site_dir: Path, out: Path | None = None, *, jobs: int | None = None, c
             return BuildReport(rendered=0, reused=last[4], total=last[4], pages=last[3], removed=0,
                                parsed=0, seconds=time.perf_counter() - started, out=out, warnings=last[5])
         config, theme, site, parsed = load_site(root, now, jobs, state, tree, progress, preview)
+        site.comments = baked
         timings.mark("load")
         images = make_images(root, theme, site, jobs)
         timings.mark("images")

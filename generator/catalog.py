@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.core import catalog as core_catalog
-from functions.core.catalog import (Catalog, CatalogCampaign, CatalogPage, CatalogQuestion, CatalogReward,
-                                    CatalogShipping, CatalogUpdate)
+from functions.core.catalog import (Catalog, CatalogAddon, CatalogCampaign, CatalogPage, CatalogQuestion,
+                                    CatalogReward, CatalogShipping, CatalogUpdate)
 from generator.content import documents, markdown
 from generator.site import Site
 
@@ -40,8 +40,14 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
         survey=tuple(CatalogQuestion(q.id, q.question, q.kind, q.choices, q.required, q.rewards) for q in c.survey),
         rewards=tuple(
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
-                          shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None)
-            for r in c.rewards))
+                          shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None,
+                          max_per_backer=r.max_per_backer)
+            for r in c.rewards),
+        addons=tuple(
+            CatalogAddon(id=a.id, title=a.title, amount=a.amount, limit=a.limit,
+                         shipping=CatalogShipping(a.shipping.countries, a.shipping.cost) if a.shipping else None,
+                         requires=a.requires, max_per_backer=a.max_per_backer)
+            for a in c.addons))
 
 
 def catalog_updates(site: Site, slug: str, own: str) -> tuple[CatalogUpdate, ...]:
@@ -69,6 +75,7 @@ def catalog_page(site: Site, slug: str, lang: str) -> CatalogPage:
     return CatalogPage(lang=lang, title=campaign.title, url=url, thanks_url=url + "thanks/",
                        decimal=numbers.get_decimal_symbol(locale), group=numbers.get_group_symbol(locale),
                        rewards=tuple(sorted((r.id, r.title) for r in campaign.rewards)),
+                       addons=tuple(sorted((a.id, a.title) for a in campaign.addons)),
                        survey=tuple(sorted((q.id, q.question, q.shown_choices) for q in campaign.survey)))
 
 

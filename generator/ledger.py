@@ -334,7 +334,13 @@ def run_comments(root: Path, slug: str, *, hide: str | None = None, delete: str 
                 top = store.get_comment(slug, parent.parent)
                 made = dataclasses.replace(made, parent=top.id, parent_key=top.key)
             store.add_comment(made)
-            return f"{made.id}: replied to {made.parent} as {author}\n"
+            told = ""
+            asked = parent if parent.parent is None else top
+            if asked.notify:  # the backer asked to be told of the creator's reply
+                mail = comments.reply_mail(made, asked, store.get_pledge(asked.notify), made.created_at)
+                if mail is not None and store.queue_mail(mail):
+                    told = " (its author is told by e-mail at the next scheduled run)"
+            return f"{made.id}: replied to {made.parent} as {author}{told}\n"
         found = store.all_comments(slug)
     finally:
         store.close()

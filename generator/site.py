@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.config import SiteConfig
@@ -44,6 +44,7 @@ class Site:
     preview: bool = False  # `serve`: drafts are rendered (with a banner), still listed nowhere
     drafts: frozenset[str] = frozenset()  # slugs of the drafts in ``campaigns`` (empty unless previewing)
     pages: Pages | None = None  # content/pages, in every language (set by the build)
+    comments: dict = field(default_factory=dict)  # slug → its newest comments, baked into the page
     strays: tuple[str, ...] = ()  # files under content/ that the build does not read (site-relative)
 
     @property

@@ -719,6 +719,8 @@ class StripeServer:
         items = params.get("line_items")
         if not isinstance(items, list) or not items:
             raise ApiError(400, "line_items is required in payment mode.", param="line_items")
+        if len(items) > 100:  # Stripe's most in payment mode
+            raise ApiError(400, "You may only specify up to 100 line items.", param="line_items")
         total, currencies = 0, set()
         for i, item in enumerate(items):
             name = f"line_items[{i}]"
@@ -734,9 +736,15 @@ class StripeServer:
                 raise ApiError(400, f"Missing required param: {name}[price_data][product_data][name].",
                                param=f"{name}[price_data][product_data][name]")
             unit = _int(data, "unit_amount", None, param=f"{name}[price_data][unit_amount]")
+            raw = item.get("quantity")
+            # Stripe's quantity: a positive whole number, as the form encodes it ("2"; not "1.5", "-1", "0").
+            if raw is not None and not isinstance(raw, bool) and not re.fullmatch(r"[0-9]+", str(raw)):
+                raise ApiError(400, f"Invalid integer: {raw}", param=f"{name}[quantity]")
             quantity = _int(item, "quantity", None, param=f"{name}[quantity]")
-            if unit < 0 or quantity < 1:
-                raise ApiError(400, "unit_amount must be >= 0 and quantity >= 1.", param=name)
+            if quantity < 1:
+                raise ApiError(400, "This value must be greater than or equal to 1.", param=f"{name}[quantity]")
+            if unit < 0:
+                raise ApiError(400, "unit_amount must be >= 0.", param=f"{name}[price_data][unit_amount]")
             total += unit * quantity
             currencies.add(currency)
             _check_amount(unit, currency, f"{name}[price_data][unit_amount]")

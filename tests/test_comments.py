@@ -121,6 +121,22 @@ def test_a_backer_comments_at_once_with_a_badge_and_replies_are_one_level_deep(s
     assert status in (403, 409)
 
 
+def test_a_backer_can_ask_to_be_told_of_the_creators_reply_and_nobody_sees_it(site):
+    api, outbox = site
+    token = backer_token(api)
+    status, _, body = post(api, {"campaign": "premier-album", "name": "Béa", "text": "Quand ?", "token": token,
+                                 "notify": "1"}, form=True, origin="http://127.0.0.1:8000")
+    assert status == 201
+    [stored] = api.runtime.store.all_comments("premier-album")
+    assert stored.notify == tokens.check("manage", token, SECRET)  # the pledge, to find its address later
+    assert "notify" not in json.dumps(listed(api))
+    # a visitor cannot ask: nothing names their pledge
+    post(api, {"campaign": "premier-album", "name": "V", "text": "x", "email": "v@example.org", "notify": "1"})
+    assert all(c.notify in (None, stored.notify) for c in api.runtime.store.all_comments("premier-album"))
+    status, _, page = api.call("GET", "/api/manage/" + token)
+    assert 'name="notify"' in page and "quand le créateur répond" in page
+
+
 def test_refusals_are_documented_statuses(site):
     api, _ = site
     base = {"campaign": "premier-album", "name": "Ana", "text": "ok", "email": "ana@example.org"}

@@ -99,7 +99,7 @@ def test_backers_export_has_stable_columns_and_the_shipping_address(creator):
     assert list(rows[0]) == ["pledge_id", "created_at", "status", "reward_id", "reward_title", "amount", "amount_minor",
                              "currency", "backer_name", "backer_email", "shipping_name", "shipping_line1",
                              "shipping_line2", "shipping_postal_code", "shipping_city", "shipping_state",
-                             "shipping_country", "ref"]
+                             "shipping_country", "ref", "quantity", "addons"]
     assert [r["pledge_id"] for r in rows] == [first, second]
     assert {k: rows[0][k] for k in ("status", "reward_id", "reward_title", "amount", "amount_minor", "currency",
                                     "backer_name", "backer_email", "shipping_name", "shipping_country", "ref")} == {
@@ -205,3 +205,27 @@ def test_comments_are_listed_and_moderated_by_the_creator(creator):
     assert missing.exit_code == 1 and "no comment cm_" in missing.output
     assert run("comments", "premier-album", "--delete", ana.id, at=NOW).stdout == f"{ana.id}: deleted\n"
     assert [c.id for c in runtime.store.all_comments("premier-album")] == [spam.id]
+
+
+def test_a_backer_who_asked_is_told_once_of_the_creators_reply(creator):
+    pledge, run, runtime, stripe = creator
+    import dataclasses
+
+    from functions.core import comments
+
+    pledge_id = pledge("40", email="ana@example.org")
+    campaign = runtime.catalog.campaigns["premier-album"]
+    asked = dataclasses.replace(comments.new(campaign, {"text": "Quand sort le vinyle ?", "name": "Ana"},
+                                             "cm_" + "c" * 20, NOW, backer=True), notify=pledge_id)
+    quiet = comments.new(campaign, {"text": "Bravo", "name": "Ben"}, "cm_" + "d" * 20, NOW, backer=True)
+    for c in (asked, quiet):
+        runtime.store.add_comment(c)
+    told = run("comments", "premier-album", "--reply", asked.id, "En mai !", at=NOW)
+    assert told.exit_code == 0 and "its author is told by e-mail" in told.stdout
+    [reply] = [c for c in runtime.store.all_comments("premier-album") if c.parent == asked.id]
+    row = runtime.store.get_mail(f"comment_reply:premier-album:{reply.id}")
+    assert (row.kind, row.to, row.values["reply_text"], row.values["comment_text"]) == (
+        "comment_reply", "ana@example.org", "En mai !", "Quand sort le vinyle ?")
+    assert "notify" not in comments.public(asked)  # the pledge it names stays private
+    silent = run("comments", "premier-album", "--reply", quiet.id, "Merci Ben", at=NOW)
+    assert silent.exit_code == 0 and "told" not in silent.stdout

@@ -65,6 +65,7 @@ def values_for(kind: str, funding: str, **extra: str) -> dict[str, str]:
         "launch": {"unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "update": {"update_id": "2026-11-20-studio", "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "comment_confirm": {"confirm_url": CONFIRM},
+        "comment_reply": {"reply_text": "En mai !", "reply_name": "Lina", "comment_text": "Quand <sort> le vinyle ?"},
         "digest": {"day": "2026-11-26", "new_pledges": "3", "raised_minor": "425025", "backers": "1204",
                    "currency": "EUR", "goal_minor": "850050", "milestones": "first_backer,half", "funding": funding},
     }.get(kind, pledge)
@@ -94,6 +95,8 @@ SUBJECTS = {
     "reminder_confirm": ("Confirmez votre rappel pour Premier album de Lina", "Confirm your reminder for Lina's first album"),
     "launch": ("Premier album de Lina : la campagne est ouverte", "Lina's first album: the campaign is open"),
     "update": ("Premier album de Lina — Au studio", "Lina's first album — In the studio"),
+    "comment_reply": ("Lina a répondu à votre commentaire sur Premier album de Lina",
+                      "Lina replied to your comment on Lina's first album"),
     "comment_confirm": ("Confirmez votre commentaire sur Premier album de Lina",
                         "Confirm your comment on Lina's first album"),
     "digest": ("Premier album de Lina — bilan du 26 novembre 2026", "Lina's first album — summary for November 26, 2026"),
@@ -143,7 +146,7 @@ SENTENCES = {
 LINKS = {
     "confirmation": (MANAGE, REFERRAL), "changed": (MANAGE,), "cancelled": ("campaign",),
     "receipt": (MANAGE, "campaign"), "payment_failed": (FIX,), "fix_reminder": (FIX,), "unfunded": ("campaign",),
-    "card_expiring": (MANAGE,), "survey": (SURVEY, MANAGE), "reminder_confirm": (CONFIRM,), "comment_confirm": (CONFIRM,), "launch": ("campaign", UNSUBSCRIBE),
+    "card_expiring": (MANAGE,), "survey": (SURVEY, MANAGE), "reminder_confirm": (CONFIRM,), "comment_confirm": (CONFIRM,), "comment_reply": ("campaign#comments",), "launch": ("campaign", UNSUBSCRIBE),
     "update": ("campaign", UNSUBSCRIBE),
     "digest": ("campaign",),
 }
@@ -186,7 +189,7 @@ def test_every_kind_in_both_languages_and_funding_models(templates, kind, lang, 
     campaign = "https://fund.example.org/campaigns/premier-album/" if lang == "fr" else \
         "https://fund.example.org/en/campaigns/premier-album/"
     for link in LINKS[kind]:
-        link = campaign if link == "campaign" else link
+        link = campaign if link == "campaign" else campaign + "#comments" if link == "campaign#comments" else link
         assert link in links and link in message.text.split(), (kind, link)
     # the site's home, in the message's language, heads every message
     assert links[0] == ("https://fund.example.org/" if lang == "fr" else "https://fund.example.org/en/")

@@ -429,3 +429,101 @@ def test_locked_addresses_take_no_more_answers_and_the_lock_is_set_once(store):
     assert store.get_survey("pl_000001").answers == {"size": "M"} and store.get_survey("pl_000002") is None
     assert store.save_survey(Survey("pl_000003", "other", {"size": "L"})) is True  # another campaign is open
     assert store.counters("album").raised == 0  # the flag is not a counter
+
+
+# -- add-ons and quantities: every item of a pledge held in its one transaction ---------------
+
+LIMITS = {"vinyl": 30, "poster": 25, "cd": None}
+
+
+def basket(n: int, reward: str = "vinyl", quantity: int = 1, addons: dict | None = None, **fields) -> Pledge:
+    return pledge(n, reward=reward, **fields).replace(quantity=quantity, addons=tuple(sorted((addons or {}).items())))
+
+
+def test_a_pledge_with_quantities_and_addons_reads_back_whole_and_holds_each_item(store):
+    p = basket(1, quantity=2, addons={"poster": 3, "patch": 1})
+    store.open_pledge(p, LIMITS)
+    assert store.get_pledge(p.id) == p
+    assert store.counters("album").claimed == {"vinyl": 2, "poster": 3, "patch": 1}
+
+
+def test_one_sold_out_addon_holds_nothing_of_the_pledge(store):
+    store.open_pledge(basket(1, addons={"poster": 24}), LIMITS)
+    with pytest.raises(SoldOut) as refused:
+        store.open_pledge(basket(2, quantity=2, addons={"poster": 2}), LIMITS)
+    assert "poster" in str(refused.value)
+    assert store.get_pledge("pl_000002") is None and store.referral("code000002") is None
+    assert store.counters("album").claimed == {"vinyl": 1, "poster": 24}
+    store.open_pledge(basket(3, quantity=2, addons={"poster": 1}), LIMITS)  # the last poster fits
+    assert store.counters("album").claimed == {"vinyl": 3, "poster": 25}
+
+
+def test_expiry_and_cancel_release_every_item_together(store):
+    a = basket(1, quantity=2, addons={"poster": 3}, mode="setup")
+    b = basket(2, reward="cd", addons={"poster": 1}, mode="setup")
+    store.open_pledge(a, LIMITS)
+    store.open_pledge(b, LIMITS)
+    move(store, a, "evt_a", status=EXPIRED)
+    b = move(store, b, "evt_b", status=PLEDGED)
+    assert store.counters("album").claimed == {"vinyl": 0, "poster": 1, "cd": 1}
+    move(store, b, None, status="cancelled", cancel_reason="backer")
+    assert store.counters("album").claimed == {"vinyl": 0, "poster": 0, "cd": 0}
+    from functions.core.reconcile import drift
+
+    assert drift(store.counters("album"), {}, store.pledges("album")) == []
+
+
+def mixed(n: int) -> Pledge:
+    """Four kinds of baskets, interleaved: one vinyl; two vinyls and a poster; a vinyl and two
+    posters; an unlimited CD with a poster."""
+    kind = n % 4
+    if kind == 0:
+        return basket(n, mode="setup")
+    if kind == 1:
+        return basket(n, quantity=2, addons={"poster": 1}, mode="setup")
+    if kind == 2:
+        return basket(n, addons={"poster": 2}, mode="setup")
+    return basket(n, reward="cd", addons={"poster": 1}, mode="setup")
+
+
+def test_200_concurrent_baskets_on_the_last_units_never_oversell_nor_hold_in_part(store):
+    won, lost = [], []
+    lock = threading.Lock()
+
+    def back(n: int) -> None:
+        p = mixed(n)
+        try:
+            store.open_pledge(p, LIMITS)
+        except SoldOut:
+            with lock:
+                lost.append(p)
+            return
+        with lock:
+            won.append(p)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(back, range(200)))
+    held = store.counters("album").claimed
+    # Exactly the winners' units, never one more: a refused basket held nothing.
+    units: dict[str, int] = {}
+    for p in won:
+        for item, n in p.units.items():
+            units[item] = units.get(item, 0) + n
+    assert held == units
+    assert sorted(p.id for p in store.pledges("album")) == sorted(p.id for p in won)
+    # Single-item baskets kept coming after each limited item ran out: both are sold to the last unit.
+    assert (held["vinyl"], held["poster"]) == (30, 25)
+    assert len(won) + len(lost) == 200 and len(lost) > 100
+    # Every winner's session lapses at once with a retry racing it: all units come back, none twice.
+    def expire(p: Pledge) -> None:
+        current = store.get_pledge(p.id)
+        if current.status != PENDING:
+            return
+        try:
+            move(store, current, f"evt_{p.id}", status=EXPIRED)
+        except (Duplicate, Conflict):
+            pass
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(expire, won + won))
+    assert set(store.counters("album").claimed.values()) == {0}

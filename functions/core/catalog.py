@@ -28,6 +28,23 @@ class CatalogReward:
     amount: int  # minor units: the minimum pledge for this reward
     limit: int | None = None
     shipping: CatalogShipping | None = None
+    max_per_backer: int = 1  # units of it one pledge may take
+
+
+@dataclass(frozen=True)
+class CatalogAddon:
+    """An item a backer adds to a reward (a poster…): its price, limit, shipping and the rewards it goes with."""
+
+    id: str  # never a reward's id: the claims of both share one namespace
+    title: str
+    amount: int  # minor units, per unit
+    limit: int | None = None
+    shipping: CatalogShipping | None = None
+    requires: tuple[str, ...] = ()  # reward ids it may be added to; empty: any reward
+    max_per_backer: int = 1
+
+    def goes_with(self, reward: str | None) -> bool:
+        return reward is not None and (not self.requires or reward in self.requires)
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,7 @@ class CatalogPage:
     decimal: str = "."  # how the language writes a decimal point (CLDR): "12,50" in French
     group: str = ","  # and its thousands separator ("1 000" in French, a narrow no-break space)
     rewards: tuple[tuple[str, str], ...] = ()  # (reward id, its title in that language)
+    addons: tuple[tuple[str, str], ...] = ()  # (add-on id, its title in that language)
     survey: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (question id, its text, its choices) in that language
 
     def reward_title(self, reward) -> str:
@@ -82,6 +100,9 @@ class CatalogPage:
             if qid == question.id:
                 return text, (choices if len(choices) == len(question.choices) else question.choices)
         return question.question, question.choices
+
+    def addon_title(self, addon) -> str:
+        return dict(self.addons).get(addon.id, addon.title)
 
 
 @dataclass(frozen=True)
@@ -102,7 +123,11 @@ class CatalogCampaign:
     pages: tuple[CatalogPage, ...] = ()  # one per language the campaign is shown in, its own first
     updates: tuple[CatalogUpdate, ...] = ()  # the updates to mail (audience not none), oldest first
     comments: bool = True  # front matter `comments: false` turns the campaign's comments off
+    addons: tuple[CatalogAddon, ...] = ()
     survey: tuple[CatalogQuestion, ...] = ()  # the pledge manager's questions (front matter `survey:`)
+
+    def addon(self, addon_id: str) -> CatalogAddon | None:
+        return next((a for a in self.addons if a.id == addon_id), None)
 
     def questions_for(self, reward: str | None) -> tuple[CatalogQuestion, ...]:
         """The survey questions a backer of ``reward`` answers."""
@@ -178,14 +203,17 @@ def _campaign_data(c: CatalogCampaign) -> dict:
         "language": c.language, "url": c.url, "thanks_url": c.thanks_url, "leaderboard": c.leaderboard,
         "stretch_goals": list(c.stretch_goals),
         "pages": {p.lang: {"title": p.title, "url": p.url, "thanks_url": p.thanks_url, "decimal": p.decimal,
-                           "group": p.group, "rewards": dict(p.rewards),
+                           "group": p.group, "rewards": dict(p.rewards), **({"addons": dict(p.addons)} if p.addons else {}),
                            **({"survey": {qid: {"question": text, "choices": list(choices)}
                                           for qid, text, choices in p.survey}} if p.survey else {})}
                   for p in c.pages},
         "rewards": [
-            {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit,
-             "shipping": {"countries": list(r.shipping.countries), "cost": r.shipping.cost} if r.shipping else None}
+            {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit, "shipping": _shipping_data(r.shipping),
+             **({"max_per_backer": r.max_per_backer} if r.max_per_backer != 1 else {})}
             for r in c.rewards],
+        **({"addons": [{"id": a.id, "title": a.title, "amount": a.amount, "limit": a.limit,
+                        "shipping": _shipping_data(a.shipping), "requires": list(a.requires),
+                        "max_per_backer": a.max_per_backer} for a in c.addons]} if c.addons else {}),
         **({"updates": [{"id": u.id, "published": u.published.isoformat(), "audience": list(u.audience),
                          "languages": list(u.languages)} for u in c.updates]} if c.updates else {}),
         # only when off: the catalogs of sites that never say stay byte for byte what they were
@@ -195,20 +223,34 @@ def _campaign_data(c: CatalogCampaign) -> dict:
     }
 
 
+def _shipping_data(shipping: CatalogShipping | None) -> dict | None:
+    return {"countries": list(shipping.countries), "cost": shipping.cost} if shipping else None
+
+
+def _shipping_from(data: dict | None) -> CatalogShipping | None:
+    return CatalogShipping(tuple(data["countries"]), data["cost"]) if data else None
+
+
 def _campaign_from(d: dict) -> CatalogCampaign:
     rewards = tuple(
         CatalogReward(id=r["id"], title=r["title"], amount=r["amount"], limit=r.get("limit"),
-                      shipping=CatalogShipping(tuple(r["shipping"]["countries"]), r["shipping"]["cost"])
-                      if r.get("shipping") else None)
+                      shipping=_shipping_from(r.get("shipping")), max_per_backer=r.get("max_per_backer", 1))
         for r in d.get("rewards", ()))
+    addons = tuple(
+        CatalogAddon(id=a["id"], title=a["title"], amount=a["amount"], limit=a.get("limit"),
+                     shipping=_shipping_from(a.get("shipping")), requires=tuple(a.get("requires") or ()),
+                     max_per_backer=a.get("max_per_backer", 1))
+        for a in d.get("addons") or ())
     return CatalogCampaign(
         slug=d["slug"], title=d["title"], currency=d["currency"], goal=d["goal"], funding=d["funding"],
         ends=dt.datetime.fromisoformat(d["ends"]), language=d["language"], url=d["url"],
         thanks_url=d["thanks_url"],
         starts=dt.datetime.fromisoformat(d["starts"]) if d.get("starts") else None, rewards=rewards,
         leaderboard=bool(d.get("leaderboard", False)), comments=bool(d.get("comments", True)), stretch_goals=tuple(d.get("stretch_goals", ())),
+        addons=addons,
         pages=tuple(CatalogPage(lang, p["title"], p["url"], p["thanks_url"], p.get("decimal", "."), p.get("group", ","),
                                 tuple(sorted((p.get("rewards") or {}).items())),
+                                tuple(sorted((p.get("addons") or {}).items())),
                                 tuple((qid, q["question"], tuple(q.get("choices") or ()))
                                       for qid, q in sorted((p.get("survey") or {}).items())))
                     for lang, p in (d.get("pages") or {}).items()),

@@ -58,6 +58,7 @@ class Comment:
     status: str = PENDING
     pinned: bool = False
     lang: str | None = None
+    notify: str | None = None  # a backer's pledge id, when they asked to be told of the creator's reply (private)
 
     @property
     def key(self) -> str:
@@ -188,7 +189,8 @@ def to_record(comment: Comment) -> dict:
     return {"id": comment.id, "campaign": comment.campaign, "text": comment.text, "name": comment.name,
             "created_at": comment.created_at.isoformat(), "parent": comment.parent,
             "parent_key": comment.parent_key, "backer": comment.backer, "by_creator": comment.by_creator,
-            "status": comment.status, "pinned": comment.pinned, "lang": comment.lang}
+            "status": comment.status, "pinned": comment.pinned, "lang": comment.lang,
+            **({"notify": comment.notify} if comment.notify else {})}
 
 
 def from_record(data: dict) -> Comment:
@@ -196,7 +198,7 @@ def from_record(data: dict) -> Comment:
                    created_at=dt.datetime.fromisoformat(data["created_at"]), parent=data.get("parent"),
                    parent_key=data.get("parent_key"), backer=bool(data.get("backer")),
                    by_creator=bool(data.get("by_creator")), status=data["status"], pinned=bool(data.get("pinned")),
-                   lang=data.get("lang"))
+                   lang=data.get("lang"), notify=data.get("notify"))
 
 
 def address(value: object) -> str:
@@ -222,6 +224,18 @@ def confirm_mail(comment: Comment, to: str, api_base: str, secret: str, now: dt.
     return Mail(id=f"comment_confirm:{comment.campaign}:{comment.id}", kind="comment_confirm",
                 campaign=comment.campaign, lang=comment.lang or "en", to=to, created_at=now,
                 values={"confirm_url": confirm_url(comment, api_base, secret)})
+
+
+def reply_mail(reply: Comment, parent: Comment, pledge, now: dt.datetime):
+    """Tell a backer who asked (``parent.notify``) that the creator answered their comment: once per reply."""
+    from .mail import Mail, valid_address
+
+    if not reply.by_creator or pledge is None or not pledge.email or not valid_address(pledge.email) \
+            or parent.notify != pledge.id:
+        return None
+    return Mail(id=f"comment_reply:{reply.campaign}:{reply.id}", kind="comment_reply", campaign=reply.campaign,
+                lang=pledge.lang or parent.lang or "en", to=pledge.email, created_at=now,
+                values={"reply_text": reply.text, "reply_name": reply.name, "comment_text": parent.text})
 
 
 def confirmed_subject(token: str, secret: str) -> tuple[str, str] | None:

@@ -11,6 +11,7 @@ event counts exactly once whatever order or how often Stripe delivers it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from .model import FIX_WINDOW, Change, Claim
 from .notify import mails_for
@@ -34,19 +35,21 @@ def change(before: Pledge, after: Pledge, *, event_id: str | None, now: dt.datet
     """The conditional write taking ``before`` to ``after`` (version bumped).
 
     ``limit`` bounds a unit newly taken of ``after.reward`` (moving to another
-    limited reward); releases and re-counts of the same unit are unbounded.
+    limited reward), or is a mapping of item ids (rewards, add-ons) to their limits;
+    releases and re-counts of the same units are unbounded.
     """
     after = after.replace(version=before.version + 1, updated_at=now)
     day = now.astimezone(dt.timezone.utc).date().isoformat()
     if after.counts and after.counted_on is None:
         after = after.replace(counted_on=day)
     deltas: dict[str, int] = {}
-    if before.reward is not None and before.holds_unit:
-        deltas[before.reward] = deltas.get(before.reward, 0) - 1
-    if after.reward is not None and after.holds_unit:
-        deltas[after.reward] = deltas.get(after.reward, 0) + 1
-    claims = tuple(Claim(reward, delta, limit if delta > 0 else None)
-                   for reward, delta in sorted(deltas.items()) if delta)
+    for item, units in before.held.items():
+        deltas[item] = deltas.get(item, 0) - units
+    for item, units in after.held.items():
+        deltas[item] = deltas.get(item, 0) + units
+    limits = limit if isinstance(limit, Mapping) else {after.reward: limit}
+    claims = tuple(Claim(item, delta, limits.get(item) if delta > 0 else None)
+                   for item, delta in sorted(deltas.items()) if delta)
     return Change(before=before, after=after, event_id=event_id, mails=mails_for(before, after, links, now),
                   day=day, raised=after.net - before.net, backers=int(after.counts) - int(before.counts),
                   collected=after.collected - before.collected, claims=claims)

@@ -21,7 +21,7 @@ from .survey import ADDRESS_FIELDS, Survey
 COLUMNS = (
     "pledge_id", "created_at", "status", "reward_id", "reward_title", "amount", "amount_minor", "currency",
     "backer_name", "backer_email", "shipping_name", "shipping_line1", "shipping_line2", "shipping_postal_code",
-    "shipping_city", "shipping_state", "shipping_country", "ref",
+    "shipping_city", "shipping_state", "shipping_country", "ref", "quantity", "addons",
 )
 
 
@@ -63,6 +63,8 @@ def rows(campaign: CatalogCampaign | None, pledges: list[Pledge],
             "shipping_state": address.get("state") or "",
             "shipping_country": address.get("country") or p.country or "",
             "ref": p.ref or "",
+            "quantity": p.quantity if p.reward else "",
+            "addons": "; ".join(f"{item}={units}" for item, units in p.addons),
         })
         if campaign is not None and campaign.survey:
             survey = answered.get(p.id)

@@ -59,18 +59,19 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
     opening = pledges.open_pledge(request, catalog.campaigns.get(request.campaign), now=now,
                                   pledge_id=pledge_id or new_pledge_id(), ref_code=ref_code())
     pledge = opening.pledge
-    hold = f"hold:{pledge.campaign}:{pledge.reward}:{client}" if client and opening.limit is not None else None
+    limited = any(v is not None for v in opening.limits.values()) if opening.limits else opening.limit is not None
+    hold = f"hold:{pledge.campaign}:{pledge.reward}:{client}" if client and limited else None
     for _ in range(3):  # a referral code collision is astronomically rare; retry with a new one
         if hold:
             release_earlier(store.mark(hold, pledge.id, pledge.expires_at, now), store=store, payments=payments,
                             now=now)
         try:
-            store.open_pledge(pledge, opening.limit)
+            store.open_pledge(pledge, opening.limits or opening.limit)
             break
-        except SoldOut:
+        except SoldOut as exc:
             if store.marked(PAYMENTS_DOWN, now):
                 raise Unavailable(UNREACHABLE) from None
-            raise SoldOutError(f"the reward '{pledge.reward}' is sold out") from None
+            raise SoldOutError(sold_out(pledge, exc)) from None
         except Duplicate:
             pledge = pledge.replace(id=new_pledge_id(), ref_code=ref_code())
     else:
@@ -87,6 +88,14 @@ def create_pledge(request: PledgeRequest, *, catalog: Catalog, store: Store, pay
     update(store, pledge, lambda p: p.replace(checkout_session_id=checkout.session_id, checkout_url=checkout.url,
                                                 customer_id=checkout.customer_id or p.customer_id), now)
     return Opened(pledge_id=pledge.id, checkout_url=checkout.url)
+
+
+def sold_out(pledge, exc: Exception) -> str:
+    """What to tell the backer: which item of their pledge is sold out (the store names it first, quoted)."""
+    parts = str(exc).split("'")
+    item = parts[1] if len(parts) > 2 and parts[1] in pledge.units else pledge.reward
+    kind = "reward" if item == pledge.reward else "add-on"
+    return f"the {kind} '{item}' is sold out"
 
 
 def release_earlier(pledge_id: str | None, *, store: Store, payments: Payments, now: dt.datetime) -> bool:
@@ -204,6 +213,7 @@ def pledge_view(session_id: str, *, catalog: Catalog, store: Store, manage_base:
         raise NotFound("no pledge for this checkout session")
     manage_url = f"{manage_base}/manage/{tokens.make('manage', pledge.id, secret)}" if secret and manage_base else None
     return {"pledge_id": pledge.id, "campaign": pledge.campaign, "reward": pledge.reward,
+            "quantity": pledge.quantity, "addons": dict(pledge.addons),
             "amount": pledge.amount, "currency": pledge.currency, "status": pledge.status,
             "ref_code": pledge.ref_code, "manage_url": manage_url}
 

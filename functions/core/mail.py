@@ -25,7 +25,7 @@ from . import records
 # row's key carries the pledge's version).
 ONCE = ("confirmation", "receipt", "payment_failed", "unfunded", "cancelled", "survey")
 REPEATABLE = ("changed", "fix_reminder", "card_expiring")
-OTHER = ("reminder_confirm", "launch", "digest", "update", "comment_confirm")  # not about a pledge (an update: about its recipient)
+OTHER = ("reminder_confirm", "launch", "digest", "update", "comment_confirm", "comment_reply")  # not about a pledge (an update: about its recipient)
 KINDS = ONCE + REPEATABLE + OTHER
 
 DUE, SENDING, SENT, FAILED = "due", "sending", "sent", "failed"

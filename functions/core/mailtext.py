@@ -47,6 +47,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "reminder_confirm": COMMON + ("confirm_url", "unsubscribe_url"),
     "launch": COMMON + ("unsubscribe_url",),
     "comment_confirm": COMMON + ("confirm_url",),
+    "comment_reply": COMMON + ("reply_text", "reply_name", "comment_text"),
     "digest": COMMON + ("day", "new_pledges", "raised", "backers", "goal", "milestones", "trend"),
     "update": COMMON + ("update_title", "update_body", "update_link", "unsubscribe_url"),
 }
@@ -218,6 +219,9 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
         values["reward"] = campaign.get("rewards", {}).get(reward_id, reward_id) if reward_id else ""
         phrase = phrases["pledge_with_reward"] if reward_id else phrases["pledge_without_reward"]
         values["pledge"] = Template(phrase).substitute(amount=values["amount"], reward=values["reward"])
+    for name in ("reply_text", "reply_name", "comment_text"):  # plain text: escaped in the HTML part
+        if name in raw:
+            values[name] = raw[name]
     for name in ("manage_url", "referral_url", "fix_url", "confirm_url", "unsubscribe_url", "survey_url"):
         if name in raw:
             values[name] = raw[name]

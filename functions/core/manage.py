@@ -12,7 +12,7 @@ import datetime as dt
 from . import money, stripe_money
 from .catalog import CatalogCampaign
 from .errors import ApiError, Invalid, NotFound, NotLive
-from .pledge import CANCELLED, PLEDGED, Pledge
+from .pledge import CANCELLED, PLEDGED, Pledge, shipping_cost
 
 
 class NotChangeable(ApiError):
@@ -44,11 +44,16 @@ def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amoun
     _check(pledge, campaign, now)
     reward = None
     minimum = 1
+    kept: list = []
     if reward_id:
         reward = campaign.reward(reward_id)
         if reward is None:
             raise NotFound(f"no reward '{reward_id}' in '{campaign.slug}'")
-        minimum = reward.amount + (reward.shipping.cost if reward.shipping else 0)
+        # Its add-ons stay while they go with the new reward (their units are already held); the
+        # reward's quantity goes back to one. Changing add-ons here is for later (docs/pledges.md).
+        kept = [(a, n) for a, n in ((campaign.addon(i), n) for i, n in pledge.addons)
+                if a is not None and a.goes_with(reward.id)]
+        minimum = reward.amount + sum(a.amount * n for a, n in kept) + shipping_cost(reward, kept)
     if amount:
         try:
             value = money.to_minor(amount, campaign.currency)
@@ -64,6 +69,7 @@ def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amoun
     problem = stripe_money.charge_problem(value, campaign.currency)  # charged at the deadline: Stripe's limits
     if problem:
         raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(value, campaign.currency))
-    after = pledge.replace(reward=reward.id if reward else None, amount=value)
+    after = pledge.replace(reward=reward.id if reward else None, amount=value, quantity=1,
+                           addons=tuple((a.id, n) for a, n in kept))
     return after, reward.limit if reward else None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import records
@@ -81,6 +82,8 @@ class Pledge:
     name: str | None = None
     country: str | None = None
     shipping: dict | None = field(default=None, compare=False)
+    quantity: int = 1  # units of ``reward`` (up to its max_per_backer)
+    addons: tuple[tuple[str, int], ...] = ()  # (add-on id, units), sorted by id; always with a reward
 
     def replace(self, **changes) -> "Pledge":
         return dataclasses.replace(self, **changes)
@@ -114,6 +117,18 @@ class Pledge:
     def holds_unit(self) -> bool:
         return holds_unit(self.status)
 
+    @property
+    def units(self) -> dict[str, int]:
+        """The units this pledge takes of each item (its reward and add-ons; ids never clash)."""
+        items = {self.reward: self.quantity} if self.reward is not None else {}
+        items.update(self.addons)
+        return items
+
+    @property
+    def held(self) -> dict[str, int]:
+        """The units it holds now: :attr:`units` while its status holds them, else none."""
+        return self.units if self.holds_unit else {}
+
 
 def counted(status: str) -> bool:
     """Does a pledge in ``status`` count in raised and backers (see :attr:`Pledge.counts`)?"""
@@ -121,8 +136,18 @@ def counted(status: str) -> bool:
 
 
 def holds_unit(status: str) -> bool:
-    """Does a pledge in ``status`` hold one unit of its (limited) reward?"""
+    """Does a pledge in ``status`` hold its units (reward and add-ons)?"""
     return status in _HOLDS_UNIT
+
+
+def opening_claims(pledge: Pledge, limit) -> tuple["Claim", ...]:
+    """What opening ``pledge`` takes: one bounded claim per item, in id order.
+
+    ``limit`` is the reward's limit (an int or None, as before add-ons) or a mapping of
+    every item's id to its limit (None: unlimited, counted all the same).
+    """
+    limits = limit if isinstance(limit, Mapping) else {pledge.reward: limit}
+    return tuple(Claim(item, units, limits.get(item)) for item, units in sorted(pledge.units.items()))
 
 
 _TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline", "fix_expires_at")
@@ -137,14 +162,22 @@ def to_record(pledge: Pledge) -> dict:
             del data[name]
         elif name in data:
             data[name] = list(data[name])
+    if data.get("quantity") == 1:  # left out when 1, and add-ons when none: records stay as they were
+        del data["quantity"]
+    if data.get("addons") == ():
+        del data["addons"]
+    elif "addons" in data:
+        data["addons"] = {item: units for item, units in data["addons"]}
     return data
 
 
 def from_record(data: dict) -> Pledge:
     """The inverse of :func:`to_record`; ``reward`` is the one required field that may be left out."""
-    pledge = records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts"),
+    pledge = records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts", "quantity"),
                                  defaults={"reward": None})
     lists = {name: tuple(getattr(pledge, name)) for name in _LISTS if not isinstance(getattr(pledge, name), tuple)}
+    if isinstance(pledge.addons, dict):
+        lists["addons"] = tuple(sorted((str(k), int(v)) for k, v in pledge.addons.items()))
     return pledge.replace(**lists) if lists else pledge
 
 
@@ -152,7 +185,7 @@ def from_record(data: dict) -> Pledge:
 
 @dataclass(frozen=True)
 class Claim:
-    """Units of one reward taken (+) or given back (-); a taking may be bounded by ``limit``."""
+    """Units of one item (a reward or an add-on) taken (+) or given back (-); a taking may be bounded by ``limit``."""
 
     reward: str
     delta: int
@@ -202,6 +235,20 @@ class Change:
 # -- the Checkout session a pledge asks for ------------------------------------
 
 @dataclass(frozen=True)
+class CheckoutLine:
+    """One line of a Checkout session: an item, its unit price (minor units) and quantity.
+
+    ``kind`` is ``item`` (a reward or an add-on: ``name`` is its title), ``shipping`` or
+    ``extra`` (what the backer gives beyond): the adapter names the last two in the page's language.
+    """
+
+    name: str
+    amount: int
+    quantity: int = 1
+    kind: str = "item"
+
+
+@dataclass(frozen=True)
 class CheckoutRequest:
     """One Checkout session to open for a pledge.
 
@@ -229,6 +276,7 @@ class CheckoutRequest:
     kind: str = "pledge"  # pledge | fix
     customer_id: str | None = None
     attempt: int = 0
+    lines: tuple[CheckoutLine, ...] = ()  # several items or units; empty: one line of ``amount``
 
     @property
     def idempotency_key(self) -> str:

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 
 from . import money, stripe_money
-from .catalog import CatalogCampaign
+from .catalog import CatalogAddon, CatalogCampaign, CatalogReward
 from .errors import Invalid, NotFound, NotLive
 # The records live in the model (functions/core/model.py); the flows and the
 # stores have long taken them from here, so they stay importable by these names.
 from .model import (CANCELLED, COLLECTED, DROPPED, EXPIRED, FAILED, PAID, PAYMENT_FAILED, PENDING, PLEDGED,
-                    PROCESSING, REFUNDED, STATUSES, UNFUNDED, CheckoutRequest, Pledge, counted, from_record,
+                    PROCESSING, REFUNDED, STATUSES, UNFUNDED, CheckoutLine, CheckoutRequest, Pledge, counted, from_record,
                     holds_unit, to_record)
 
 __all__ = ["CANCELLED", "COLLECTED", "DROPPED", "EXPIRED", "FAILED", "PAID", "PAYMENT_FAILED", "PENDING", "PLEDGED",
@@ -38,6 +38,9 @@ LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,2}$")
 # What a language may put between digit groups (CLDR: a no-break or narrow no-break space in
 # French, a dot in German, an apostrophe in Swiss German); a backer's space is taken as that too.
 _SPACES = (" ", "\u00a0", "\u202f")
+# Add-ons one pledge may name (each is one more write in its transaction: DynamoDB takes 100 items).
+MAX_ADDONS = 20
+MAX_QUANTITY = 999_999  # Stripe's largest line-item quantity
 
 
 def local_amount(text: str, decimal: str, group: str) -> str:
@@ -76,6 +79,8 @@ class PledgeRequest:
     amount: str | None = None
     ref: str | None = None
     lang: str | None = None  # the language of the page pledged from (its <html lang>)
+    quantity: str | None = None  # units of the reward (its max_per_backer bounds it)
+    addons: tuple[tuple[str, str], ...] = ()  # (add-on id, units) as sent, in the order sent
 
     @classmethod
     def from_fields(cls, data: dict) -> "PledgeRequest":
@@ -94,7 +99,26 @@ class PledgeRequest:
         lang = text("lang")
         if lang is not None and not LANG.match(lang):
             lang = None  # not a language tag: the campaign's own language answers
-        return cls(campaign=campaign, reward=text("reward"), amount=text("amount"), ref=text("ref"), lang=lang)
+        addons: dict[str, str] = {}
+        sent = data.get("addons")
+        if sent is not None:  # JSON: "addons": {"poster": 2}
+            if not isinstance(sent, dict):
+                raise Invalid("'addons' must be an object of add-on ids and quantities")
+            items = list(sent.items())
+        else:  # a form: addon.poster=2 (a checkbox sends 1)
+            items = [(key[len("addon."):], value) for key, value in data.items()
+                     if isinstance(key, str) and key.startswith("addon.")]
+        if len(items) > MAX_ADDONS:
+            raise Invalid(f"a pledge takes at most {MAX_ADDONS} add-ons")
+        for key, value in items:
+            name = f"addons.{key}"
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise Invalid(f"'{name}' must be a whole number")
+            value = str(value).strip()
+            if value:
+                addons[str(key)] = value
+        return cls(campaign=campaign, reward=text("reward"), amount=text("amount"), ref=text("ref"), lang=lang,
+                   quantity=text("quantity"), addons=tuple(addons.items()))
 
 
 @dataclass(frozen=True)
@@ -102,8 +126,9 @@ class Opening:
     """A decided pledge: the record to write and the Checkout session to open."""
 
     pledge: Pledge
-    limit: int | None
+    limit: int | None  # the reward's
     checkout: CheckoutRequest
+    limits: dict | None = None  # every item's limit (reward and add-ons), what the store holds
 
 
 def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now: dt.datetime,
@@ -124,11 +149,33 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     page = campaign.page(request.lang)
     reward = None
     minimum = 1
+    quantity = 1
+    addons: list[tuple[CatalogAddon, int]] = []
     if request.reward is not None:
         reward = campaign.reward(request.reward)
         if reward is None:
             raise NotFound(f"no reward '{request.reward}' in '{campaign.slug}'")
-        minimum = reward.amount + (reward.shipping.cost if reward.shipping else 0)
+        if request.quantity is not None:
+            quantity = _units("quantity", request.quantity, reward.max_per_backer, minimum=1)
+        for addon_id, text in request.addons:
+            addon = campaign.addon(addon_id)
+            if addon is None:
+                raise NotFound(f"no add-on '{addon_id}' in '{campaign.slug}'")
+            if not addon.goes_with(reward.id):
+                raise Invalid(f"the add-on '{addon.id}' does not go with the reward '{reward.id}'",
+                              hint=("addon_requires", addon.id))
+            units = _units(f"addons.{addon.id}", text, addon.max_per_backer, minimum=0)
+            if units:
+                addons.append((addon, units))
+        addons.sort(key=lambda pair: pair[0].id)
+        minimum = reward.amount * quantity + sum(a.amount * n for a, n in addons) + shipping_cost(reward, addons)
+    elif request.addons:
+        raise Invalid("an add-on is taken with a reward: choose one", hint=("addon_without_reward",))
+    elif request.quantity is not None:
+        raise Invalid("'quantity' is the reward's: choose one", hint=("addon_without_reward",))
+    countries = shipping_countries(reward, addons)
+    if reward is not None and countries == ("",):
+        raise Invalid("these items ship to no common country: choose others", hint=("addon_shipping",))
     if request.amount is None:
         if reward is None:
             raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
@@ -152,14 +199,61 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     pledge = Pledge(id=pledge_id, campaign=campaign.slug, reward=reward.id if reward else None,
                     amount=amount, currency=campaign.currency, mode=mode, status=PENDING,
                     created_at=now, updated_at=now, expires_at=expires, ref_code=ref_code,
-                    ref=request.ref, lang=page.lang)
+                    ref=request.ref, lang=page.lang, quantity=quantity,
+                    addons=tuple((a.id, n) for a, n in addons))
     separator = "&" if "?" in page.thanks_url else "?"
     checkout = CheckoutRequest(
         pledge_id=pledge_id, campaign=campaign.slug, campaign_title=page.title,
-        reward=pledge.reward, description=page.reward_title(reward) if reward else page.title,
+        reward=pledge.reward, description=describe(page, reward, quantity, addons) if reward else page.title,
         amount=amount, currency=campaign.currency, mode=mode,
         success_url=f"{page.thanks_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=page.url, expires_at=expires, ref=request.ref,
-        shipping_countries=reward.shipping.countries if reward and reward.shipping else (),
-        locale=page.lang)
-    return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout)
+        shipping_countries=countries, locale=page.lang,
+        lines=checkout_lines(page, reward, quantity, addons, amount) if addons or quantity > 1 else ())
+    limits = {reward.id: reward.limit, **{a.id: a.limit for a, _ in addons}} if reward else {}
+    return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout, limits=limits)
+
+
+def describe(page, reward: CatalogReward, quantity: int, addons) -> str:
+    """What the backer sees on Checkout: ``Limited vinyl × 2 + Poster``."""
+    parts = [(page.reward_title(reward), quantity)] + [(page.addon_title(a), n) for a, n in addons]
+    return " + ".join(title if n == 1 else f"{title} × {n}" for title, n in parts)
+
+
+def _units(name: str, text: str, most: int, *, minimum: int) -> int:
+    """A quantity as sent: a whole number from ``minimum`` to ``most`` (the item's max_per_backer)."""
+    if not (text.isascii() and text.isdigit()):
+        raise Invalid(f"'{name}' must be a whole number", hint=("quantity_unreadable",))
+    units = int(text)
+    if units < minimum or units > most:
+        raise Invalid(f"'{name}' must be from {minimum} to {most}", hint=("quantity_range", minimum, most))
+    return units
+
+
+def shipping_cost(reward: CatalogReward, addons) -> int:
+    """Shipping once per pledge: one parcel, at the highest shipping cost of its items."""
+    costs = [item.shipping.cost for item in (reward, *(a for a, _ in addons)) if item.shipping]
+    return max(costs, default=0)
+
+
+def shipping_countries(reward: CatalogReward | None, addons) -> tuple[str, ...]:
+    """Where the parcel may go: the countries every shipped item ships to (``("",)``: none in common)."""
+    shipped = [item.shipping.countries for item in ((reward,) if reward else ()) + tuple(a for a, _ in addons)
+               if item.shipping]
+    if not shipped:
+        return ()
+    common = [c for c in shipped[0] if all(c in other for other in shipped[1:])]
+    return tuple(common) or ("",)
+
+
+def checkout_lines(page, reward: CatalogReward, quantity: int, addons, amount: int) -> tuple[CheckoutLine, ...]:
+    """Checkout's lines: each item with its quantity, the shipping, and what the backer adds beyond."""
+    lines = [CheckoutLine(page.reward_title(reward), reward.amount, quantity)]
+    lines += [CheckoutLine(page.addon_title(a), a.amount, n) for a, n in addons]
+    cost = shipping_cost(reward, addons)
+    if cost:
+        lines.append(CheckoutLine("shipping", cost, 1, kind="shipping"))
+    extra = amount - sum(line.amount * line.quantity for line in lines)
+    if extra > 0:
+        lines.append(CheckoutLine("support", extra, 1, kind="extra"))
+    return tuple(line for line in lines if line.amount > 0)

@@ -32,8 +32,9 @@ def recount(campaign: str, pledges: list[Pledge]) -> tuple[Counters, list[Referr
     raised = backers = collected = 0
     updated = None
     for p in pledges:
-        if p.reward is not None and (p.holds_unit or p.reward in claimed):
-            claimed[p.reward] = claimed.get(p.reward, 0) + int(p.holds_unit)
+        for item, units in p.units.items():
+            if p.holds_unit or item in claimed:
+                claimed[item] = claimed.get(item, 0) + (units if p.holds_unit else 0)
         if p.updated_at and (updated is None or p.updated_at > updated):
             updated = p.updated_at
         if not p.counts:

@@ -42,6 +42,11 @@ def stats(campaign: CatalogCampaign, counters: Counters, now: dt.datetime) -> di
         remaining = None if reward.limit is None else max(reward.limit - claimed, 0)
         rewards.append({"id": reward.id, "claimed": claimed, "limit": reward.limit, "remaining": remaining,
                         "backers": max(counters.chosen.get(reward.id, 0), 0)})
+    addons = []
+    for addon in campaign.addons:
+        claimed = max(counters.claimed.get(addon.id, 0), 0)
+        addons.append({"id": addon.id, "claimed": claimed, "limit": addon.limit,
+                       "remaining": None if addon.limit is None else max(addon.limit - claimed, 0)})
     updated = counters.updated_at
     return {
         "campaign": campaign.slug,
@@ -53,6 +58,7 @@ def stats(campaign: CatalogCampaign, counters: Counters, now: dt.datetime) -> di
         "status": status(campaign, counters.raised, now),
         "ends": campaign.ends.isoformat(),
         "rewards": rewards,
+        **({"addons": addons} if addons else {}),
         "history": history(counters.days),
         "updated_at": updated.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z") if updated else None,
     }

@@ -65,7 +65,8 @@ def settled(pledge: Pledge, campaign: CatalogCampaign, now: dt.datetime) -> bool
 def ships(pledge: Pledge, campaign: CatalogCampaign) -> bool:
     """Does something ship to this backer (an address to confirm)?"""
     reward = campaign.reward(pledge.reward) if pledge.reward else None
-    return bool(pledge.shipping) or bool(reward and reward.shipping)
+    addons = (campaign.addon(addon_id) for addon_id, _ in pledge.addons)
+    return bool(pledge.shipping) or bool(reward and reward.shipping) or any(a and a.shipping for a in addons)
 
 
 def wanted(pledge: Pledge, campaign: CatalogCampaign) -> bool:

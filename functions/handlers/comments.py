@@ -11,6 +11,8 @@ comment and never in an answer.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 import secrets
 from html import escape
@@ -87,6 +89,8 @@ def post(request: http.Request, runtime) -> dict:
             raise comments.NotABacker("this token names no pledge to this campaign", hint=("not_a_backer",))
         comment = comments.new(campaign, {**fields, "lang": fields.get("lang") or pledge.lang}, comment_id, now,
                                parent=parent, backer=True)
+        if fields.get("notify") in ("1", "on", "true", True):  # "tell me when the creator replies"
+            comment = dataclasses.replace(comment, notify=pledge.id)
         runtime.store.add_comment(comment)
         if request.is_form:
             t = pages.texts(comment.lang)

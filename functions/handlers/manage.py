@@ -43,9 +43,9 @@ def route(request: http.Request) -> dict:
     if pledge is None or campaign is None:
         raise NotFound("this link is not valid", hint=("bad_link",))
     if purpose == "survey":
-        from functions.handlers import survey
+        from functions.handlers import survey as survey_page
 
-        return survey.route(request, pledge, campaign, runtime, token)
+        return survey_page.route(request, pledge, campaign, runtime, token)
     if purpose == "fix":
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed("open the link")
@@ -76,8 +76,10 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
         parts.append(f'<p role="status"><strong>{escape(message)}</strong></p>')
     parts.append(f"<p>{escape(page.title)}</p><dl>"
                  f"<dt>{escape(t['amount'])}</dt><dd>{escape(formatted(pledge.amount, pledge.currency))}</dd>"
-                 f"<dt>{escape(t['reward'])}</dt><dd>{escape(page.reward_title(reward) if reward else t['none'])}</dd>"
-                 f"<dt>{escape(t['status'])}</dt><dd>{escape(shown_status(pledge, t))}</dd></dl>")
+                 f"<dt>{escape(t['reward'])}</dt><dd>{escape(reward_line(pledge, reward, page, t))}</dd>"
+                 + (f"<dt>{escape(t['addons'])}</dt><dd>{escape(addons_line(pledge, campaign, page))}</dd>"
+                    if pledge.addons else "")
+                 + f"<dt>{escape(t['status'])}</dt><dd>{escape(shown_status(pledge, t))}</dd></dl>")
     if pledge.extra_payments:
         parts.append(f'<p role="status">{escape(extra_note(pledge, t))}</p>')
     if manage.changeable(pledge, campaign, now):
@@ -89,7 +91,7 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
             left = ""
             disabled = ""
             if r.limit is not None:
-                remaining = r.limit - claimed.get(r.id, 0) + (1 if r.id == pledge.reward else 0)
+                remaining = r.limit - claimed.get(r.id, 0) + (pledge.quantity if r.id == pledge.reward else 0)
                 left = f" — {remaining} {t['left']}" if remaining > 0 else f" — {t['sold_out']}"
                 disabled = " disabled" if remaining <= 0 else ""
             checked = " checked" if r.id == pledge.reward else ""
@@ -97,7 +99,9 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
                            f"{escape(page.reward_title(r))} ({escape(price)}{escape(left)})</label>")
         parts.append(
             f'<form method="post"><fieldset><legend>{escape(t["change"])}</legend>'
-            f'<p class="note">{escape(t["change_help"])}</p>{"".join(options)}'
+            f'<p class="note">{escape(t["change_help"])}</p>'
+            + (f'<p class="note">{escape(t["addons_help"])}</p>' if pledge.addons or pledge.quantity > 1 else "")
+            + f'{"".join(options)}'
             f'<label>{escape(t["amount_label"])}<input type="text" inputmode="decimal" name="amount"></label>'
             f'<input type="hidden" name="action" value="change"><button type="submit">{escape(t["save"])}</button>'
             f"</fieldset></form>"
@@ -138,7 +142,25 @@ def comment_form(pledge, runtime, token: str, lang: str, t: dict) -> str:
             ' autocomplete="nickname"></label>'
             f'<label>{escape(t["comment_text"])}<textarea name="text" required maxlength="{MAX_TEXT}" rows="4">'
             "</textarea></label>"
+            f'<label class="check"><input type="checkbox" name="notify" value="1"> {escape(t["comment_notify"])}</label>'
             f'<button type="submit">{escape(t["comment_publish"])}</button></fieldset></form>')
+
+
+def reward_line(pledge, reward, page, t: dict) -> str:
+    if reward is None:
+        return t["none"]
+    title = page.reward_title(reward)
+    return f"{title} × {pledge.quantity}" if pledge.quantity > 1 else title
+
+
+def addons_line(pledge, campaign, page) -> str:
+    """``Poster × 2, Patch``: the add-ons in the page's language (one no longer in the catalog by its id)."""
+    shown = []
+    for addon_id, units in pledge.addons:
+        addon = campaign.addon(addon_id)
+        title = page.addon_title(addon) if addon else addon_id
+        shown.append(f"{title} × {units}" if units > 1 else title)
+    return ", ".join(shown)
 
 
 def shown_status(pledge, t: dict) -> str:

@@ -294,11 +294,18 @@ def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[st
         product: dict[str, str] = {"name": request.campaign_title}
         if request.description:  # Stripe refuses an empty string here ("cannot be unset")
             product["description"] = request.description
-        params["line_items"] = [{
-            "price_data": {"currency": currency, "unit_amount": to_stripe(request.amount, request.currency),
-                           "product_data": product},
-            "quantity": 1,
-        }]
+        if request.lines:  # each item with its quantity, then shipping and what the backer adds
+            params["line_items"] = [{
+                "price_data": {"currency": currency, "unit_amount": to_stripe(line.amount, request.currency),
+                               "product_data": {"name": _line_name(line, request.locale)}},
+                "quantity": line.quantity,
+            } for line in request.lines]
+        else:
+            params["line_items"] = [{
+                "price_data": {"currency": currency, "unit_amount": to_stripe(request.amount, request.currency),
+                               "product_data": product},
+                "quantity": 1,
+            }]
         # On the PaymentIntent too, so its charges and refunds carry the pledge id.
         params["payment_intent_data"] = {"metadata": metadata}
     else:
@@ -307,6 +314,18 @@ def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[st
         params["currency"] = currency
         params["setup_intent_data"] = {"metadata": metadata}
     return params
+
+
+_LINE_NAMES = {"fr": {"shipping": "Livraison", "extra": "Soutien en plus"},
+               "en": {"shipping": "Shipping", "extra": "Extra support"}}
+
+
+def _line_name(line, locale: str | None) -> str:
+    """A line's name on Checkout: the item's title, or shipping / extra support in the backer's language."""
+    if line.kind == "item":
+        return line.name
+    words = _LINE_NAMES.get((locale or "en").split("-")[0], _LINE_NAMES["en"])
+    return words[line.kind]
 
 
 def construct_event(payload: bytes, sig_header: str, secret: str, tolerance: int = 300) -> dict[str, Any]:

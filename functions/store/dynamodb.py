@@ -95,7 +95,7 @@ from typing import Any
 
 from functions.core import comments as comment_records, survey as survey_records
 from functions.core.comments import HIDDEN, PENDING as COMMENT_PENDING, VISIBLE, Comment
-from functions.core.model import Change
+from functions.core.model import Change, opening_claims
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
@@ -112,9 +112,8 @@ class DynamoDBStore(TableClient):
 
     # -- writes --------------------------------------------------------------------
     def open_pledge(self, pledge: Pledge, limit: int | None) -> None:
-        items = []
-        if pledge.reward is not None:
-            items.append({"Update": self._claim(pledge.campaign, pledge.reward, 1, limit)})
+        claims = opening_claims(pledge, limit)  # one per item: ids never clash, no item named twice
+        items = [{"Update": self._claim(pledge.campaign, c.reward, c.delta, c.limit)} for c in claims]
         items.append({"Put": self._new(self._pledge_item(pledge))})
         items.append({"Put": self._new({**_key(f"REFCODE#{pledge.ref_code}", "OWNER"),
                                         "campaign": _s(pledge.campaign), "pledge_id": _s(pledge.id)})})
@@ -123,8 +122,9 @@ class DynamoDBStore(TableClient):
         reasons = self._transact(items)
         if reasons is None:
             return
-        if pledge.reward is not None and reasons[0] == _FAILED:
-            raise SoldOut(f"reward '{pledge.reward}' of '{pledge.campaign}' is sold out")
+        for claim, reason in zip(claims, reasons):
+            if reason == _FAILED:
+                raise SoldOut(f"'{claim.reward}' of '{pledge.campaign}' is sold out")
         raise Duplicate(f"pledge {pledge.id} or its referral code exists")
 
     def apply(self, change: Change) -> None:

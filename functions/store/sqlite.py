@@ -17,7 +17,7 @@ from pathlib import Path
 
 from functions.core import comments as comment_records, survey as survey_records
 from functions.core.comments import HIDDEN, PENDING as COMMENT_PENDING, VISIBLE, Comment
-from functions.core.model import Change
+from functions.core.model import Change, opening_claims
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
@@ -181,14 +181,15 @@ class SQLiteStore:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            if pledge.reward is not None:
+            for claim in opening_claims(pledge, limit):  # every item or none: the ROLLBACK below
                 db.execute("INSERT INTO claims (campaign, reward) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           (pledge.campaign, pledge.reward))
+                           (pledge.campaign, claim.reward))
                 cursor = db.execute(
-                    "UPDATE claims SET claimed = claimed + 1 WHERE campaign = ? AND reward = ?"
-                    " AND (? IS NULL OR claimed < ?)", (pledge.campaign, pledge.reward, limit, limit))
+                    "UPDATE claims SET claimed = claimed + ? WHERE campaign = ? AND reward = ?"
+                    " AND (? IS NULL OR claimed + ? <= ?)",
+                    (claim.delta, pledge.campaign, claim.reward, claim.limit, claim.delta, claim.limit))
                 if cursor.rowcount != 1:
-                    raise SoldOut(f"reward '{pledge.reward}' of '{pledge.campaign}' is sold out")
+                    raise SoldOut(f"'{claim.reward}' of '{pledge.campaign}' is sold out")
             try:
                 db.execute("INSERT INTO pledges (id, campaign, session_id, status, version, created_at, data)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -73,6 +73,10 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
             elif "choices" in texts and len(texts["choices"]) != len(questions[qid].choices):
                 problems.append(Problem(t.source, line, f"survey question '{qid}' has {len(questions[qid].choices)} "
                                                         f"choices in index.md: translate each of them, in the same order"))
+        addon_ids = {a.id for a in v.get("addons", ())}
+        for aid, (line, _) in t.addons.items():
+            if aid not in addon_ids:
+                problems.append(Problem(t.source, line, f"add-on '{aid}' does not exist in index.md"))
         for line, text, _ in t.stretch_goals:
             try:
                 amount = money.to_minor(text, currency)
@@ -136,6 +140,9 @@ def localise(bundle: Bundle, language: str) -> Campaign:
         if t.survey:
             v["survey"] = tuple(_translated_question(q, t.survey[q.id][1]) if q.id in t.survey else q
                                 for q in v["survey"])
+        if t.addons:
+            v["addons"] = tuple(
+                dataclasses.replace(a, **t.addons[a.id][1]) if a.id in t.addons else a for a in v["addons"])
         if t.stretch_goals:
             titles = {}
             for _, text, title in t.stretch_goals:

@@ -21,7 +21,7 @@ from typing import Callable
 from generator.content.model import Campaign
 
 # Read on first use: the fields made of many small objects or long texts.
-LONG = ("rewards", "stretch_goals", "faq", "risks_html", "story_html")
+LONG = ("rewards", "addons", "stretch_goals", "faq", "risks_html", "story_html")
 _BRIEF = tuple(f.name for f in dataclasses.fields(Campaign) if f.name not in LONG)
 
 
@@ -53,6 +53,7 @@ class Deferred(Campaign):
     """
 
     rewards = _Long()
+    addons = _Long()
     stretch_goals = _Long()
     faq = _Long()
     risks_html = _Long()

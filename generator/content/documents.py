@@ -24,17 +24,21 @@ from generator.content.model import (FUNDING_MODELS, SURVEY_KINDS, Creator, Fina
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-11"  # docs-11: survey (the pledge manager's questions); docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-12"  # docs-12: survey (the pledge manager's questions); docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
-                   "rewards", "stretch_goals", "faq", "risks", "final", "survey", "leaderboard", "comments", "draft")
-TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards",
+                   "rewards", "addons", "stretch_goals", "faq", "risks", "final", "survey", "leaderboard",
+                   "comments", "draft")
+TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards", "addons",
                      "stretch_goals", "faq", "risks", "survey")
 UPDATE_FIELDS = ("title", "date", "audience", "public")
 AUDIENCES = ("backers", "all", "none")
-REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping")
+REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping", "max_per_backer")
 SURVEY_FIELDS = ("id", "question", "kind", "choices", "required", "rewards")
+ADDON_FIELDS = ("id", "title", "amount", "description", "limit", "shipping", "requires", "max_per_backer")
+MAX_ADDONS = 20  # functions.core.pledge.MAX_ADDONS: one pledge's transaction stays within DynamoDB's 100 items
+MAX_PER_BACKER = 999  # more is not a backer's pledge (and Checkout's quantities stay small)
 _NOT_TRANSLATED = "set it in index.md: a translation only holds texts"
 UPDATE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -71,6 +75,7 @@ class TranslationDoc:
     problems: list[Problem]
     values: dict = field(default_factory=dict)  # translated Campaign fields
     rewards: dict = field(default_factory=dict)  # id → (line, {title, description_html})
+    addons: dict = field(default_factory=dict)  # id → (line, {title, description_html})
     stretch_goals: list = field(default_factory=list)  # (line, amount text, title)
     survey: dict = field(default_factory=dict)  # question id → (line, {question, choices})
     images: list = field(default_factory=list)  # (line, as written, site path) of each image of the story
@@ -164,6 +169,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         f.error(f.at("ends"), "'ends' must come after 'starts'")
     v["funding"] = f.choice("funding", FUNDING_MODELS, default="all_or_nothing")
     v["rewards"] = _rewards(f, currency, base)
+    v["addons"] = _addons(f, currency, base, v["rewards"])
     v["stretch_goals"] = _stretch_goals(f, currency, v["goal"])
     v["faq"] = _faq(f, base)
     v["risks_html"] = _markdown(f.text("risks"), base)
@@ -236,6 +242,16 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
             if "choices" in item:
                 texts["choices"] = item.strings("choices")
             doc.survey[qid] = (item.line, texts)
+    for item in f.items("addons"):
+        item.allow(("id", "title", "description"), hint={k: _NOT_TRANSLATED for k in ADDON_FIELDS})
+        aid = item.slug("id", required=True)
+        if aid:
+            texts = {}
+            if "title" in item:
+                texts["title"] = item.text("title", one_line=True)
+            if "description" in item:
+                texts["description_html"] = _markdown(item.text("description"), base)
+            doc.addons[aid] = (item.line, texts)
     for item in f.items("stretch_goals"):
         item.allow(("amount", "title"))
         title = item.text("title", required=True, one_line=True)
@@ -399,10 +415,65 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         shipping = _shipping(r, currency)
         handover, place = _handover(r)
         _charge_problem(r, amount, shipping, currency)
+        most = _max_per_backer(r, limit)
         description = _markdown(r.text("description"), base)
         if rid and amount is not None:
-            rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping, handover, place))
+            rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping, handover, place,
+                                  max_per_backer=most))
     return tuple(rewards)
+
+
+def _max_per_backer(r: Fields, limit: int | None) -> int:
+    most = r.integer("max_per_backer", minimum=1)
+    if most is None:
+        return 1
+    if most > MAX_PER_BACKER:
+        r.error(r.at("max_per_backer"), f"'{r.where}max_per_backer' must be at most {MAX_PER_BACKER}")
+        return 1
+    if limit is not None and most > limit:
+        r.error(r.at("max_per_backer"), f"'{r.where}max_per_backer' ({most}) is more than its 'limit' ({limit})")
+        return 1
+    return most
+
+
+def _addons(f: Fields, currency: str | None, base: str, rewards: tuple[Reward, ...]) -> tuple[Reward, ...]:
+    """``addons:``: items added to a reward, each with its price, limit, shipping and the rewards it goes with."""
+    addons, seen = [], set()
+    reward_ids = {r.id for r in rewards}
+    items = f.items("addons")
+    if len(items) > MAX_ADDONS:
+        f.error(f.at("addons"), f"'addons' lists {len(items)} add-ons: at most {MAX_ADDONS}")
+    for a in items:
+        a.allow(ADDON_FIELDS)
+        aid = a.slug("id", required=True)
+        if aid and aid in reward_ids:
+            a.error(a.at("id"), f"add-on id '{aid}' is a reward's id: ids must be unique in a campaign")
+        elif aid and aid in seen:
+            a.error(a.at("id"), f"add-on id '{aid}' is used twice: ids must be unique in a campaign")
+        seen.add(aid)
+        title = a.text("title", required=True, one_line=True)
+        amount = a.amount("amount", currency, required=True)
+        limit = a.integer("limit", minimum=1)
+        raw = a.raw("shipping")
+        if raw is not None and raw not in ("none", "digital"):
+            a.error(a.at("shipping"), f"'{a.where}shipping' must be none, digital or {{countries: [FR], cost: 5}}, "
+                                      f"not '{raw}'")
+        shipping = _shipping(a, currency) if raw is None else None
+        if _shipping_keys(a) & set(HANDOVERS):
+            a.error(a.at("shipping"), f"'{a.where}shipping': an add-on ships with its reward or not at all "
+                                      "(none, digital or {countries: [FR], cost: 5})")
+        _charge_problem(a, amount, shipping, currency, "add-on")
+        requires = a.strings("requires")
+        for rid in requires:
+            if rid not in reward_ids:
+                a.error(a.at("requires"), f"'{a.where}requires': reward '{rid}' does not exist in 'rewards'")
+        most = _max_per_backer(a, limit)
+        description = _markdown(a.text("description"), base)
+        if aid and amount is not None:
+            addons.append(Reward(aid, title, amount, description, limit, None, shipping,
+                                 "digital" if raw == "digital" else "", "", max_per_backer=most,
+                                 requires=tuple(requires)))
+    return tuple(addons)
 
 
 HANDOVERS = ("pickup", "experience")  # shipping: {pickup: place} / {experience: place}
@@ -464,7 +535,8 @@ def _chargeable(currency: str | None) -> bool:
     return currency is not None and stripe_money.is_supported(currency)
 
 
-def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, currency: str | None) -> None:
+def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, currency: str | None,
+                    what: str = "reward") -> None:
     """A reward's pledge (its amount with shipping) must be one payment Stripe can take."""
     if amount is None or not _chargeable(currency):
         return
@@ -475,7 +547,7 @@ def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, cu
         return
     problem = stripe_money.charge_problem(amount + cost, currency)
     if problem and cost:
-        problem += f" (the reward with its shipping is {money.format_plain(amount + cost, currency)})"
+        problem += f" (the {what} with its shipping is {money.format_plain(amount + cost, currency)})"
     if problem:
         r.error(r.at("amount"), f"'{r.where}amount': {problem}")
 

@@ -43,6 +43,8 @@ class Reward:
     shipping: Shipping | None = None
     handover: str = ""  # "digital", "pickup" or "experience" when nothing ships ("": not said)
     place: str = ""  # where a pickup is collected or an experience takes place
+    max_per_backer: int = 1  # units one pledge may take
+    requires: tuple[str, ...] = ()  # an add-on: the reward ids it goes with (empty: any reward)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class Campaign:
     image_alt: str = ""
     video: str | None = None
     rewards: tuple[Reward, ...] = ()
+    addons: tuple[Reward, ...] = ()  # items a backer adds to a reward (same shape; requires set)
     stretch_goals: tuple[StretchGoal, ...] = ()
     faq: tuple[Question, ...] = ()
     risks_html: str = ""

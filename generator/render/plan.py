@@ -67,7 +67,8 @@ def plan(site: Site) -> list[Page]:
         add("/feed.xml", "feed.xml", "feed", texts)
         campaigns = site.campaigns[lang]
         for slug in slugs:
-            deps = _h(site.fingerprints[slug], site.status(slug), site.days_left(slug), *images(slug, lang))
+            deps = _h(site.fingerprints[slug], site.status(slug), site.days_left(slug), *images(slug, lang),
+                      *_baked(site, slug))
             url = f"{p}/campaigns/{slug}/"
             path = url[1:]
             # Written out rather than through add(): 14 pages per campaign, 14,000 on a large site.
@@ -119,6 +120,15 @@ def image_url(campaign) -> str | None:
     return f"/campaigns/{campaign.slug}/{campaign.image}" if campaign.image else None
 
 
+def _baked(site: Site, slug: str) -> tuple[str, ...]:
+    """The part of a campaign page's deps its baked comments add (nothing without any)."""
+    if not site.comments.get(slug):
+        return ()
+    from generator.comments import digest
+
+    return (digest(site.comments, slug),)
+
+
 def context(site: Site, page: Page, pages: list[Page]) -> dict:
     """The variables of ``page``'s template (besides the environment's globals)."""
     config = site.config
@@ -131,6 +141,7 @@ def context(site: Site, page: Page, pages: list[Page]) -> dict:
     pictures = site.pictures
     if page.slug is not None:
         campaign = campaigns[page.slug]
+        ctx["baked_comments"] = site.comments.get(page.slug, [])
         if pictures is not None:
             campaign = pictures.shown(campaign, page.kind)  # story images as <picture>
         ctx.update(campaign=campaign, status=campaign.status(site.now))

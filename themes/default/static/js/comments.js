@@ -82,6 +82,10 @@
     var query = next ? "?cursor=" + encodeURIComponent(next) : "";
     return C.getJSON("/campaigns/" + encodeURIComponent(slug) + "/comments" + query).then(function (data) {
       if (!data) return;
+      // The conversations the build baked in for readers without JavaScript give way to the live list.
+      Array.prototype.forEach.call(list.querySelectorAll("[data-baked]"), function (node) {
+        if (node.parentNode === list) list.removeChild(node);
+      });
       data.comments.forEach(function (c) {
         if (items[c.id]) return;
         var node = items[c.id] = render(c);

@@ -85,6 +85,20 @@
     });
   }
 
+  function addons(s) {
+    (s.addons || []).forEach(function (a) {
+      if (a.remaining === null || a.remaining === undefined) return;
+      var soldOut = a.remaining <= 0;
+      each(document.querySelectorAll('[data-stat="remaining"][data-addon="' + a.id + '"]'), function (el) {
+        C.setText(el, soldOut ? el.getAttribute("data-sold-out") : C.plural(el, "", a.remaining));
+      });
+      each(document.querySelectorAll('input[name="addon.' + a.id + '"]'), function (input) {
+        input.disabled = soldOut;
+        if (soldOut) input.checked = false;
+      });
+    });
+  }
+
   function stretchGoals(s) {
     each(document.querySelectorAll("[data-stretch]"), function (li) {
       var reached = s.raised >= Number(li.getAttribute("data-stretch"));
@@ -139,6 +153,7 @@
       ends = s.ends;
       figures(s);
       rewards(s);
+      addons(s);
       stretchGoals(s);
       if (chart && C.chart) C.chart(chart, s);
     });

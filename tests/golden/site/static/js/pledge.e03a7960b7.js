@@ -24,6 +24,31 @@
     }
   });
 
+  // A card with a quantity or add-ons: its button says what the items come to as the backer picks
+  // them (shipping apart, as on the card); the server prices the pledge again from the catalog.
+  forms.forEach(function (form) {
+    var button = form.querySelector("button[data-total]");
+    var F = window.Cagnotte;
+    if (!button || !F || !form.hasAttribute("data-amount")) return;
+    function count(input, least) {
+      if (input.type === "checkbox") return input.checked ? 1 : 0;
+      var n = parseInt(input.value, 10);
+      return isNaN(n) ? least : Math.max(least, Math.min(n, Number(input.max) || n));
+    }
+    function update() {
+      var quantity = form.querySelector('input[name="quantity"]');
+      var total = Number(form.getAttribute("data-amount")) * (quantity ? count(quantity, 1) : 1);
+      form.querySelectorAll('input[name^="addon."]').forEach(function (input) {
+        if (!input.disabled) total += Number(input.getAttribute("data-amount")) * count(input, 0);
+      });
+      var text = button.getAttribute("data-total").replace("{amount}", F.money(total, form.getAttribute("data-currency")));
+      if (button.hasAttribute("data-label")) button.setAttribute("data-label", text);  // live.js's, when sold out
+      if (!button.disabled) button.textContent = text;
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+  });
+
   var box = document.querySelector("[data-pledge]");
   var session = params.get("session_id");
   var C = window.Cagnotte;  // js/format.js, loaded before this file on the thanks page
