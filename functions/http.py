@@ -190,9 +190,9 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
         return respond(error.status, error.body(), headers)
 
 
-# The private links of e-mails (manage, fix, reminder confirm and unsubscribe, comment confirm): opened in a
+# The private links of e-mails (manage, fix, survey, reminder confirm and unsubscribe, comment confirm): opened in a
 # browser, a bad one is a page, not JSON.
-LINK_ROUTES = ("/manage/", "/fix/", "/reminders/", "/updates/", "/comments/")
+LINK_ROUTES = ("/manage/", "/fix/", "/survey/", "/reminders/", "/updates/", "/comments/")
 
 
 def _route(path: str) -> str:

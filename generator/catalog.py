@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.core import catalog as core_catalog
-from functions.core.catalog import (Catalog, CatalogAddon, CatalogCampaign, CatalogPage, CatalogReward, CatalogShipping,
-                                    CatalogUpdate)
+from functions.core.catalog import (Catalog, CatalogAddon, CatalogCampaign, CatalogPage, CatalogQuestion,
+                                    CatalogReward, CatalogShipping, CatalogUpdate)
 from generator.content import documents, markdown
 from generator.site import Site
 
@@ -37,6 +37,7 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
         ends=c.ends, starts=c.starts, language=own, url=page, thanks_url=page + "thanks/",
         leaderboard=c.leaderboard, comments=c.comments, stretch_goals=tuple(sorted(g.amount for g in c.stretch_goals)),
         updates=catalog_updates(site, slug, own), late_until=c.late_until,
+        survey=tuple(CatalogQuestion(q.id, q.question, q.kind, q.choices, q.required, q.rewards) for q in c.survey),
         rewards=tuple(
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                           shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None,
@@ -74,7 +75,8 @@ def catalog_page(site: Site, slug: str, lang: str) -> CatalogPage:
     return CatalogPage(lang=lang, title=campaign.title, url=url, thanks_url=url + "thanks/",
                        decimal=numbers.get_decimal_symbol(locale), group=numbers.get_group_symbol(locale),
                        rewards=tuple(sorted((r.id, r.title) for r in campaign.rewards)),
-                       addons=tuple(sorted((a.id, a.title) for a in campaign.addons)))
+                       addons=tuple(sorted((a.id, a.title) for a in campaign.addons)),
+                       survey=tuple(sorted((q.id, q.question, q.shown_choices) for q in campaign.survey)))
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,16 @@ def backers(root: Path, slug: str, fmt: str) -> None:
 
 @main.command()
 @click.argument("slug")
+@click.pass_obj
+def lock(root: Path, slug: str) -> None:
+    """Lock a campaign's addresses for shipping: its survey takes no more answers or corrections."""
+    from generator.ledger import run_lock
+
+    click.echo(run_lock(root, slug), nl=False)
+
+
+@main.command()
+@click.argument("slug")
 @click.option("--fix", is_flag=True, help="Write the counters recomputed from the ledger.")
 @click.pass_obj
 def reconcile(root: Path, slug: str, fix: bool) -> None:

@@ -181,10 +181,36 @@ def run_backers(root: Path, slug: str, fmt: str) -> str:
     campaign = campaign_of(catalog, slug)
     store = open_store(root)
     try:
-        records = export.rows(campaign, store.pledges(slug))
+        records = export.rows(campaign, store.pledges(slug), store.surveys(slug) if campaign.survey else None)
     finally:
         store.close()
-    return export.to_csv(records) if fmt == "csv" else export.to_json(records)
+    return export.to_csv(records, export.columns(campaign)) if fmt == "csv" else export.to_json(records)
+
+
+def run_lock(root: Path, slug: str) -> str:
+    """Lock a campaign's addresses for shipping: the survey page then only shows the answers."""
+    from functions.core import survey
+    from generator.build import now_from_environment
+
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    if not campaign.survey:
+        raise LedgerError(f"'{slug}' has no survey: there are no addresses to lock (add 'survey:' to its index.md)")
+    store = open_store(root)
+    try:
+        now = now_from_environment()
+        newly = store.lock_addresses(slug, now)
+        locked = store.addresses_locked(slug) or now
+        pledges = [p for p in store.pledges(slug) if survey.wanted(p, campaign) and survey.settled(p, campaign, now)]
+        answered = {s.pledge_id for s in store.surveys(slug)}
+    finally:
+        store.close()
+    done = sum(1 for p in pledges if p.id in answered)
+    when = locked.isoformat(timespec="seconds")
+    head = f"addresses of '{slug}' locked for shipping" if newly else \
+        f"addresses of '{slug}' were already locked for shipping"
+    return (f"{head} (since {when}): {done} of {len(pledges)} settled backer(s) answered the survey; "
+            f"`cagnotte backers {slug}` exports their answers and addresses\n")
 
 
 def run_reconcile(root: Path, slug: str, fix: bool) -> int:

@@ -206,6 +206,13 @@ faq:
   - {{ q: "{words.question}", a: "{words.answer}" }}
 risks: "{words.risks}"
 # final: {{ raised: 0, backers: 0 }}   # after the deadline: the final figures, for the record
+# survey:                        # asked after the deadline, with the shipping address to confirm
+#   - id: size                   # the export's column: survey_size
+#     question: "T-shirt size?"
+#     kind: choice               # choice or text (at most 1000 characters)
+#     choices: [S, M, L]
+#     required: true
+#     rewards: [copy]            # only these rewards' backers (default: everyone)
 ---
 {words.story}"""
 

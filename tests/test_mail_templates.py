@@ -32,6 +32,7 @@ NBSP, NNBSP = "\u00a0", "\u202f"
 MANAGE = "https://fund.example.org/api/manage/tok-1?a=1&b=2"
 REFERRAL = "https://fund.example.org/campaigns/premier-album/?ref=ana42"
 FIX = "https://fund.example.org/api/fix/tok-2"
+SURVEY = "https://fund.example.org/api/survey/tok-4"
 CONFIRM = "https://fund.example.org/api/reminders/confirm/tok-3"
 UNSUBSCRIBE = "https://fund.example.org/api/reminders/unsubscribe/tok-4"
 
@@ -59,6 +60,7 @@ def values_for(kind: str, funding: str, **extra: str) -> dict[str, str]:
         "payment_failed": {**pledge, "fix_url": FIX, "fix_deadline": "2026-12-22"},
         "fix_reminder": {**pledge, "fix_url": FIX, "fix_deadline": "2026-12-22"},
         "card_expiring": {**pledge, "card_expires": "2026-11"},
+        "survey": {**pledge, "survey_url": SURVEY},
         "reminder_confirm": {"confirm_url": CONFIRM, "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "launch": {"unsubscribe_url": UNSUBSCRIBE, "funding": funding},
         "update": {"update_id": "2026-11-20-studio", "unsubscribe_url": UNSUBSCRIBE, "funding": funding},
@@ -88,6 +90,8 @@ SUBJECTS = {
     "unfunded": ("Premier album de Lina n’a pas atteint son objectif", "Lina's first album did not reach its goal"),
     "card_expiring": ("Votre carte expire avant la fin de Premier album de Lina",
                       "Your card expires before Lina's first album ends"),
+    "survey": ("Premier album de Lina : quelques questions avant l’envoi de votre contrepartie",
+               "Lina's first album: a few questions before your reward ships"),
     "reminder_confirm": ("Confirmez votre rappel pour Premier album de Lina", "Confirm your reminder for Lina's first album"),
     "launch": ("Premier album de Lina : la campagne est ouverte", "Lina's first album: the campaign is open"),
     "update": ("Premier album de Lina — Au studio", "Lina's first album — In the studio"),
@@ -122,6 +126,8 @@ SENTENCES = {
     ("unfunded", None): ("Personne n’a été débité", "Nobody was charged"),
     ("card_expiring", None): ("expire en novembre 2026, avant la fin de la campagne le 15 décembre 2026",
                               "expires in November 2026, before the campaign ends on December 15, 2026"),
+    ("survey", None): ("Lina prépare les contreparties de Premier album de Lina. Avant tout envoi",
+                       "Lina is getting the rewards of Lina's first album ready. Before anything ships"),
     ("reminder_confirm", None): ("nous vous écrirons une seule fois", "we will write to you once"),
     ("comment_confirm", None): ("Confirmez-le, et il apparaît sur la page de la campagne",
                                 "Confirm it, and it appears on the campaign page"),
@@ -140,7 +146,7 @@ SENTENCES = {
 LINKS = {
     "confirmation": (MANAGE, REFERRAL), "changed": (MANAGE,), "cancelled": ("campaign",),
     "receipt": (MANAGE, "campaign"), "payment_failed": (FIX,), "fix_reminder": (FIX,), "unfunded": ("campaign",),
-    "card_expiring": (MANAGE,), "reminder_confirm": (CONFIRM,), "comment_confirm": (CONFIRM,), "comment_reply": ("campaign#comments",), "launch": ("campaign", UNSUBSCRIBE),
+    "card_expiring": (MANAGE,), "survey": (SURVEY, MANAGE), "reminder_confirm": (CONFIRM,), "comment_confirm": (CONFIRM,), "comment_reply": ("campaign#comments",), "launch": ("campaign", UNSUBSCRIBE),
     "update": ("campaign", UNSUBSCRIBE),
     "digest": ("campaign",),
 }

@@ -418,6 +418,40 @@ def test_a_page_spans_more_items_than_one_query_returns(store):
     assert len(threads(rest)) == 10 and end is None
 
 
+# -- the pledge manager's surveys ------------------------------------------------------
+
+def test_a_survey_reads_back_whole_and_an_answer_replaces_the_last(store):
+    from functions.core.survey import Survey
+
+    first = Survey("pl_000001", "album", {"size": "M", "name": "Zoé « Z »"},
+                   {"name": "Zoé", "line1": "1 rue X", "line2": "", "postal_code": "69001", "city": "Lyon",
+                    "state": "", "country": "FR"}, NOW)
+    assert store.get_survey("pl_000001") is None and store.surveys("album") == []
+    assert store.save_survey(first) is True
+    assert store.get_survey("pl_000001") == first
+    second = Survey("pl_000001", "album", {"size": "L"}, None, NOW + dt.timedelta(hours=1))
+    assert store.save_survey(second) is True
+    store.save_survey(Survey("pl_000002", "album", {"size": "S"}))
+    store.save_survey(Survey("pl_000003", "other", {"size": "S"}))
+    assert store.get_survey("pl_000001") == second
+    assert [s.pledge_id for s in store.surveys("album")] == ["pl_000001", "pl_000002"]
+
+
+def test_locked_addresses_take_no_more_answers_and_the_lock_is_set_once(store):
+    from functions.core.survey import Survey
+
+    store.save_survey(Survey("pl_000001", "album", {"size": "M"}))
+    assert store.addresses_locked("album") is None
+    assert store.lock_addresses("album", NOW) is True
+    assert store.lock_addresses("album", NOW + dt.timedelta(days=1)) is False  # the first lock stands
+    assert store.addresses_locked("album") == NOW and store.addresses_locked("other") is None
+    assert store.save_survey(Survey("pl_000001", "album", {"size": "L"})) is False
+    assert store.save_survey(Survey("pl_000002", "album", {"size": "L"})) is False
+    assert store.get_survey("pl_000001").answers == {"size": "M"} and store.get_survey("pl_000002") is None
+    assert store.save_survey(Survey("pl_000003", "other", {"size": "L"})) is True  # another campaign is open
+    assert store.counters("album").raised == 0  # the flag is not a counter
+
+
 # -- add-ons and quantities: every item of a pledge held in its one transaction ---------------
 
 LIMITS = {"vinyl": 30, "poster": 25, "cd": None}

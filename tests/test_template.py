@@ -239,3 +239,18 @@ def test_the_comments_function_writes_the_table_mails_and_reads_only_the_site_se
     assert "dynamodb:PutItem" in text and "index/by_campaign" in text and "stripe-secret-key" not in text
     paths = {e["Properties"]["Path"] for e in sam_template()["Resources"]["CommentsFunction"]["Properties"]["Events"].values()}
     assert paths == {"/api/comments", "/api/comments/confirm/{token}"}
+
+
+def test_the_survey_page_is_the_manage_functions_and_may_write_its_answers(cfn):
+    """/api/survey/{token} (the pledge manager) runs in the manage function, whose role can make the
+    answers' transaction: a ConditionCheck on the campaign's lock flag and a Put, on the table only."""
+    routes = {event["Properties"]["Path"]: name for name, fn in sam_template()["Resources"].items()
+              for event in (fn.get("Properties", {}).get("Events") or {}).values() if event["Type"] == "HttpApi"}
+    assert routes["/api/survey/{token}"] == routes["/api/manage/{token}"] == "ManageFunction"
+    role = resources(cfn, "AWS::IAM::Role")["ManageFunctionRole"]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                  if isinstance(s, dict) and any(a.startswith("dynamodb:") for a in
+                                                 ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    actions = {a for s in statements for a in s["Action"]}
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"} <= actions
+    assert "dynamodb:Scan" not in actions

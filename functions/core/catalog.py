@@ -56,6 +56,22 @@ class CatalogAddon:
 
 
 @dataclass(frozen=True)
+class CatalogQuestion:
+    """A survey question (front matter ``survey:``): asked after settlement, answered on the survey page."""
+
+    id: str
+    question: str  # in the campaign's own language (CatalogPage.question_text: in another)
+    kind: str  # choice | text
+    choices: tuple[str, ...] = ()  # as index.md writes them: the answers stored and exported
+    required: bool = False
+    rewards: tuple[str, ...] = ()  # asked only of these rewards' backers (empty: of every backer)
+
+    def asks(self, reward: str | None) -> bool:
+        """Whether a backer of ``reward`` (None: no reward) is asked this question."""
+        return not self.rewards or (reward is not None and reward in self.rewards)
+
+
+@dataclass(frozen=True)
 class CatalogUpdate:
     """An update to mail: who gets it, from when, and the languages it is written in."""
 
@@ -81,9 +97,17 @@ class CatalogPage:
     group: str = ","  # and its thousands separator ("1 000" in French, a narrow no-break space)
     rewards: tuple[tuple[str, str], ...] = ()  # (reward id, its title in that language)
     addons: tuple[tuple[str, str], ...] = ()  # (add-on id, its title in that language)
+    survey: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (question id, its text, its choices) in that language
 
     def reward_title(self, reward) -> str:
         return dict(self.rewards).get(reward.id, reward.title)
+
+    def question_text(self, question: CatalogQuestion) -> tuple[str, tuple[str, ...]]:
+        """A survey question's text and the choices as this language shows them (same order as stored)."""
+        for qid, text, choices in self.survey:
+            if qid == question.id:
+                return text, (choices if len(choices) == len(question.choices) else question.choices)
+        return question.question, question.choices
 
     def addon_title(self, addon) -> str:
         return dict(self.addons).get(addon.id, addon.title)
@@ -109,9 +133,14 @@ class CatalogCampaign:
     comments: bool = True  # front matter `comments: false` turns the campaign's comments off
     late_until: dt.datetime | None = None  # late pledges after a funded deadline, until then
     addons: tuple[CatalogAddon, ...] = ()
+    survey: tuple[CatalogQuestion, ...] = ()  # the pledge manager's questions (front matter `survey:`)
 
     def addon(self, addon_id: str) -> CatalogAddon | None:
         return next((a for a in self.addons if a.id == addon_id), None)
+
+    def questions_for(self, reward: str | None) -> tuple[CatalogQuestion, ...]:
+        """The survey questions a backer of ``reward`` answers."""
+        return tuple(q for q in self.survey if q.asks(reward))
 
     def page(self, lang: str | None) -> CatalogPage:
         """The page in ``lang`` (exact tag, then its language), else the campaign's own."""
@@ -187,7 +216,9 @@ def _campaign_data(c: CatalogCampaign) -> dict:
         "language": c.language, "url": c.url, "thanks_url": c.thanks_url, "leaderboard": c.leaderboard,
         "stretch_goals": list(c.stretch_goals),
         "pages": {p.lang: {"title": p.title, "url": p.url, "thanks_url": p.thanks_url, "decimal": p.decimal,
-                           "group": p.group, "rewards": dict(p.rewards), **({"addons": dict(p.addons)} if p.addons else {})}
+                           "group": p.group, "rewards": dict(p.rewards), **({"addons": dict(p.addons)} if p.addons else {}),
+                           **({"survey": {qid: {"question": text, "choices": list(choices)}
+                                          for qid, text, choices in p.survey}} if p.survey else {})}
                   for p in c.pages},
         "rewards": [
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit, "shipping": _shipping_data(r.shipping),
@@ -204,6 +235,8 @@ def _campaign_data(c: CatalogCampaign) -> dict:
                          "languages": list(u.languages)} for u in c.updates]} if c.updates else {}),
         # only when off: the catalogs of sites that never say stay byte for byte what they were
         **({"comments": False} if not c.comments else {}),
+        **({"survey": [{"id": q.id, "question": q.question, "kind": q.kind, "choices": list(q.choices),
+                        "required": q.required, "rewards": list(q.rewards)} for q in c.survey]} if c.survey else {}),
     }
 
 
@@ -236,8 +269,13 @@ def _campaign_from(d: dict) -> CatalogCampaign:
         late_until=dt.datetime.fromisoformat(d["late_until"]) if d.get("late_until") else None,
         pages=tuple(CatalogPage(lang, p["title"], p["url"], p["thanks_url"], p.get("decimal", "."), p.get("group", ","),
                                 tuple(sorted((p.get("rewards") or {}).items())),
-                                tuple(sorted((p.get("addons") or {}).items())))
+                                tuple(sorted((p.get("addons") or {}).items())),
+                                tuple((qid, q["question"], tuple(q.get("choices") or ()))
+                                      for qid, q in sorted((p.get("survey") or {}).items())))
                     for lang, p in (d.get("pages") or {}).items()),
+        survey=tuple(CatalogQuestion(q["id"], q["question"], q["kind"], tuple(q.get("choices") or ()),
+                                     bool(q.get("required")), tuple(q.get("rewards") or ()))
+                     for q in d.get("survey") or ()),
         updates=tuple(CatalogUpdate(u["id"], dt.datetime.fromisoformat(u["published"]),
                                     tuple(u.get("audience") or ("backers",)), tuple(u.get("languages") or ()))
                       for u in d.get("updates") or ()))

@@ -242,9 +242,10 @@ CARD_WARNING_BEFORE = dt.timedelta(days=7)
 def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datetime,
                          payments: Payments | None = None, creators: dict[str, str] | None = None) -> int:
     """What the clock decides: launch messages for campaigns now open, the one reminder
-    before a failed payment's window closes, the creator's digest, and updates to mail.
+    before a failed payment's window closes, the creator's digest, updates to mail, and
+    the survey of each settled pledge (until the addresses are locked).
     Idempotent (row ids are fixed)."""
-    from . import notify, reminders, updates
+    from . import notify, reminders, survey, updates
 
     if links is None or not links.secret:
         return 0
@@ -282,5 +283,13 @@ def queue_scheduled_mail(*, catalog: Catalog, store: Store, links, now: dt.datet
                     mail = notify.fix_reminder(pledge, links, now)
                     if mail is not None:
                         queued += store.queue_mail(mail)
+        if campaign.survey and now >= campaign.ends and store.addresses_locked(campaign.slug) is None:
+            for pledge in store.pledges(campaign.slug):
+                if not pledge.email or not survey.open_for(pledge, campaign, now) or \
+                        store.get_mail(f"survey:{pledge.id}") is not None or store.get_survey(pledge.id) is not None:
+                    continue  # already invited, or answered from the manage page first
+                mail = notify.survey(pledge, links, now)
+                if mail is not None:
+                    queued += store.queue_mail(mail)
     queued += updates.queue(catalog=catalog, store=store, links=links, now=now, creators=creators)
     return queued

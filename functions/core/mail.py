@@ -23,7 +23,7 @@ from . import records
 
 # Kinds, and whether one pledge can receive a kind more than once (then the
 # row's key carries the pledge's version).
-ONCE = ("confirmation", "receipt", "payment_failed", "unfunded", "cancelled")
+ONCE = ("confirmation", "receipt", "payment_failed", "unfunded", "cancelled", "survey")
 REPEATABLE = ("changed", "fix_reminder", "card_expiring")
 OTHER = ("reminder_confirm", "launch", "digest", "update", "comment_confirm", "comment_reply")  # not about a pledge (an update: about its recipient)
 KINDS = ONCE + REPEATABLE + OTHER

@@ -43,6 +43,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "fix_reminder": COMMON + PLEDGE + FIX,
     "unfunded": COMMON + PLEDGE,
     "card_expiring": COMMON + PLEDGE + ("card_expires",),
+    "survey": COMMON + PLEDGE + ("survey_url",),
     "reminder_confirm": COMMON + ("confirm_url", "unsubscribe_url"),
     "launch": COMMON + ("unsubscribe_url",),
     "comment_confirm": COMMON + ("confirm_url",),
@@ -221,7 +222,7 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
     for name in ("reply_text", "reply_name", "comment_text"):  # plain text: escaped in the HTML part
         if name in raw:
             values[name] = raw[name]
-    for name in ("manage_url", "referral_url", "fix_url", "confirm_url", "unsubscribe_url"):
+    for name in ("manage_url", "referral_url", "fix_url", "confirm_url", "unsubscribe_url", "survey_url"):
         if name in raw:
             values[name] = raw[name]
     if raw.get("fix_deadline"):

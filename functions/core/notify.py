@@ -32,6 +32,9 @@ class Links:
     def fix(self, pledge: Pledge) -> str:
         return f"{self.api_base}/fix/{tokens.make('fix', pledge.id, self.secret)}" if self.secret else ""
 
+    def survey(self, pledge: Pledge) -> str:
+        return f"{self.api_base}/survey/{tokens.make('survey', pledge.id, self.secret)}" if self.secret else ""
+
     def referral(self, pledge: Pledge) -> str:
         campaign = self.catalog.campaigns.get(pledge.campaign)
         return f"{campaign.page(pledge.lang).url}?ref={pledge.ref_code}" if campaign else ""
@@ -106,6 +109,19 @@ def fix_reminder(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
                         "currency": pledge.currency, "reward_id": pledge.reward or "", "fix_url": links.fix(pledge),
                         "fix_deadline": pledge.fix_deadline.date().isoformat(), "manage_url": links.manage(pledge),
                         "funding": campaign.funding, "referral_url": links.referral(pledge)})
+
+
+def survey(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
+    """The pledge manager's invitation after settlement: its survey's signed link (once per pledge)."""
+    campaign = links.catalog.campaigns.get(pledge.campaign)
+    if campaign is None or not pledge.email or not links.secret:
+        return None
+    return Mail(id=f"survey:{pledge.id}", kind="survey", campaign=pledge.campaign,
+                lang=pledge.lang or campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
+                values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount - pledge.refunded),
+                        "currency": pledge.currency, "reward_id": pledge.reward or "",
+                        "survey_url": links.survey(pledge), "manage_url": links.manage(pledge),
+                        "referral_url": links.referral(pledge), "funding": campaign.funding})
 
 
 def card_expiring(pledge: Pledge, links: Links, expires: tuple[int, int], now: dt.datetime) -> Mail | None:

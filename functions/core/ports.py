@@ -247,5 +247,20 @@ class Store(Protocol):
     def all_comments(self, campaign: str) -> list:
         """Every comment, whatever its status, in thread order (moderation)."""
 
+    # The pledge manager's surveys (functions/core/survey.py), the same on every store:
+    def save_survey(self, survey) -> bool:
+        """Write a backer's answers (replacing earlier ones) unless the campaign's addresses are
+        locked: False then, nothing written; the check and the write are atomic."""
+
+    def get_survey(self, pledge_id: str): ...
+
+    def surveys(self, campaign: str) -> list:
+        """Every answered survey of a campaign (the export), by pledge id."""
+
+    def lock_addresses(self, campaign: str, now: dt.datetime) -> bool:
+        """Set the campaign's "addresses locked" flag at ``now``, once: True when this call set it."""
+
+    def addresses_locked(self, campaign: str) -> dt.datetime | None: ...
+
     def close(self) -> None: ...
 

@@ -1,5 +1,6 @@
-"""A backer's private links: ``/api/manage/{token}`` (see, change or cancel a pledge)
-and ``/api/fix/{token}`` (pay again after a failed charge, for 7 days).
+"""A backer's private links: ``/api/manage/{token}`` (see, change or cancel a pledge),
+``/api/fix/{token}`` (pay again after a failed charge, for 7 days) and
+``/api/survey/{token}`` (the pledge manager's survey after settlement: :mod:`.survey`).
 
 Pages are plain HTML forms: they work without JavaScript. Tokens are HMAC
 signatures (:mod:`functions.core.tokens`); a forged or altered one gets 404.
@@ -13,7 +14,7 @@ import re
 from html import escape
 
 from functions import http, pages
-from functions.core import flows, manage, money, tokens
+from functions.core import flows, manage, money, survey, tokens
 from functions.core.errors import ApiError, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
 from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED, local_amount
 from functions.core.ports import CheckoutRequest, PaymentsError, SoldOut
@@ -21,7 +22,7 @@ from functions.runtime import current
 
 log = logging.getLogger("cagnotte.manage")
 
-ROUTE = re.compile(r"^/(?:api/)?(manage|fix)/([A-Za-z0-9_.-]{1,200})$")
+ROUTE = re.compile(r"^/(?:api/)?(manage|fix|survey)/([A-Za-z0-9_.-]{1,200})$")
 
 
 def handler(event: dict, context=None) -> dict:
@@ -41,6 +42,10 @@ def route(request: http.Request) -> dict:
     campaign = runtime.catalog.campaigns.get(pledge.campaign) if pledge else None
     if pledge is None or campaign is None:
         raise NotFound("this link is not valid", hint=("bad_link",))
+    if purpose == "survey":
+        from functions.handlers import survey as survey_page
+
+        return survey_page.route(request, pledge, campaign, runtime, token)
     if purpose == "fix":
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed("open the link")
@@ -113,6 +118,9 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
     elif pledge.status == PAYMENT_FAILED and pledge.fix_deadline and now < pledge.fix_deadline:
         fix_url = f"{runtime.api_base}/fix/{tokens.make('fix', pledge.id, runtime.secret)}"
         parts.append(f'<p><a href="{escape(fix_url)}">{escape(t["statuses"]["payment_failed"])}</a></p>')
+    if survey.open_for(pledge, campaign, now):
+        survey_url = f"{runtime.api_base}/survey/{tokens.make('survey', pledge.id, runtime.secret)}"
+        parts.append(f'<p><a class="button" href="{escape(survey_url)}">{escape(t["survey_manage_link"])}</a></p>')
     if pledge.counts and campaign.comments:
         parts.append(comment_form(pledge, runtime, token, page.lang, t))
     parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime, page.lang))}">{escape(t["back"])}</a></p>')

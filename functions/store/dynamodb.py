@@ -22,6 +22,13 @@ Item layout (keys ``pk``/``sk``, both strings)::
     COMMENT#<id>         COMMENT       data, status, campaign = COMMENTS#<slug>, created = thread key
     COMMENTS#<slug>      <thread key>  data                        (a visible comment, listed newest first)
     COMMENTS#<slug>      PIN#<key>     data                        (a pinned one, shown first)
+    SURVEY#<pledge id>   SURVEY        data, campaign = SURVEYS#<slug>, created = pledge id  (survey answers)
+    FLAGS#<slug>         ADDRESSES_LOCKED  at                      (`cagnotte lock`: no more answers)
+
+A survey's answers (the pledge manager, functions/core/survey.py) are written
+in one transaction with a check that its campaign's ``FLAGS#`` item is absent,
+so no answer lands after `cagnotte lock` has returned. The flags live in a
+partition of their own, out of the campaign's counters Query.
 
 A comment is its ``COMMENT#`` item (the truth, found by id; the ``by_campaign``
 index lists a campaign's whatever their status, under ``COMMENTS#<slug>``, which
@@ -86,7 +93,7 @@ import json
 import time
 from typing import Any
 
-from functions.core import comments as comment_records
+from functions.core import comments as comment_records, survey as survey_records
 from functions.core.comments import HIDDEN, PENDING as COMMENT_PENDING, VISIBLE, Comment
 from functions.core.model import Change, opening_claims
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
@@ -388,6 +395,36 @@ class DynamoDBStore(TableClient):
         return [_load(item) for item in self._query(
             IndexName=INDEX, KeyConditionExpression="#c = :c", ExpressionAttributeNames={"#c": "campaign"},
             ExpressionAttributeValues={":c": _s(campaign)}, ScanIndexForward=True)]
+
+    # -- the pledge manager --------------------------------------------------------------
+    def save_survey(self, survey: survey_records.Survey) -> bool:
+        """Write a backer's answers unless the campaign's addresses are locked (False: nothing written)."""
+        item = {**_key(f"SURVEY#{survey.pledge_id}", "SURVEY"), "campaign": _s(f"SURVEYS#{survey.campaign}"),
+                "created": _s(survey.pledge_id),
+                "data": _s(json.dumps(survey_records.to_record(survey), sort_keys=True, separators=(",", ":"),
+                                      ensure_ascii=False))}
+        return self._transact([
+            {"ConditionCheck": {"TableName": self.table, "Key": _key(f"FLAGS#{survey.campaign}", "ADDRESSES_LOCKED"),
+                                "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table, "Item": item}}]) is None
+
+    def get_survey(self, pledge_id: str) -> survey_records.Survey | None:
+        item = self._get(f"SURVEY#{pledge_id}", "SURVEY")
+        return survey_records.from_record(json.loads(item["data"]["S"])) if item else None
+
+    def surveys(self, campaign: str) -> list[survey_records.Survey]:
+        return [survey_records.from_record(json.loads(item["data"]["S"])) for item in self._query(
+            IndexName=INDEX, KeyConditionExpression="#c = :c", ExpressionAttributeNames={"#c": "campaign"},
+            ExpressionAttributeValues={":c": _s(f"SURVEYS#{campaign}")}, ScanIndexForward=True)]
+
+    def lock_addresses(self, campaign: str, now: dt.datetime) -> bool:
+        """Lock a campaign's addresses (and answers) for shipping: True when this call locked them."""
+        return self._transact([{"Put": self._new({**_key(f"FLAGS#{campaign}", "ADDRESSES_LOCKED"),
+                                                  "at": _s(now.isoformat())})}]) is None
+
+    def addresses_locked(self, campaign: str) -> dt.datetime | None:
+        item = self._get(f"FLAGS#{campaign}", "ADDRESSES_LOCKED")
+        return dt.datetime.fromisoformat(item["at"]["S"]) if item else None
 
     # -- comments ----------------------------------------------------------------------
     def add_comment(self, comment: Comment) -> None:

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from functions.core import comments as comment_records
+from functions.core import comments as comment_records, survey as survey_records
 from functions.core.comments import HIDDEN, PENDING as COMMENT_PENDING, VISIBLE, Comment
 from functions.core.model import Change, opening_claims
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
@@ -99,6 +99,13 @@ MIGRATIONS = (
     """
     ALTER TABLE counters ADD COLUMN late_raised INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE counters ADD COLUMN late_backers INTEGER NOT NULL DEFAULT 0;
+    """,
+    # the pledge manager: a backer's survey answers and address, and a campaign's flags (addresses locked)
+    """
+    CREATE TABLE surveys (pledge_id TEXT PRIMARY KEY, campaign TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX surveys_campaign ON surveys (campaign, pledge_id);
+    CREATE TABLE flags (campaign TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+                        PRIMARY KEY (campaign, name));
     """,
 )
 
@@ -553,6 +560,45 @@ class SQLiteStore:
         rows = self._db().execute("SELECT data FROM comments WHERE campaign = ? ORDER BY thread", (campaign,))
         return [_comment(data) for (data,) in rows]
 
+    # -- the pledge manager ------------------------------------------------------------
+    def save_survey(self, survey: survey_records.Survey) -> bool:
+        """Write a backer's answers (replacing earlier ones) unless the campaign's addresses are
+        locked: False then, and nothing is written (the check and the write are one transaction)."""
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                locked = db.execute("SELECT 1 FROM flags WHERE campaign = ? AND name = ?",
+                                    (survey.campaign, survey_records.LOCKED)).fetchone()
+                if locked is None:
+                    db.execute("INSERT INTO surveys VALUES (?, ?, ?) ON CONFLICT (pledge_id) DO UPDATE"
+                               " SET data = excluded.data", (survey.pledge_id, survey.campaign, _survey_json(survey)))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return locked is None
+
+    def get_survey(self, pledge_id: str) -> survey_records.Survey | None:
+        row = self._db().execute("SELECT data FROM surveys WHERE pledge_id = ?", (pledge_id,)).fetchone()
+        return survey_records.from_record(json.loads(row[0])) if row else None
+
+    def surveys(self, campaign: str) -> list[survey_records.Survey]:
+        rows = self._db().execute("SELECT data FROM surveys WHERE campaign = ? ORDER BY pledge_id", (campaign,))
+        return [survey_records.from_record(json.loads(data)) for (data,) in rows]
+
+    def lock_addresses(self, campaign: str, now: dt.datetime) -> bool:
+        """Lock a campaign's addresses (and answers) for shipping: True when this call locked them."""
+        with self._write:
+            cursor = self._db().execute("INSERT INTO flags VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                        (campaign, survey_records.LOCKED, now.isoformat()))
+        return cursor.rowcount == 1
+
+    def addresses_locked(self, campaign: str) -> dt.datetime | None:
+        row = self._db().execute("SELECT value FROM flags WHERE campaign = ? AND name = ?",
+                                 (campaign, survey_records.LOCKED)).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row else None
+
     def pledges(self, campaign: str) -> list[Pledge]:
         rows = self._db().execute("SELECT data FROM pledges WHERE campaign = ? ORDER BY created_at, id",
                                   (campaign,))
@@ -591,6 +637,10 @@ def _comment_json(comment: Comment) -> str:
 
 def _comment(data: str) -> Comment:
     return comment_records.from_record(json.loads(data))
+
+
+def _survey_json(survey: survey_records.Survey) -> str:
+    return json.dumps(survey_records.to_record(survey), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _dump(pledge: Pledge) -> str:

@@ -63,6 +63,16 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         for rid, (line, _) in t.rewards.items():
             if rid not in reward_ids:
                 problems.append(Problem(t.source, line, f"reward '{rid}' does not exist in index.md"))
+        questions = {q.id: q for q in v.get("survey", ())}
+        for qid, (line, texts) in t.survey.items():
+            if qid not in questions:
+                problems.append(Problem(t.source, line, f"survey question '{qid}' does not exist in index.md"))
+            elif "choices" in texts and questions[qid].kind != "choice":
+                problems.append(Problem(t.source, line, f"survey question '{qid}' is a text question: "
+                                                        f"it has no choices to translate"))
+            elif "choices" in texts and len(texts["choices"]) != len(questions[qid].choices):
+                problems.append(Problem(t.source, line, f"survey question '{qid}' has {len(questions[qid].choices)} "
+                                                        f"choices in index.md: translate each of them, in the same order"))
         addon_ids = {a.id for a in v.get("addons", ())}
         for aid, (line, _) in t.addons.items():
             if aid not in addon_ids:
@@ -76,6 +86,15 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
             if amount not in goal_amounts:
                 problems.append(Problem(t.source, line, f"no stretch goal of {text} in index.md"))
     return problems
+
+
+def _translated_question(question, texts: dict):
+    """A survey question as a translation shows it: its stored answers stay index.md's choices."""
+    shown = texts.get("choices")
+    changes = {"question": texts["question"]} if texts.get("question") else {}
+    if shown and len(shown) == len(question.choices):
+        changes["shown_choices"] = tuple(shown)
+    return dataclasses.replace(question, **changes)
 
 
 def _missing_images(bundle: Bundle, image_exists) -> list[Problem]:
@@ -118,6 +137,9 @@ def localise(bundle: Bundle, language: str) -> Campaign:
         if t.rewards:
             v["rewards"] = tuple(
                 dataclasses.replace(r, **t.rewards[r.id][1]) if r.id in t.rewards else r for r in v["rewards"])
+        if t.survey:
+            v["survey"] = tuple(_translated_question(q, t.survey[q.id][1]) if q.id in t.survey else q
+                                for q in v["survey"])
         if t.addons:
             v["addons"] = tuple(
                 dataclasses.replace(a, **t.addons[a.id][1]) if a.id in t.addons else a for a in v["addons"])

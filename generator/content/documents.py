@@ -19,22 +19,24 @@ import yaml
 from functions.core import money, stripe_money
 from generator.content import video
 from generator.content.fields import Fields, compose
-from generator.content.model import FUNDING_MODELS, Creator, Final, Question, Reward, Shipping, StretchGoal
+from generator.content.model import (FUNDING_MODELS, SURVEY_KINDS, Creator, Final, Question, Reward, Shipping,
+                                     StretchGoal, SurveyQuestion)
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-12"  # docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-13"  # docs-13: survey (the pledge manager's questions); docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
-                   "rewards", "addons", "stretch_goals", "faq", "risks", "final", "leaderboard", "comments",
-                   "late_pledges", "late_until", "draft")
+                   "rewards", "addons", "stretch_goals", "faq", "risks", "final", "survey", "leaderboard",
+                   "comments", "late_pledges", "late_until", "draft")
 TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "rewards", "addons",
-                     "stretch_goals", "faq", "risks")
+                     "stretch_goals", "faq", "risks", "survey")
 UPDATE_FIELDS = ("title", "date", "audience", "public")
 AUDIENCES = ("backers", "all", "none")
 REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping", "max_per_backer",
                  "late_amount")
+SURVEY_FIELDS = ("id", "question", "kind", "choices", "required", "rewards")
 ADDON_FIELDS = ("id", "title", "amount", "description", "limit", "shipping", "requires", "max_per_backer",
                 "late_amount")
 MAX_ADDONS = 20  # functions.core.pledge.MAX_ADDONS: one pledge's transaction stays within DynamoDB's 100 items
@@ -77,6 +79,7 @@ class TranslationDoc:
     rewards: dict = field(default_factory=dict)  # id → (line, {title, description_html})
     addons: dict = field(default_factory=dict)  # id → (line, {title, description_html})
     stretch_goals: list = field(default_factory=list)  # (line, amount text, title)
+    survey: dict = field(default_factory=dict)  # question id → (line, {question, choices})
     images: list = field(default_factory=list)  # (line, as written, site path) of each image of the story
 
 
@@ -179,6 +182,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
         backers = final.integer("backers", required=True)
         if raised is not None and backers is not None:
             v["final"] = Final(raised, backers)
+    v["survey"] = _survey(f, {r.id for r in v["rewards"]})
     v["leaderboard"] = f.boolean("leaderboard")
     v["late_until"] = _late_until(f, ctx, v.get("ends"))
     v["comments"] = f.boolean("comments", default=True)
@@ -231,6 +235,16 @@ def parse_translation(text: str, slug: str, language: str, source: str, ctx: Con
             if "place" in item:  # where a pickup or an experience is, in this language
                 texts["place"] = item.text("place", one_line=True)
             doc.rewards[rid] = (item.line, texts)
+    for item in f.items("survey"):
+        item.allow(("id", "question", "choices"), hint={k: _NOT_TRANSLATED for k in SURVEY_FIELDS})
+        qid = item.slug("id", required=True)
+        if qid:
+            texts = {}
+            if "question" in item:
+                texts["question"] = item.text("question", one_line=True)
+            if "choices" in item:
+                texts["choices"] = item.strings("choices")
+            doc.survey[qid] = (item.line, texts)
     for item in f.items("addons"):
         item.allow(("id", "title", "description"), hint={k: _NOT_TRANSLATED for k in ADDON_FIELDS})
         aid = item.slug("id", required=True)
@@ -600,6 +614,33 @@ def _stretch_goals(f: Fields, currency: str | None, goal: int | None) -> tuple[S
         if amount is not None:
             goals.append(StretchGoal(amount, title))
     return tuple(sorted(goals, key=lambda goal: goal.amount))
+
+
+def _survey(f: Fields, reward_ids: set[str]) -> tuple[SurveyQuestion, ...]:
+    """``survey:``: the questions the pledge manager asks after settlement (docs/campaign-format.md)."""
+    questions, seen = [], set()
+    for q in f.items("survey"):
+        q.allow(SURVEY_FIELDS, hint={"type": "did you mean 'kind'?", "options": "did you mean 'choices'?"})
+        qid = q.slug("id", required=True)
+        if qid and qid in seen:
+            q.error(q.at("id"), f"survey question id '{qid}' is used twice: ids must be unique in a campaign")
+        seen.add(qid)
+        question = q.text("question", required=True, one_line=True)
+        kind = q.choice("kind", SURVEY_KINDS, required=True)
+        choices = q.strings("choices")
+        if kind == "choice" and len(choices) < 2:
+            q.error(q.at("choices"), f"'{q.where}choices' must list at least two answers for a choice question")
+        elif kind == "choice" and len(set(choices)) < len(choices):
+            q.error(q.at("choices"), f"'{q.where}choices' lists the same answer twice")
+        elif kind == "text" and "choices" in q:
+            q.error(q.at("choices"), f"'{q.where}choices' is only for kind: choice")
+        required = q.boolean("required")
+        rewards = q.strings("rewards", check=lambda r: None if r in reward_ids else
+                            f"reward '{r}' does not exist in 'rewards'")
+        if qid and question and kind:
+            questions.append(SurveyQuestion(qid, question, kind, choices if kind == "choice" else (), required,
+                                            rewards, choices if kind == "choice" else ()))
+    return tuple(questions)
 
 
 def _faq(f: Fields, base: str) -> tuple[Question, ...]:

@@ -61,6 +61,22 @@ class Question:
 
 
 @dataclass(frozen=True)
+class SurveyQuestion:
+    """One question of the pledge manager's survey (``survey:``), asked after settlement."""
+
+    id: str  # [a-z0-9-]+, unique in the campaign: the export's column is survey_<id>
+    question: str  # one line, translatable
+    kind: str  # one of SURVEY_KINDS
+    choices: tuple[str, ...] = ()  # kind choice: as index.md writes them (the stored answers)
+    required: bool = False
+    rewards: tuple[str, ...] = ()  # asked only of these rewards' backers (empty: of every backer)
+    shown_choices: tuple[str, ...] = ()  # the choices as this language's page shows them (same order)
+
+
+SURVEY_KINDS = ("choice", "text")
+
+
+@dataclass(frozen=True)
 class Final:
     """Final figures a creator records after the deadline (from `cagnotte settle`)."""
 
@@ -113,6 +129,7 @@ class Campaign:
     updates: tuple[Update, ...] = ()  # the public ones, newest first (pages, feeds)
     mailings: tuple[Update, ...] = ()  # every update, public or not, newest first (the mails)
     final: Final | None = None
+    survey: tuple[SurveyQuestion, ...] = ()  # the pledge manager's questions, asked after settlement
     leaderboard: bool = False  # show the public board of referral codes
     late_until: dt.datetime | None = None  # late_pledges: true — pledges stay open after a funded deadline until then
     comments: bool = True  # `comments: false`: no comments section, POST /api/comments answers 409

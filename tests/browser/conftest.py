@@ -106,12 +106,13 @@ class Served:
         shutil.copytree(FIXTURE, self.site, ignore=shutil.ignore_patterns(".cagnotte", "_site"))
         self.process: subprocess.Popen | None = None
         self.url = ""
+        self.epoch = NOW_EPOCH  # serve's clock (a subclass may move it, after a deadline)
 
     def start(self, timeout: float = 60) -> str:
         env = {k: v for k, v in os.environ.items()
                if k not in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "CAGNOTTE_STORE",
                             "CAGNOTTE_SERVE_LOG")}
-        env["SOURCE_DATE_EPOCH"] = NOW_EPOCH
+        env["SOURCE_DATE_EPOCH"] = self.epoch
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "generator", "--site", str(self.site), "serve", "--host", "127.0.0.1",
