@@ -95,7 +95,8 @@ def test_the_item_layout(store):
     assert item["created"] == {"S": "2026-11-26T12:00:00+00:00#pl_000001"}
     assert raw(store, "CAMPAIGN#album", "COUNTERS") == {
         "pk": {"S": "CAMPAIGN#album"}, "sk": {"S": "COUNTERS"}, "raised": {"N": "2500"}, "backers": {"N": "1"},
-        "collected": {"N": "2500"}, "updated_at": {"S": "2026-11-26T12:00:00+00:00"}}
+        "collected": {"N": "2500"}, "updated_at": {"S": "2026-11-26T12:00:00+00:00"},
+        "late_raised": {"N": "0"}, "late_backers": {"N": "0"}}
     assert int(raw(store, "EVENT#evt_1", "EVENT")["ttl"]["N"]) > dt.datetime.now().timestamp() + 89 * 86400
 
 

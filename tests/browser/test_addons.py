@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import REPO, Served
+from .conftest import NOW_EPOCH, REPO, Served
 from .test_pledging import pay
 
 LINA = "/campaigns/lina-premier-album/"
@@ -28,6 +28,7 @@ class DemoServed(Served):
         shutil.copy(REPO / "site.yml", self.site / "site.yml")
         self.process = None
         self.url = ""
+        self.epoch = NOW_EPOCH
 
 
 @pytest.fixture(scope="module")
