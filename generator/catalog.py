@@ -40,7 +40,8 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
         survey=tuple(CatalogQuestion(q.id, q.question, q.kind, q.choices, q.required, q.rewards) for q in c.survey),
         rewards=tuple(
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
-                          shipping=CatalogShipping(r.shipping.countries, r.shipping.cost) if r.shipping else None,
+                          shipping=CatalogShipping(r.shipping.countries, r.shipping.cost, r.shipping.at_fulfilment)
+                          if r.shipping else None,
                           max_per_backer=r.max_per_backer, late_amount=r.late_amount)
             for r in c.rewards),
         addons=tuple(

@@ -240,6 +240,16 @@ def backers(root: Path, slug: str, fmt: str) -> None:
     click.echo(run_backers(root, slug, fmt), nl=False)
 
 
+@main.command("charge-shipping")
+@click.argument("slug")
+@click.pass_obj
+def charge_shipping(root: Path, slug: str) -> None:
+    """Charge the shipping left for fulfilment (rewards with at_fulfilment) on each backer's saved card, once."""
+    from generator.ledger import run_charge_shipping
+
+    click.echo(run_charge_shipping(root, slug), nl=False)
+
+
 @main.command()
 @click.argument("slug")
 @click.pass_obj

@@ -363,3 +363,36 @@ def creator_name(root: Path, slug: str, lang: str) -> str | None:
     _, _, site, _ = load_site(root, now_from_environment(), 1)
     found = site.campaigns.get(lang, {}).get(slug)
     return found.creator.name if found else None
+
+
+def run_charge_shipping(root: Path, slug: str) -> str:
+    """Charge the shipping that rewards with ``at_fulfilment`` left for when they ship; once per pledge."""
+    from functions.core.settle import charge_shipping
+    from generator.build import now_from_environment
+
+    catalog = catalog_of(root)
+    campaign = campaign_of(catalog, slug)
+    if not any(r.shipping and r.shipping.at_fulfilment for r in campaign.rewards):
+        raise LedgerError(f"'{slug}' has no reward whose shipping is charged at fulfilment "
+                          "(shipping: {countries: […], cost: …, at_fulfilment: true})")
+    store = open_store(root)
+    try:
+        now = now_from_environment()
+        if now < campaign.ends:
+            raise LedgerError(f"'{slug}' ends {campaign.ends.isoformat()}: shipping is charged after settlement")
+        if campaign.survey and store.addresses_locked(slug) is None:
+            raise LedgerError(f"lock the addresses first (cagnotte lock {slug}): backers may still correct them, "
+                              "and shipping is charged for the address you ship to")
+        summary = charge_shipping(campaign, store=store, payments=payments(), now=now)
+    finally:
+        store.close()
+    from functions.core import money
+
+    lines = [f"{slug}: shipping charged for {summary.charged} pledge(s), "
+             f"{money.format_plain(summary.amount, campaign.currency)}; {summary.paid_before} already paid"]
+    if summary.failed:
+        reasons = ", ".join(f"{code} ×{n}" for code, n in sorted(summary.failures.items()))
+        lines.append(f"{summary.failed} refused ({reasons}): ask those backers, then run this again")
+    if summary.retry:
+        lines.append(f"{summary.retry} without an answer from Stripe: run this again (nothing is charged twice)")
+    return "\n".join(lines) + "\n"

@@ -229,3 +229,32 @@ def test_a_backer_who_asked_is_told_once_of_the_creators_reply(creator):
     assert "notify" not in comments.public(asked)  # the pledge it names stays private
     silent = run("comments", "premier-album", "--reply", quiet.id, "Merci Ben", at=NOW)
     assert silent.exit_code == 0 and "told" not in silent.stdout
+
+
+def test_shipping_left_for_fulfilment_is_charged_once_on_the_saved_card(creator, site):
+    pledge, run, runtime, stripe = creator
+    from generator.build import build
+
+    album = site / "content/campaigns/premier-album/index.md"
+    text = album.read_text()
+    assert "cost: 5 }" in text
+    album.write_text(text.replace("cost: 5 }", "cost: 5, at_fulfilment: true }", 1))
+    build(site, now=NOW)
+    assert runtime.catalog.campaigns["premier-album"].reward("vinyl").shipping.at_fulfilment
+    vinyl = pledge("32.50", reward="vinyl", email="ana@example.org")  # the reward's price alone: no shipping yet
+    assert runtime.store.get_pledge(vinyl).shipping_due == 500
+    other = pledge("9000")
+    assert run("charge-shipping", "premier-album", at=NOW).output.startswith(
+        "Error: 'premier-album' ends 2026-12-15T23:59:59+01:00: shipping is charged after settlement")
+    assert run("settle", "premier-album").exit_code == 0
+    assert runtime.store.get_pledge(vinyl).amount == 3250  # settled without the shipping
+    charged = run("charge-shipping", "premier-album")
+    assert charged.exit_code == 0, charged.output
+    assert charged.stdout.splitlines() == ["premier-album: shipping charged for 1 pledge(s), 5.00 EUR; 0 already paid"]
+    paid = runtime.store.get_pledge(vinyl)
+    assert paid.shipping_paid and paid.shipping_paid.startswith("pi_") and paid.status == "collected"
+    again = run("charge-shipping", "premier-album")
+    assert again.stdout.splitlines() == ["premier-album: shipping charged for 0 pledge(s), 0.00 EUR; 1 already paid"]
+    assert (stripe.charges_for(vinyl), stripe.charges_for(other)) == (2, 1)  # the pledge, then its shipping: once
+    intent = stripe.payment_intents[paid.shipping_paid]
+    assert (intent["amount"], intent["metadata"]["kind"]) == (500, "shipping")

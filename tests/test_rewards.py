@@ -79,3 +79,19 @@ def test_a_reward_handed_over_wrongly_is_a_problem_with_its_line(cli, site):
     assert code == 1 and len(problems(site, lines)) == 1 and "exclude each other" in problems(site, lines)[0]
     code, lines = check(cli, site, (CAMPAIGN, GOOD.replace("    amount: 10", "    amount: 10\n    shipping: { pickup: '' }")))
     assert code == 1 and problems(site, lines)[0].startswith(f"{CAMPAIGN}:13: ")
+
+
+def test_shipping_at_fulfilment_is_said_on_the_card_and_needs_a_saved_card(cli, site):
+    later = GOOD.replace("    amount: 10\n", "    amount: 10\n    shipping: { countries: [FR], cost: 5, at_fulfilment: true }\n")
+    write(site, CAMPAIGN, later)
+    out = site / "_site"
+    result = cli("--site", str(site), "build", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "Livraison : France (+5\u00a0€, débités à l’expédition)" in card((out / "campaigns/essai/index.html").read_text(),
+                                                                          "digital")
+    [reward] = json.loads((out / "catalog.json").read_text())["campaigns"]["essai"]["rewards"]
+    assert reward["shipping"] == {"countries": ["FR"], "cost": 500, "at_fulfilment": True}
+    code, lines = check(cli, site, (CAMPAIGN, later.replace("funding: all_or_nothing", "funding: flexible")))
+    assert code == 1 and "charges its shipping at fulfilment, which needs the card" in problems(site, lines)[0]
+    code, lines = check(cli, site, (CAMPAIGN, later.replace("cost: 5, ", "")))
+    assert code == 1 and "'rewards[1].shipping.at_fulfilment' charges the shipping 'cost' later" in problems(site, lines)[0]

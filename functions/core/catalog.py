@@ -19,6 +19,7 @@ FILENAME = "catalog.json"
 class CatalogShipping:
     countries: tuple[str, ...]
     cost: int  # minor units
+    at_fulfilment: bool = False  # charged on the saved card when the reward ships, not with the pledge
 
 
 @dataclass(frozen=True)
@@ -241,11 +242,14 @@ def _campaign_data(c: CatalogCampaign) -> dict:
 
 
 def _shipping_data(shipping: CatalogShipping | None) -> dict | None:
-    return {"countries": list(shipping.countries), "cost": shipping.cost} if shipping else None
+    if not shipping:
+        return None
+    return {"countries": list(shipping.countries), "cost": shipping.cost,
+            **({"at_fulfilment": True} if shipping.at_fulfilment else {})}
 
 
 def _shipping_from(data: dict | None) -> CatalogShipping | None:
-    return CatalogShipping(tuple(data["countries"]), data["cost"]) if data else None
+    return CatalogShipping(tuple(data["countries"]), data["cost"], bool(data.get("at_fulfilment"))) if data else None
 
 
 def _campaign_from(d: dict) -> CatalogCampaign:

@@ -85,6 +85,11 @@ class Pledge:
     quantity: int = 1  # units of ``reward`` (up to its max_per_backer)
     addons: tuple[tuple[str, int], ...] = ()  # (add-on id, units), sorted by id; always with a reward
     late: bool = False  # a late pledge (after a funded deadline): charged at once, counted apart
+    shipping_due: int = 0  # minor units of shipping charged at fulfilment (`shipping: {…, at_fulfilment: true}`)
+    shipping_paid: str | None = None  # the PaymentIntent that charged it
+    shipping_attempts: int = 0  # failed attempts so far (each retry a new idempotency key)
+    shipping_attempted_at: dt.datetime | None = None  # set before Stripe is called
+    shipping_failure: str | None = None  # the last failure's code (card_declined…)
 
     def replace(self, **changes) -> "Pledge":
         return dataclasses.replace(self, **changes)
@@ -151,7 +156,8 @@ def opening_claims(pledge: Pledge, limit) -> tuple["Claim", ...]:
     return tuple(Claim(item, units, limits.get(item)) for item, units in sorted(pledge.units.items()))
 
 
-_TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline", "fix_expires_at")
+_TIMES = ("created_at", "updated_at", "expires_at", "charge_attempted_at", "fix_deadline", "fix_expires_at",
+          "shipping_attempted_at")
 _LISTS = ("extra_payments", "extra_refunded")
 
 
@@ -167,6 +173,9 @@ def to_record(pledge: Pledge) -> dict:
         del data["quantity"]
     if data.get("late") is False:
         del data["late"]
+    for name in ("shipping_due", "shipping_attempts"):
+        if data.get(name) == 0:
+            del data[name]
     if data.get("addons") == ():
         del data["addons"]
     elif "addons" in data:
@@ -176,7 +185,8 @@ def to_record(pledge: Pledge) -> dict:
 
 def from_record(data: dict) -> Pledge:
     """The inverse of :func:`to_record`; ``reward`` is the one required field that may be left out."""
-    pledge = records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts", "quantity"),
+    pledge = records.from_record(Pledge, data, _TIMES, ("amount", "version", "refunded", "fix_attempts", "quantity",
+                                                        "shipping_due", "shipping_attempts"),
                                  defaults={"reward": None})
     lists = {name: tuple(getattr(pledge, name)) for name in _LISTS if not isinstance(getattr(pledge, name), tuple)}
     if isinstance(pledge.addons, dict):

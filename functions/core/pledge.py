@@ -141,6 +141,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
     if campaign is None:
         raise NotFound(f"no campaign '{request.campaign}'")
     late = False
+    shipping_due = 0
     if not campaign.is_live(now):
         # After the deadline, late pledges (late_pledges: true) until late_until: a flexible
         # campaign stays open; an all-or-nothing one only if it reached its goal (``funded``).
@@ -176,8 +177,11 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
             if units:
                 addons.append((addon, units))
         addons.sort(key=lambda pair: pair[0].id)
+        # Shipping at fulfilment (the reward says so): not in this payment; charged when it ships.
+        later = bool(reward.shipping and reward.shipping.at_fulfilment)
+        shipping_due = shipping_cost(reward, addons) if later else 0
         minimum = reward.price(late) * quantity + sum(a.price(late) * n for a, n in addons) + \
-            shipping_cost(reward, addons)
+            (0 if later else shipping_cost(reward, addons))
     elif request.addons:
         raise Invalid("an add-on is taken with a reward: choose one", hint=("addon_without_reward",))
     elif request.quantity is not None:
@@ -209,7 +213,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
                     amount=amount, currency=campaign.currency, mode=mode, status=PENDING,
                     created_at=now, updated_at=now, expires_at=expires, ref_code=ref_code,
                     ref=request.ref, lang=page.lang, quantity=quantity,
-                    addons=tuple((a.id, n) for a, n in addons), late=late)
+                    addons=tuple((a.id, n) for a, n in addons), late=late, shipping_due=shipping_due)
     separator = "&" if "?" in page.thanks_url else "?"
     checkout = CheckoutRequest(
         pledge_id=pledge_id, campaign=campaign.slug, campaign_title=page.title,
@@ -260,7 +264,7 @@ def checkout_lines(page, reward: CatalogReward, quantity: int, addons, amount: i
     """Checkout's lines: each item with its quantity, the shipping, and what the backer adds beyond."""
     lines = [CheckoutLine(page.reward_title(reward), reward.price(late), quantity)]
     lines += [CheckoutLine(page.addon_title(a), a.price(late), n) for a, n in addons]
-    cost = shipping_cost(reward, addons)
+    cost = 0 if reward.shipping and reward.shipping.at_fulfilment else shipping_cost(reward, addons)
     if cost:
         lines.append(CheckoutLine("shipping", cost, 1, kind="shipping"))
     extra = amount - sum(line.amount * line.quantity for line in lines)

@@ -36,15 +36,17 @@ class ChargeRequest:
     customer_id: str
     setup_intent_id: str | None = None  # where the saved card is found
     payment_method_id: str | None = None  # when already known
+    kind: str = "settle"  # or "shipping": shipping charged at fulfilment
+    attempt: int = 0  # shipping: a retry after a recorded failure is a new charge
 
     @property
     def idempotency_key(self) -> str:
-        # One key per pledge, forever: a rerun after a crash gets Stripe's first answer back.
-        return f"settle-{self.pledge_id}"
+        # One key per pledge (and shipping attempt), forever: a rerun after a crash gets Stripe's first answer back.
+        return f"settle-{self.pledge_id}" if self.kind == "settle" else f"{self.kind}-{self.pledge_id}-{self.attempt}"
 
     @property
     def metadata(self) -> dict[str, str]:
-        return {"pledge_id": self.pledge_id, "campaign": self.campaign, "kind": "settle"}
+        return {"pledge_id": self.pledge_id, "campaign": self.campaign, "kind": self.kind}
 
 
 @dataclass(frozen=True)

@@ -249,3 +249,74 @@ def settle_due(campaigns: list[CatalogCampaign], *, store: Store, payments: Paym
                or p.extra_to_refund for p in ledger):
             out.append(settle(campaign, store=store, payments=payments, now=now, workers=workers, links=links))
     return out
+
+
+# -- shipping charged at fulfilment ---------------------------------------------------------
+
+@dataclass
+class ShippingSummary:
+    charged: int = 0
+    failed: int = 0
+    paid_before: int = 0
+    retry: int = 0  # Stripe did not answer: rerun
+    amount: int = 0  # minor units charged this run
+    failures: dict = field(default_factory=dict)  # failure code → count
+
+
+def charge_shipping(campaign: CatalogCampaign, *, store: Store, payments: Payments, now: dt.datetime,
+                    progress=None) -> ShippingSummary:
+    """Charge the shipping of every collected pledge whose reward ships at fulfilment, once.
+
+    Each attempt is recorded before Stripe is called and uses one idempotency key
+    (``shipping-<pledge>-<attempt>``): a rerun after a crash gets Stripe's first
+    answer back, a rerun after a recorded failure (a declined card) tries again
+    with a new key, a paid one is never charged twice.
+    """
+    summary = ShippingSummary()
+    for pledge in store.pledges(campaign.slug):
+        if pledge.status != COLLECTED or pledge.shipping_due <= 0:
+            continue
+        if pledge.shipping_paid:
+            summary.paid_before += 1
+            continue
+        current = pledge
+        if current.shipping_attempted_at is None:
+            marked = _write_shipping(store, current, lambda p: p.replace(shipping_attempted_at=now)
+                                     if p.shipping_attempted_at is None and not p.shipping_paid else None, now)
+            if marked is None:
+                continue
+            current = marked
+        request = ChargeRequest(pledge_id=current.id, campaign=current.campaign, amount=current.shipping_due,
+                                currency=current.currency, customer_id=current.customer_id or "",
+                                setup_intent_id=current.setup_intent_id, kind="shipping",
+                                attempt=current.shipping_attempts)
+        try:
+            result = payments.charge(request)
+        except PaymentsError:
+            summary.retry += 1
+            continue
+        if result.outcome == "succeeded":
+            _write_shipping(store, current, lambda p: p.replace(shipping_paid=result.payment_intent_id or "paid",
+                                                                shipping_failure=None)
+                            if not p.shipping_paid else None, now)
+            summary.charged += 1
+            summary.amount += current.shipping_due
+        elif result.outcome == "failed":
+            code = result.failure_code or "failed"
+            _write_shipping(store, current, lambda p: p.replace(shipping_failure=code, shipping_attempted_at=None,
+                                                                shipping_attempts=p.shipping_attempts + 1)
+                            if not p.shipping_paid else None, now)
+            summary.failed += 1
+            summary.failures[code] = summary.failures.get(code, 0) + 1
+        else:  # processing: the next run asks again with the same key and reads the outcome
+            summary.retry += 1
+        if progress is not None:
+            progress(current)
+    return summary
+
+
+def _write_shipping(store: Store, pledge: Pledge, decide, now: dt.datetime) -> Pledge | None:
+    try:
+        return flows.update(store, pledge, decide, now)[1]
+    except Unavailable:
+        return None

@@ -24,7 +24,7 @@ from generator.content.model import (FUNDING_MODELS, SURVEY_KINDS, Creator, Fina
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-13"  # docs-13: survey (the pledge manager's questions); docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-14"  # docs-14: shipping at_fulfilment; docs-13: survey (the pledge manager's questions); docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -185,6 +185,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     v["survey"] = _survey(f, {r.id for r in v["rewards"]})
     v["leaderboard"] = f.boolean("leaderboard")
     v["late_until"] = _late_until(f, ctx, v.get("ends"))
+    _at_fulfilment_problems(f, v)
     v["comments"] = f.boolean("comments", default=True)
     v["draft"] = f.boolean("draft")
     v["story_html"] = _markdown(body, base)
@@ -427,6 +428,17 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
     return tuple(rewards)
 
 
+def _at_fulfilment_problems(f: Fields, v: dict) -> None:
+    """``shipping: {…, at_fulfilment: true}`` charges the saved card later: all or nothing only."""
+    if v.get("funding") == "all_or_nothing":
+        return
+    for reward in v.get("rewards", ()):
+        if reward.shipping and reward.shipping.at_fulfilment:
+            f.error(f.at("funding"), f"reward '{reward.id}' charges its shipping at fulfilment, which needs the card "
+                                     "an all-or-nothing campaign saves: use funding: all_or_nothing, or drop "
+                                     "at_fulfilment")
+
+
 def _late_until(f: Fields, ctx: Context, ends: dt.datetime | None) -> dt.datetime | None:
     """``late_pledges: true`` with ``late_until``: pledges stay open after a funded deadline until then."""
     late = f.boolean("late_pledges")
@@ -535,13 +547,17 @@ def _shipping(r: Fields, currency: str | None) -> Shipping | None:
     s = r.mapping("shipping")
     if s is None:
         return None
-    s.allow(("countries", "cost"))
+    s.allow(("countries", "cost", "at_fulfilment"))
     known = _countries()
     countries = s.strings("countries", check=lambda c: None if c in known else f"'{c}' is not an ISO 3166 country code such as FR")
     if "countries" not in s:
         s.error(s.line, f"missing required field '{s.where}countries'")
     cost = s.amount("cost", currency, positive=False) if "cost" in s else 0
-    return Shipping(countries, cost or 0)
+    later = s.boolean("at_fulfilment")
+    if later and not cost:
+        s.error(s.at("at_fulfilment"), f"'{s.where}at_fulfilment' charges the shipping 'cost' later: give one")
+        later = False
+    return Shipping(countries, cost or 0, later)
 
 
 def _handover(r: Fields) -> tuple[str, str]:
@@ -576,6 +592,11 @@ def _charge_problem(r: Fields, amount: int | None, shipping: Shipping | None, cu
     if amount is None or not _chargeable(currency):
         return
     cost = shipping.cost if shipping else 0
+    if shipping and shipping.at_fulfilment:  # charged on its own, when the reward ships
+        problem = stripe_money.charge_problem(cost, currency)
+        if problem:
+            r.error(r.at("shipping"), f"'{r.where}shipping.cost' is charged on its own at fulfilment: {problem}")
+        cost = 0
     problem = stripe_money.unit_problem(cost, currency) if cost else None
     if problem:
         r.error(r.at("shipping"), f"'{r.where}shipping.cost': {problem}")

@@ -30,6 +30,7 @@ class Shipping:
 
     countries: tuple[str, ...]  # ISO 3166-1 alpha-2 codes, in the creator's order
     cost: int  # minor units of the campaign currency
+    at_fulfilment: bool = False  # the cost is charged when the reward ships, not with the pledge
 
 
 @dataclass(frozen=True)
