@@ -18,6 +18,7 @@ ROUTES = (
     ("/referrals/", "functions.handlers.referrals"),
     ("/manage/", "functions.handlers.manage"),
     ("/fix/", "functions.handlers.manage"),
+    ("/download/", "functions.handlers.download"),
     ("/reminders", "functions.handlers.reminders"),
     ("/updates/", "functions.handlers.reminders"),  # a campaign's updates: the unsubscribe link
     ("/comments", "functions.handlers.comments"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import write
@@ -139,3 +141,103 @@ def test_a_new_code_is_a_change_the_next_build_sees(site):
     build(site, now=NOW)
     private = json.loads((site / ".cagnotte" / "private.json").read_text())
     assert private["downloads"]["premier-album"]["bandcamp"]["codes"][-1] == "LINA-0006-SECRET"
+
+
+# -- handing over: the manage page and /api/download/{token} ------------------------------------
+
+SECRET = "site-secret-for-tests"
+
+
+@pytest.fixture
+def world(site, store_url):
+    import datetime as dt
+
+    from conftest import NOW
+    from functions.payments.local import LocalCheckout
+    from functions.runtime import Runtime, install
+    from generator.build import build
+    from test_api import SECRET as WEBHOOK, Api
+
+    digital_site(site)
+    build(site, now=NOW)
+    local = LocalCheckout("http://127.0.0.1:8000", WEBHOOK)
+    clock = {"now": NOW}
+    runtime = Runtime(catalog_path=site / "_site" / "catalog.json", store_url=store_url, webhook_secret=WEBHOOK,
+                      secret=SECRET, origin="http://127.0.0.1:8000", clock=lambda: clock["now"],
+                      payments_factory=lambda: local, private_path=site / ".cagnotte" / "private.json",
+                      downloads_dir=site / "content" / "campaigns")
+    install(runtime)
+    yield Api(runtime, local), clock, dt
+    runtime.store.close()
+    install(None)
+
+
+def backed(api, reward: str) -> str:
+    """A completed pledge of ``reward`` on the album (all or nothing: its card saved, not charged)."""
+    opened = api.pledge(campaign="premier-album", reward=reward)
+    api.webhook(api.complete(opened["checkout_url"]))
+    return opened["pledge_id"]
+
+
+def collect(api, pledge_id: str) -> None:
+    """As settlement does: the pledge is charged."""
+    from functions.core import events
+
+    store = api.runtime.store
+    before = store.get_pledge(pledge_id)
+    store.apply(events.change(before, before.replace(status="collected"), event_id=None, now=before.updated_at))
+
+
+def manage(api, pledge_id: str) -> str:
+    from functions.core import tokens
+
+    status, _, page = api.call("GET", f"/api/manage/{tokens.make('manage', pledge_id, SECRET)}")
+    assert status == 200
+    return page
+
+
+def test_each_backer_sees_their_own_code_once_collected_and_keeps_it(world):
+    api, _, _ = world
+    first, second = backed(api, "bandcamp"), backed(api, "bandcamp")
+    page = manage(api, first)
+    assert "Votre téléchargement s’ouvre une fois votre contribution débitée" in page
+    assert "LINA-" not in page
+    collect(api, first)
+    collect(api, second)
+    assert CODES[0] in manage(api, first)
+    assert CODES[1] in manage(api, second) and CODES[0] not in manage(api, second)
+    assert CODES[0] in manage(api, first)  # the same code, every time
+
+
+def test_a_file_link_downloads_the_file_for_its_pledge_only(world):
+    import base64
+
+    from functions.core import downloads, tokens
+
+    api, clock, dt = world
+    mine, other = backed(api, "digital"), backed(api, "digital")
+    early = downloads.link_token(mine, "album.zip", clock["now"], SECRET)
+    status, headers, page = api.call("GET", f"/api/download/{early}", headers={"Accept": "text/html"})
+    assert status == 403 and "Pas encore disponible" in page and "2026-12-15" in page
+    collect(api, mine)
+    page = manage(api, mine)
+    links = re.findall(r'href="http://127\.0\.0\.1:8000(/api/download/[^"]+)"', page)
+    assert len(links) == 2 and "album.zip" in page and "livret.pdf" in page
+    status, headers, body = api.call("GET", links[0])
+    assert status == 200 and headers["Content-Disposition"] == 'attachment; filename="album.zip"'
+    assert base64.b64decode(body) == (api.runtime.downloads_dir / "premier-album" / "album.zip").read_bytes()
+    token = links[0].rsplit("/", 1)[1]
+    pledge_id, name, expires, signature = token.split(".")
+    forged = [token[:-1] + ("A" if token[-1] != "A" else "B"),  # altered
+              f"{other}.{name}.{expires}.{signature}",  # another pledge's
+              f"{pledge_id}.{name}.{int(expires) + 86400}.{signature}",  # a later expiry
+              tokens.make_download(mine, "codes.txt", int(expires), SECRET),  # not a file of the reward
+              tokens.make_download(mine, "../../../site.yml", int(expires), SECRET),
+              downloads.link_token(mine, "album.zip", clock["now"], "another-secret")]
+    for bad in forged:
+        status, _, page = api.call("GET", f"/api/download/{bad}", headers={"Accept": "text/html"})
+        assert status == 404 and "Ce lien est peut-être incomplet" in page, bad
+    clock["now"] += dt.timedelta(days=7)  # expired
+    status, _, _ = api.call("GET", links[0])
+    assert status == 404
+    assert downloads.LINK_TTL == dt.timedelta(days=7)
