@@ -241,3 +241,37 @@ def test_a_file_link_downloads_the_file_for_its_pledge_only(world):
     status, _, _ = api.call("GET", links[0])
     assert status == 404
     assert downloads.LINK_TTL == dt.timedelta(days=7)
+
+
+def test_on_aws_a_link_is_a_redirect_to_the_private_bucket(world, moto_server):
+    """CAGNOTTE_DOWNLOADS: the function answers 302 to a presigned URL (moto's S3 over HTTP)."""
+    import urllib.request
+    import uuid
+
+    import boto3
+
+    api, _, _ = world
+    bucket = f"cagnotte-downloads-{uuid.uuid4().hex[:8]}"
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=bucket)
+    data = (api.runtime.downloads_dir / "premier-album" / "album.zip").read_bytes()
+    s3.put_object(Bucket=bucket, Key="premier-album/album.zip", Body=data)
+    api.runtime.downloads_bucket = bucket
+    mine = backed(api, "digital")
+    collect(api, mine)
+    link = re.findall(r'href="http://127\.0\.0\.1:8000(/api/download/[^"]+)"', manage(api, mine))[0]
+    status, headers, _ = api.call("GET", link)
+    assert status == 302 and headers["Location"].startswith(moto_server)
+    with urllib.request.urlopen(headers["Location"]) as answer:
+        assert answer.read() == data
+        assert answer.headers["Content-Disposition"] == 'attachment; filename="album.zip"'
+
+
+def test_serve_sends_a_download_as_its_bytes():
+    import base64
+
+    from generator.serve.api import _answer
+
+    answer = _answer({"statusCode": 200, "headers": {"Content-Disposition": 'attachment; filename="a.zip"'},
+                      "body": base64.b64encode(b"PK\x03\x04\xff").decode(), "isBase64Encoded": True})
+    assert (answer.status, answer.body) == (200, b"PK\x03\x04\xff")
