@@ -192,7 +192,7 @@ def guarded(handle: Callable[[Request], dict], event: dict) -> dict:
 
 # The private links of e-mails (manage, fix, survey, reminder confirm and unsubscribe, comment confirm): opened in a
 # browser, a bad one is a page, not JSON.
-LINK_ROUTES = ("/manage/", "/fix/", "/survey/", "/reminders/", "/updates/", "/comments/")
+LINK_ROUTES = ("/manage/", "/fix/", "/survey/", "/download/", "/reminders/", "/updates/", "/comments/")
 
 
 def _route(path: str) -> str:

@@ -19,6 +19,7 @@ ROUTES = (
     ("/manage/", "functions.handlers.manage"),
     ("/fix/", "functions.handlers.manage"),
     ("/survey/", "functions.handlers.manage"),  # the pledge manager's survey (functions/handlers/survey.py)
+    ("/download/", "functions.handlers.download"),
     ("/reminders", "functions.handlers.reminders"),
     ("/updates/", "functions.handlers.reminders"),  # a campaign's updates: the unsubscribe link
     ("/comments", "functions.handlers.comments"),

@@ -46,6 +46,8 @@ class Runtime:
     mail_url: str | None = None  # CAGNOTTE_MAIL: outbox:///path (default) or ses
     mail_from: str | None = None  # CAGNOTTE_MAIL_FROM
     ses_configuration_set: str | None = None
+    downloads_dir: Path | None = None  # serve: the campaigns' folders, where download files are read
+    downloads_bucket: str | None = None  # CAGNOTTE_DOWNLOADS: the private S3 bucket of download files (AWS)
     _mailer: object | None = field(default=None, repr=False)
     _templates: tuple[tuple[int, int], object] | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
@@ -69,7 +71,8 @@ class Runtime:
                    mail_url=env.get("CAGNOTTE_MAIL") or None, mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
                    ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None,
                    stripe_api_base=env.get("STRIPE_API_BASE") or None,
-                   stripe_budget=env.get("CAGNOTTE_STRIPE_BUDGET") or None)
+                   stripe_budget=env.get("CAGNOTTE_STRIPE_BUDGET") or None,
+                   downloads_bucket=env.get("CAGNOTTE_DOWNLOADS") or None)
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -131,6 +134,18 @@ class Runtime:
             return {}
         try:
             return json.loads(self.private_path.read_text(encoding="utf-8")).get("creators", {})
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def downloads(self) -> dict[str, dict]:
+        """Campaign → reward → ``{"files": [...]}`` or ``{"codes": [...]}`` (private.json; empty when none)."""
+        import json
+
+        if self.private_path is None:
+            return {}
+        try:
+            return json.loads(self.private_path.read_text(encoding="utf-8")).get("downloads", {})
         except (OSError, ValueError):
             return {}
 

@@ -26,9 +26,11 @@ def api_url(config) -> str:
     return config.api_url if config.api_url.startswith("https://") else config.base_url + config.api_url
 
 
-def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
+def catalog_campaign(site: Site, slug: str, own: str, codes: dict[str, tuple[str, ...]] | None = None) -> CatalogCampaign:
+    """``codes``: reward id → its codes (:func:`campaign_codes`), read when not given."""
     config = site.config
     c = site.campaigns[own][slug]
+    codes = campaign_codes(site, slug, own) if codes is None else codes
     page = f"{config.base_url}{config.prefix(own)}/campaigns/{c.slug}/"
     return CatalogCampaign(
         pages=tuple(catalog_page(site, slug, lang) for lang in [own] + [
@@ -42,13 +44,23 @@ def catalog_campaign(site: Site, slug: str, own: str) -> CatalogCampaign:
             CatalogReward(id=r.id, title=r.title, amount=r.amount, limit=r.limit,
                           shipping=CatalogShipping(r.shipping.countries, r.shipping.cost, r.shipping.at_fulfilment)
                           if r.shipping else None,
-                          max_per_backer=r.max_per_backer, late_amount=r.late_amount)
+                          max_per_backer=r.max_per_backer, late_amount=r.late_amount, files=r.files,
+                          codes=len(codes.get(r.id, ())))
             for r in c.rewards),
         addons=tuple(
             CatalogAddon(id=a.id, title=a.title, amount=a.amount, limit=a.limit,
                          shipping=CatalogShipping(a.shipping.countries, a.shipping.cost) if a.shipping else None,
                          requires=a.requires, max_per_backer=a.max_per_backer, late_amount=a.late_amount)
             for a in c.addons))
+
+
+def campaign_codes(site: Site, slug: str, own: str) -> dict[str, tuple[str, ...]]:
+    """Reward id → the codes of its codes file (checked by the loader), for the rewards that have one."""
+    from generator.content.downloads import codes_of
+
+    entry = next(e for e in site.entries if e.slug == slug)
+    return {r.id: codes_of(site.config.root / entry.folder / r.codes)
+            for r in site.campaigns[own][slug].rewards if r.codes}
 
 
 def catalog_updates(site: Site, slug: str, own: str) -> tuple[CatalogUpdate, ...]:
@@ -87,6 +99,7 @@ class Pieces:
     catalog: str  # its catalog entry, JSON
     mail: str  # its facts in mail.json, JSON
     email: str | None  # the creator's private address
+    downloads: dict | None = None  # reward id → {"files": [...]} or {"codes": [...]}: never in the site
 
 
 def pieces(site: Site, state=None) -> dict[str, Pieces]:
@@ -110,8 +123,12 @@ def pieces(site: Site, state=None) -> dict[str, Pieces]:
     for e in listed:
         if e.slug not in found:
             c = site.campaigns[e.language][e.slug]
-            found[e.slug] = fresh[e.slug] = Pieces(core_catalog.campaign_json(catalog_campaign(site, e.slug, e.language)),
-                                                   mail.facts_json(config, site, e.slug, e.language), c.creator.email)
+            codes = campaign_codes(site, e.slug, e.language)
+            downloads = {r.id: {"files": list(r.files)} if r.files else {"codes": list(codes[r.id])}
+                         for r in c.rewards if r.download}
+            found[e.slug] = fresh[e.slug] = Pieces(
+                core_catalog.campaign_json(catalog_campaign(site, e.slug, e.language, codes)),
+                mail.facts_json(config, site, e.slug, e.language), c.creator.email, downloads or None)
     if state is not None:
         state.save_pieces({slug: (keys[slug], value) for slug, value in fresh.items()}, set(keys))
     return found
@@ -127,13 +144,18 @@ PRIVATE = Path(".cagnotte") / "private.json"
 
 
 def write_private(root: Path, found: dict[str, Pieces]) -> None:
-    """What the functions need but the public site must not show (creators' digest addresses).
+    """What the functions need but the public site must not show (creators' digest addresses, the
+    digital rewards' codes and file names).
 
     Kept outside the output (``.cagnotte/private.json``); the deploy ships it
     with the functions, never to the bucket.
     """
     creators = {slug: p.email for slug, p in found.items() if p.email}
-    data = (json.dumps({"format": 1, "creators": dict(sorted(creators.items()))}, sort_keys=True) + "\n").encode()
+    downloads = {slug: p.downloads for slug, p in found.items() if getattr(p, "downloads", None)}
+    body = {"format": 1, "creators": dict(sorted(creators.items()))}
+    if downloads:  # only then: a site without digital rewards keeps the file it had
+        body["downloads"] = downloads
+    data = (json.dumps(body, sort_keys=True) + "\n").encode()
     path = root / PRIVATE
     try:
         if path.read_bytes() == data:

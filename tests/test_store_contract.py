@@ -334,6 +334,40 @@ def test_concurrent_marks_each_take_a_different_previous_value(store):
     assert set(previous) - {"start"} | {store.marked("race", NOW)} == {f"v{n}" for n in range(40)}
 
 
+# -- digital rewards' codes -------------------------------------------------------------------
+
+def test_a_pledge_keeps_its_code_and_codes_run_out(store):
+    assert store.take_code("album", "bandcamp", "pl_000001", 2) == 0
+    assert store.take_code("album", "bandcamp", "pl_000002", 2) == 1
+    assert store.take_code("album", "bandcamp", "pl_000001", 2) == 0  # the same one, again
+    assert store.take_code("album", "bandcamp", "pl_000003", 2) is None  # all taken: nothing written
+    assert store.take_code("album", "bandcamp", "pl_000002", 2) == 1
+    # Each reward and campaign counts its own codes.
+    assert store.take_code("album", "other", "pl_000003", 2) == 0
+    assert store.take_code("book", "bandcamp", "pl_000003", 2) == 0
+    assert store.take_code("album", "bandcamp", "pl_000003", 3) == 2  # a codes file that grew
+
+
+def test_50_concurrent_pledges_on_the_last_codes_each_index_once(store):
+    for n in range(10):
+        store.take_code("album", "bandcamp", f"pl_{n:06d}", 30)
+    barrier = threading.Barrier(16)
+
+    def take(n: int) -> int | None:
+        if n < 16:
+            barrier.wait()  # the first 16 start together
+        return store.take_code("album", "bandcamp", f"pl_{100 + n:06d}", 30)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        given = list(pool.map(take, range(50)))
+    indexes = [i for i in given if i is not None]
+    assert sorted(indexes) == list(range(10, 30))  # the 20 codes left, each to one pledge
+    assert given.count(None) == 30
+    with ThreadPoolExecutor(max_workers=16) as pool:  # and each pledge that got one keeps it
+        again = list(pool.map(lambda n: store.take_code("album", "bandcamp", f"pl_{100 + n:06d}", 30), range(50)))
+    assert again == given
+
+
 # -- comments ------------------------------------------------------------------------------
 
 def comment(n: int, *, parent=None, status: str = "visible", campaign: str = "album", minutes: int = 0, **fields):

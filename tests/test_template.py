@@ -107,7 +107,7 @@ def test_functions_python_arm64_small_and_their_handlers_exist(cfn):
         assert callable(getattr(importlib.import_module(module), attr)), props["Handler"]
         handlers[name] = props["Handler"]
     assert sorted(handlers.values()) == sorted(f"functions.handlers.{m}.handler" for m in
-                                               ("pledges", "webhook", "stats", "referrals", "manage", "reminders", "comments", "settle",
+                                               ("pledges", "webhook", "stats", "referrals", "manage", "download", "reminders", "comments", "settle",
                                                 "ses_events"))
 
 

@@ -31,9 +31,15 @@ class CatalogReward:
     shipping: CatalogShipping | None = None
     max_per_backer: int = 1  # units of it one pledge may take
     late_amount: int | None = None  # its price for a late pledge (None: the same)
+    files: tuple[str, ...] = ()  # delivery: download: the files a collected pledge may download
+    codes: int = 0  # delivery: download: how many unique codes there are (the codes: private.json)
 
     def price(self, late: bool) -> int:
         return self.late_amount if late and self.late_amount is not None else self.amount
+
+    @property
+    def download(self) -> bool:
+        return bool(self.files or self.codes)
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,8 @@ def _campaign_data(c: CatalogCampaign) -> dict:
         "rewards": [
             {"id": r.id, "title": r.title, "amount": r.amount, "limit": r.limit, "shipping": _shipping_data(r.shipping),
              **({"max_per_backer": r.max_per_backer} if r.max_per_backer != 1 else {}),
-             **({"late_amount": r.late_amount} if r.late_amount is not None else {})}
+             **({"late_amount": r.late_amount} if r.late_amount is not None else {}),
+             **({"download": {"files": list(r.files)} if r.files else {"codes": r.codes}} if r.download else {})}
             for r in c.rewards],
         **({"addons": [{"id": a.id, "title": a.title, "amount": a.amount, "limit": a.limit,
                         "shipping": _shipping_data(a.shipping), "requires": list(a.requires),
@@ -256,7 +263,8 @@ def _campaign_from(d: dict) -> CatalogCampaign:
     rewards = tuple(
         CatalogReward(id=r["id"], title=r["title"], amount=r["amount"], limit=r.get("limit"),
                       shipping=_shipping_from(r.get("shipping")), max_per_backer=r.get("max_per_backer", 1),
-                      late_amount=r.get("late_amount"))
+                      late_amount=r.get("late_amount"), files=tuple((r.get("download") or {}).get("files") or ()),
+                      codes=int((r.get("download") or {}).get("codes") or 0))
         for r in d.get("rewards", ()))
     addons = tuple(
         CatalogAddon(id=a["id"], title=a["title"], amount=a["amount"], limit=a.get("limit"),

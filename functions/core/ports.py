@@ -224,6 +224,14 @@ class Store(Protocol):
     def marked(self, key: str, now: dt.datetime) -> str | None:
         """The value of the mark ``key``, None when unset or over."""
 
+    def take_code(self, campaign: str, reward: str, pledge_id: str, count: int) -> int | None:
+        """The index (0 ≤ i < ``count``) of the digital reward's code that ``pledge_id`` gets.
+
+        The first call for a pledge takes the next free index; every later call
+        gives the same one. No index ever goes to two pledges, whatever the
+        concurrency; None (nothing written) once all ``count`` are taken.
+        """
+
     # Public comments (functions/core/comments.py), the same on every store:
     def add_comment(self, comment) -> None:
         """Store a new comment; :class:`Duplicate` when its id exists."""

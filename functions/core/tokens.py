@@ -52,3 +52,30 @@ def check_for(purpose: str, token: str, secret: str) -> str | None:
     if not hmac.compare_digest(signature.encode(), _signature(purpose, subject, secret).encode()):
         return None
     return subject
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+
+
+def make_download(pledge_id: str, name: str, expires: int, secret: str) -> str:
+    """``<pledge id>.<file name, base64url>.<expiry, Unix seconds>.<signature>``: one file, for a while."""
+    encoded = base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
+    return f"{pledge_id}.{encoded}.{expires}.{_signature('download', f'{pledge_id}:{encoded}:{expires}', secret)}"
+
+
+def check_download(token: str, secret: str, now: int) -> tuple[str, str] | None:
+    """``(pledge id, file name)`` of a genuine download token not expired at ``now``, or None."""
+    parts = token.split(".")
+    if len(parts) != 4:
+        return None
+    pledge_id, encoded, expires, signature = parts
+    if not _PLEDGE.match(pledge_id) or not _NAME.match(encoded) or not expires.isdigit() or not signature:
+        return None
+    wanted = _signature("download", f"{pledge_id}:{encoded}:{expires}", secret)
+    if not hmac.compare_digest(signature.encode(), wanted.encode()) or now >= int(expires):
+        return None
+    try:
+        name = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except ValueError:
+        return None
+    return pledge_id, name

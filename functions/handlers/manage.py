@@ -82,6 +82,8 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
                  + f"<dt>{escape(t['status'])}</dt><dd>{escape(shown_status(pledge, t))}</dd></dl>")
     if pledge.extra_payments:
         parts.append(f'<p role="status">{escape(extra_note(pledge, t))}</p>')
+    if reward is not None and reward.download:
+        parts.append(download_section(pledge, campaign, runtime, t))
     if manage.changeable(pledge, campaign, now):
         claimed = runtime.store.counters(campaign.slug).claimed
         options = [f'<label><input type="radio" name="reward" value=""{" checked" if not pledge.reward else ""}> '
@@ -144,6 +146,35 @@ def comment_form(pledge, runtime, token: str, lang: str, t: dict) -> str:
             "</textarea></label>"
             f'<label class="check"><input type="checkbox" name="notify" value="1"> {escape(t["comment_notify"])}</label>'
             f'<button type="submit">{escape(t["comment_publish"])}</button></fieldset></form>')
+
+
+def download_section(pledge, campaign, runtime, t: dict) -> str:
+    """A digital reward: the backer's own code or a signed link per file, once the pledge is charged."""
+    from functions.core import downloads
+
+    head = f'<section class="download"><h2>{escape(t["download"])}</h2>'
+    if not downloads.delivered(pledge):
+        return head + f'<p class="note">{escape(later(pledge, campaign, t))}</p></section>'
+    private = runtime.downloads
+    names = downloads.files_of(private, pledge.campaign, pledge.reward)
+    if names:
+        now = runtime.now()
+        links = "".join(f'<li><a href="{escape(runtime.api_base)}/download/'
+                        f'{escape(downloads.link_token(pledge.id, name, now, runtime.secret))}" download>'
+                        f"{escape(name)}</a></li>" for name in names)
+        return head + f'<p class="note">{escape(t["download_files"])}</p><ul>{links}</ul></section>'
+    code = downloads.code_for(runtime.store, private, pledge)
+    if code is None:
+        return head + f'<p role="status">{escape(t["download_no_code"])}</p></section>'
+    return (head + f'<p>{escape(t["download_code"])} <code class="download-code">{escape(code)}</code></p>'
+            f'<p class="note">{escape(t["download_code_help"])}</p></section>')
+
+
+def later(pledge, campaign, t: dict) -> str:
+    """When a digital reward will be there: after an all-or-nothing deadline, or once the payment arrives."""
+    if campaign.funding == "all_or_nothing" and pledge.mode == "setup":
+        return t["download_later"].format(date=campaign.ends.date().isoformat())
+    return t["download_later_paid"]
 
 
 def reward_line(pledge, reward, page, t: dict) -> str:

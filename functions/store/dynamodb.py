@@ -19,6 +19,8 @@ Item layout (keys ``pk``/``sk``, both strings)::
     CAMPAIGN#<slug>      DAY#<date>    raised, backers             (history, UTC days)
     CAMPAIGN#<slug>      REF#<code>    pledges, raised             (what a code brought)
     CAMPAIGN#<slug>      CHOSEN#<reward>  backers                  (counted backers of a reward)
+    CODES#<slug>         <reward>      taken                       (digital codes handed out so far)
+    CODE#<pledge id>     <slug>#<reward>  index                    (the code that pledge got, for ever)
     COMMENT#<id>         COMMENT       data, status, campaign = COMMENTS#<slug>, created = thread key
     COMMENTS#<slug>      <thread key>  data                        (a visible comment, listed newest first)
     COMMENTS#<slug>      PIN#<key>     data                        (a pinned one, shown first)
@@ -90,6 +92,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import random
 import time
 from typing import Any
 
@@ -99,6 +102,7 @@ from functions.core.model import Change, opening_claims
 from functions.core.mail import DUE, SENDING, Mail, from_record as mail_from, to_record as mail_record
 from functions.core.pledge import Pledge, from_record, to_record
 from functions.core.reminders import Reminder, from_record as reminder_from, to_record as reminder_record
+from functions.core.errors import Unavailable
 from functions.core.ports import Conflict, Counters, Duplicate, Referral, SoldOut
 from functions.store.dynamodb_table import CONDITION_FAILED as _FAILED, INDEX, TableClient
 from functions.store.dynamodb_table import integer as _int, key as _key, n as _n, s as _s
@@ -346,6 +350,33 @@ class DynamoDBStore(TableClient):
                                                     ":ttl": _n(int(expires_at.timestamp()) + 60)},
                          ReturnValues="ALL_OLD").get("Attributes")
         return _mark_value(old, now)
+
+    # -- digital rewards ---------------------------------------------------------------
+    def take_code(self, campaign: str, reward: str, pledge_id: str, count: int) -> int | None:
+        """The pledge's code index: one transaction moves the counter from ``taken`` to ``taken + 1``
+        (conditional on it still being ``taken``, below ``count``) and creates the pledge's record
+        (conditional on it not existing), so an index is given once and a pledge keeps its own.
+        A concurrent taker makes the counter's condition fail: read again and retry."""
+        mine = _key(f"CODE#{pledge_id}", f"{campaign}#{reward}")
+        counter = _key(f"CODES#{campaign}", reward)
+        for attempt in range(200):  # each failed round means another pledge got a code
+            held = self._call("get_item", Key=mine, ConsistentRead=True).get("Item")
+            if held is not None:
+                return _int(held, "index")
+            taken = _int(self._call("get_item", Key=counter, ConsistentRead=True).get("Item") or {}, "taken")
+            if taken >= count:
+                return None
+            reasons = self._transact([
+                {"Update": {"TableName": self.table, "Key": counter, "UpdateExpression": "SET #t = :next",
+                            "ConditionExpression": "attribute_not_exists(#t) AND :taken = :zero OR #t = :taken",
+                            "ExpressionAttributeNames": {"#t": "taken"},
+                            "ExpressionAttributeValues": {":next": _n(taken + 1), ":taken": _n(taken),
+                                                          ":zero": _n(0)}}},
+                {"Put": self._new({**mine, "index": _n(taken), "campaign_reward": _s(f"{campaign}#{reward}")})}])
+            if reasons is None:
+                return taken
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** min(attempt, 6))))
+        raise Unavailable("too many backers at once took a code; try again in a moment")
 
     def marked(self, key: str, now: dt.datetime) -> str | None:
         return _mark_value(self._get(f"MARK#{key}", "MARK"), now)

@@ -107,6 +107,11 @@ MIGRATIONS = (
     CREATE TABLE flags (campaign TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
                         PRIMARY KEY (campaign, name));
     """,
+    # digital rewards: the code each pledge was given (its index in the codes file), once
+    """
+    CREATE TABLE codes (campaign TEXT NOT NULL, reward TEXT NOT NULL, pledge_id TEXT NOT NULL, idx INTEGER NOT NULL,
+                        PRIMARY KEY (campaign, reward, pledge_id), UNIQUE (campaign, reward, idx));
+    """,
 )
 
 
@@ -394,6 +399,31 @@ class SQLiteStore:
                            "SET value = excluded.value, expires = excluded.expires",
                            (key, value, expires_at.isoformat()))
                 db.execute("DELETE FROM marks WHERE expires <= ?", (now.isoformat(),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return row[0] if row else None
+
+    # -- digital rewards ---------------------------------------------------------------
+    def take_code(self, campaign: str, reward: str, pledge_id: str, count: int) -> int | None:
+        """The pledge's code index: its own if it has one, else the next (rows taken = the counter)."""
+        row = self._db().execute("SELECT idx FROM codes WHERE campaign = ? AND reward = ? AND pledge_id = ?",
+                                 (campaign, reward, pledge_id)).fetchone()
+        if row:
+            return row[0]
+        with self._write:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")  # one writer: the count and the insert see the same rows
+            try:
+                row = db.execute("SELECT idx FROM codes WHERE campaign = ? AND reward = ? AND pledge_id = ?",
+                                 (campaign, reward, pledge_id)).fetchone()
+                if row is None:
+                    taken = db.execute("SELECT COUNT(*) FROM codes WHERE campaign = ? AND reward = ?",
+                                       (campaign, reward)).fetchone()[0]
+                    if taken < count:
+                        db.execute("INSERT INTO codes VALUES (?, ?, ?, ?)", (campaign, reward, pledge_id, taken))
+                        row = (taken,)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -39,6 +39,11 @@ def check(bundle: Bundle, image_exists) -> list[Problem]:
         problems.append(Problem(doc.source, _line_of(doc, "creator.image"),
                                 f"creator.image '{avatar}' not found beside index.md"))
     problems.extend(_missing_images(bundle, image_exists))
+    for r in v.get("rewards", ()):
+        for name in r.files:
+            if not image_exists(name):
+                problems.append(Problem(doc.source, _line_of(doc, f"rewards.{r.id}.files"),
+                                        f"reward '{r.id}': file '{name}' not found beside index.md"))
     for (stem, lang), u in bundle.update_translations.items():
         if stem not in bundle.updates:
             problems.append(Problem(u.source, 1, f"translation of an update that does not exist: updates/{stem}.md"))

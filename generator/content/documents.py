@@ -24,7 +24,7 @@ from generator.content.model import (FUNDING_MODELS, SURVEY_KINDS, Creator, Fina
 from generator.problems import Problem
 
 # Bump when parsing changes what a document holds: it is part of the cache key.
-VERSION = "docs-14"  # docs-14: shipping at_fulfilment; docs-13: survey (the pledge manager's questions); docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
+VERSION = "docs-15"  # docs-15: delivery: download, files, codes; docs-14: shipping at_fulfilment; docs-13: survey (the pledge manager's questions); docs-12: late_pledges, late_until, late_amount; docs-11: add-ons, max_per_backer; docs-10: comments: false; docs-9: an update's audience and public; docs-8: creator.image, a known video host; docs-7: how a reward reaches its backer (digital, pickup, experience); docs-6: the images each body shows, with their lines; the update date's line
 
 CAMPAIGN_FIELDS = ("title", "summary", "creator", "category", "tags", "language", "image",
                    "image_alt", "video", "goal", "currency", "starts", "ends", "funding",
@@ -35,7 +35,7 @@ TRANSLATED_FIELDS = ("title", "summary", "creator", "tags", "image_alt", "reward
 UPDATE_FIELDS = ("title", "date", "audience", "public")
 AUDIENCES = ("backers", "all", "none")
 REWARD_FIELDS = ("id", "title", "amount", "description", "limit", "delivery", "shipping", "max_per_backer",
-                 "late_amount")
+                 "late_amount", "files", "codes")
 SURVEY_FIELDS = ("id", "question", "kind", "choices", "required", "rewards")
 ADDON_FIELDS = ("id", "title", "amount", "description", "limit", "shipping", "requires", "max_per_backer",
                 "late_amount")
@@ -170,7 +170,7 @@ def parse_campaign(text: str, slug: str, source: str, ctx: Context) -> CampaignD
     if v["starts"] and v["ends"] and v["starts"] >= v["ends"]:
         f.error(f.at("ends"), "'ends' must come after 'starts'")
     v["funding"] = f.choice("funding", FUNDING_MODELS, default="all_or_nothing")
-    v["rewards"] = _rewards(f, currency, base)
+    v["rewards"] = _rewards(f, currency, base, v["_lines"])
     v["addons"] = _addons(f, currency, base, v["rewards"])
     v["stretch_goals"] = _stretch_goals(f, currency, v["goal"])
     v["faq"] = _faq(f, base)
@@ -404,7 +404,7 @@ def _video(f: Fields) -> str | None:
     return url
 
 
-def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
+def _rewards(f: Fields, currency: str | None, base: str, v_lines: dict) -> tuple[Reward, ...]:
     rewards, seen = [], set()
     for r in f.items("rewards"):
         r.allow(REWARD_FIELDS)
@@ -415,7 +415,9 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         title = r.text("title", required=True, one_line=True)
         amount = r.amount("amount", currency, required=True)
         limit = r.integer("limit", minimum=1)
-        delivery = r.month("delivery")
+        download = r.raw("delivery") == "download"
+        delivery = None if download else r.month("delivery")
+        files, codes = _download(r, download, limit, v_lines)
         shipping = _shipping(r, currency)
         handover, place = _handover(r)
         _charge_problem(r, amount, shipping, currency)
@@ -424,7 +426,10 @@ def _rewards(f: Fields, currency: str | None, base: str) -> tuple[Reward, ...]:
         description = _markdown(r.text("description"), base)
         if rid and amount is not None:
             rewards.append(Reward(rid, title, amount, description, limit, delivery, shipping, handover, place,
-                                  max_per_backer=most, late_amount=late))
+                                  max_per_backer=most, late_amount=late, download=download, files=files,
+                                  codes=codes))
+            if download:
+                v_lines[f"rewards.{rid}.files" if files else f"rewards.{rid}.codes"] = r.at("files" if files else "codes")
     return tuple(rewards)
 
 
@@ -437,6 +442,37 @@ def _at_fulfilment_problems(f: Fields, v: dict) -> None:
             f.error(f.at("funding"), f"reward '{reward.id}' charges its shipping at fulfilment, which needs the card "
                                      "an all-or-nothing campaign saves: use funding: all_or_nothing, or drop "
                                      "at_fulfilment")
+
+
+_DOWNLOAD_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+
+
+def _download(r: Fields, download: bool, limit: int | None, lines: dict) -> tuple[tuple[str, ...], str]:
+    """``files:`` or ``codes:`` of a ``delivery: download`` reward (whether they exist: assemble, loader)."""
+    name_problem = (lambda name: None if _DOWNLOAD_NAME.match(name) and ".." not in name else
+                    f"'{name}' must be a file name beside index.md (letters, digits, '.', '-', '_'; no folder)")
+    files = r.strings("files", check=name_problem)
+    codes = r.text("codes", one_line=True)
+    if not download:
+        for key in ("files", "codes"):
+            if key in r:
+                r.error(r.at(key), f"'{r.where}{key}' is for a digital reward: add 'delivery: download'")
+        return (), ""
+    if bool(files) == bool(codes):
+        r.error(r.at("delivery"), f"'{r.where}delivery: download' needs exactly one of 'files' "
+                                  "(a list of files beside index.md) or 'codes' (a file of codes, one per line)")
+        return (), ""
+    if codes:
+        problem = name_problem(codes)
+        if problem:
+            r.error(r.at("codes"), f"'{r.where}codes': {problem}")
+            return (), ""
+        if limit is None:
+            r.error(r.at("codes"), f"'{r.where}codes' needs a 'limit' (at most the number of codes): "
+                                   "each backer gets their own code")
+    if len(set(files)) != len(files):
+        r.error(r.at("files"), f"'{r.where}files' names a file twice")
+    return files, codes
 
 
 def _late_until(f: Fields, ctx: Context, ends: dt.datetime | None) -> dt.datetime | None:

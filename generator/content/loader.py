@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from generator.content import documents
+from generator.content import documents, downloads
 from generator.content.assemble import Bundle, check
 from generator.content.documents import Context
 from generator.content.fields import SLUG
@@ -210,13 +210,19 @@ def load(root: Path, ctx: Context, tree: Tree, cached: Callable[[list[tuple[Sour
     docs = cached(keyed)
     partial = Tree(todo, tree.assets, tree.asset_digests, [f for f in tree.folders if f not in known], tree.problems)
     bundles, problems = bundle(partial, {source: docs[key] for source, key in keyed})
+    for b in bundles:  # the codes files: read here, at the edge (a document is one file's text)
+        if b.campaign is not None and not b.campaign.problems:
+            problems.extend(downloads.check_codes(root / b.folder, b.campaign.source,
+                                                  b.campaign.values.get("rewards", ()),
+                                                  b.campaign.values.get("_lines", {})))
     troubled = {p.path.split("/")[2] for p in problems if p.path.startswith(CAMPAIGNS + "/") and p.path.count("/") >= 2}
     fresh = {}
     for b in bundles:
         if b.campaign is None or b.slug in troubled:
             continue
         lines = b.campaign.values.get("_lines", {})
-        entry = Entry(b.slug, b.folder, b.files, b.campaign.language,
+        private = downloads.private_files(b.campaign.values.get("rewards", ()))
+        entry = Entry(b.slug, b.folder, tuple(f for f in b.files if f not in private), b.campaign.language,
                       tuple(sorted(lines.items())) + tuple((f"updates/{stem}", u.date_line)
                                                           for stem, u in sorted(b.updates.items())))
         fresh[b.slug] = (entry, {lang: localise(b, lang) for lang in languages})

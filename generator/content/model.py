@@ -47,6 +47,9 @@ class Reward:
     max_per_backer: int = 1  # units one pledge may take
     requires: tuple[str, ...] = ()  # an add-on: the reward ids it goes with (empty: any reward)
     late_amount: int | None = None  # minor units: its price for late pledges (None: the same)
+    download: bool = False  # ``delivery: download``: files or a code, handed over after collection
+    files: tuple[str, ...] = ()  # download files beside index.md (never published in the site)
+    codes: str = ""  # the file beside index.md that holds one unique code per line (never published)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ class Api:
                                clock=now_from_environment, private_path=root / ".cagnotte" / "private.json",
                                mail_url=env.get("CAGNOTTE_MAIL") or f"outbox:///{(root / '.cagnotte' / 'outbox').resolve()}",
                                mail_from=env.get("CAGNOTTE_MAIL_FROM") or None,
-                               ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None)
+                               ses_configuration_set=env.get("CAGNOTTE_SES_CONFIGURATION_SET") or None,
+                               downloads_dir=root / "content" / "campaigns")
         install(self.runtime)
         self._stop = threading.Event()
         self.language = _site_language(root)
@@ -178,6 +179,10 @@ def _site_language(root: Path) -> str:
 
 def _answer(response: dict) -> Answer:
     body = response.get("body") or ""
+    if response.get("isBase64Encoded"):  # a download's bytes
+        import base64
+
+        return Answer(int(response["statusCode"]), dict(response.get("headers") or {}), base64.b64decode(body))
     raw = body.encode("utf-8") if isinstance(body, str) else body
     return Answer(int(response["statusCode"]), dict(response.get("headers") or {}), raw)
 
