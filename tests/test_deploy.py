@@ -332,3 +332,31 @@ def test_a_dry_run_without_credentials_or_region_still_shows_the_site_upload(dep
     assert regionless.exit_code == 0, regionless.output
     assert "(dry run) no AWS region: the plan" in regionless.stdout
     assert "  upload /catalog.json" in regionless.stdout
+
+
+def test_digital_rewards_files_go_to_the_private_bucket_once_never_to_the_site(aws, tmp_path):
+    import json
+
+    from generator.deploy.site import download_files, sync_downloads
+
+    root = tmp_path / "site"
+    folder = root / "content/campaigns/album"
+    folder.mkdir(parents=True)
+    (folder / "album.zip").write_bytes(b"PK\x03\x04 the album")
+    (folder / "booklet.pdf").write_bytes(b"%PDF-1.7 the lyrics")
+    (root / ".cagnotte").mkdir()
+    (root / ".cagnotte/private.json").write_text(json.dumps(
+        {"format": 1, "creators": {}, "downloads": {"album": {"digital": {"files": ["album.zip", "booklet.pdf"]},
+                                                              "keys": {"codes": ["A1", "B2"]}}}}))
+    files = download_files(root)
+    assert [key for key, _ in files] == ["album/album.zip", "album/booklet.pdf"]  # codes are never files
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="downloads-test")
+    assert sync_downloads(s3, "downloads-test", files, dry_run=True) == ["album/album.zip", "album/booklet.pdf"]
+    assert s3.list_objects_v2(Bucket="downloads-test").get("KeyCount") == 0  # a dry run uploads nothing
+    assert sync_downloads(s3, "downloads-test", files) == ["album/album.zip", "album/booklet.pdf"]
+    head = s3.head_object(Bucket="downloads-test", Key="album/album.zip")
+    assert head["ContentDisposition"] == 'attachment; filename="album.zip"'
+    assert sync_downloads(s3, "downloads-test", files) == []  # unchanged: nothing again
+    (folder / "booklet.pdf").write_bytes(b"%PDF-1.7 the lyrics, corrected")
+    assert sync_downloads(s3, "downloads-test", files) == ["album/booklet.pdf"]

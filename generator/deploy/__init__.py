@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .package import PackageError, build_package, human
-from .site import apply, describe, list_bucket, plan, read_manifest, scan, write_manifest
+from .site import (apply, describe, download_files, list_bucket, plan, read_manifest, scan, sync_downloads,
+                   write_manifest)
 from .stack import MAX_TEMPLATE_BODY, Stack, StackError, template_parameters
 
 ARTIFACTS = "cagnotte-artifacts-{account}-{region}"
@@ -168,6 +169,15 @@ def _deploy(options: Options, say: Callable[[str], None], session: Any) -> None:
     size = sum(f.size for f in site.upload)
     say(f"{dry}site: {len(site.files)} files, {len(site.upload)} to upload ({human(size)}), "
         f"{len(site.delete)} to delete, {site.unchanged} unchanged")
+    downloads = outputs.get("DownloadsBucket")
+    files = download_files(options.root)
+    if files and downloads:  # digital rewards: their files go to the private bucket, never the site's
+        sent = sync_downloads(s3, downloads, files, options.dry_run)
+        say(f"{dry}downloads: {len(files)} file{'s' if len(files) != 1 else ''} of digital rewards, "
+            f"{len(sent)} to upload to the private bucket")
+    elif files:
+        raise DeployError(f"stack {options.stack} has no DownloadsBucket output: its template predates digital "
+                          "rewards (use cagnotte's template.yaml)")
     paths = site.invalidation_paths()
     if options.dry_run:
         for line in describe(site):

@@ -195,3 +195,41 @@ def describe(site: SitePlan, limit: int = 40) -> list[str]:
         if len(keys) > limit:
             lines.append(f"  … and {len(keys) - limit} more to {verb}")
     return lines
+
+
+# -- digital rewards' files: the private downloads bucket --------------------------------------
+
+def download_files(root: Path) -> list[tuple[str, Path]]:
+    """``(key, path)`` of every digital reward's file (``.cagnotte/private.json``, written by the
+    build): ``<campaign>/<file>``, the key the download route presigns."""
+    import json
+
+    try:
+        data = json.loads((root / ".cagnotte" / "private.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    found = []
+    for slug, rewards in sorted((data.get("downloads") or {}).items()):
+        for reward in rewards.values():
+            for name in reward.get("files", ()):
+                found.append((f"{slug}/{name}", root / "content" / "campaigns" / slug / name))
+    return found
+
+
+def sync_downloads(s3: Any, bucket: str, files: list[tuple[str, Path]], dry_run: bool = False) -> list[str]:
+    """Upload the files the private bucket lacks or holds another version of; the keys uploaded (or,
+    in a dry run, to upload). Never deletes: a backer's link to a file removed since still works
+    until the creator empties the bucket."""
+    import hashlib
+
+    remote = list_bucket(s3, bucket)
+    sent = []
+    for key, path in files:
+        data = path.read_bytes()
+        if remote.get(key) == hashlib.md5(data).hexdigest():  # noqa: S324 - S3's ETag, not security
+            continue
+        if not dry_run:
+            s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type(path),
+                          ContentDisposition=f'attachment; filename="{path.name}"')
+        sent.append(key)
+    return sent
