@@ -275,3 +275,22 @@ def test_serve_sends_a_download_as_its_bytes():
     answer = _answer({"statusCode": 200, "headers": {"Content-Disposition": 'attachment; filename="a.zip"'},
                       "body": base64.b64encode(b"PK\x03\x04\xff").decode(), "isBase64Encoded": True})
     assert (answer.status, answer.body) == (200, b"PK\x03\x04\xff")
+
+
+def test_the_receipt_says_the_digital_reward_is_ready_and_where(world):
+    api, _, _ = world
+    from functions.core import mailtext, notify
+
+    pledge_id = backed(api, "bandcamp")
+    before = api.runtime.store.get_pledge(pledge_id).replace(email="ana@example.org")
+    after = before.replace(status="collected")
+    [receipt] = notify.mails_for(before, after, api.runtime.links, after.updated_at)
+    assert (receipt.kind, receipt.values["download"]) == ("receipt", "1")
+    message = mailtext.render(receipt, api.runtime.mail_templates())
+    assert "Votre contrepartie numérique est prête" in message.text
+    assert receipt.values["manage_url"] in message.text
+    # a reward that is not a download says nothing of it
+    plain = before.replace(reward=None)
+    [other] = notify.mails_for(plain, plain.replace(status="collected"), api.runtime.links, after.updated_at)
+    assert "download" not in other.values
+    assert "numérique est prête" not in mailtext.render(other, api.runtime.mail_templates()).text

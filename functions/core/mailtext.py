@@ -35,10 +35,10 @@ COMMON = ("site_title", "site_url", "title", "creator", "campaign_url", "deadlin
 PLEDGE = ("amount", "reward", "pledge", "manage_url", "referral_url")
 FIX = ("fix_url", "fix_deadline")
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
-    "confirmation": COMMON + PLEDGE,
+    "confirmation": COMMON + PLEDGE + ("download",),
     "changed": COMMON + PLEDGE,
     "cancelled": COMMON + PLEDGE,
-    "receipt": COMMON + PLEDGE,
+    "receipt": COMMON + PLEDGE + ("download",),
     "payment_failed": COMMON + PLEDGE + FIX,
     "fix_reminder": COMMON + PLEDGE + FIX,
     "unfunded": COMMON + PLEDGE,
@@ -61,6 +61,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "milestone_stretch": ("amount",),
     "digest_trend": ("amount", "low", "high", "deadline"),
     "update_read_online": ("url",),
+    "download_ready": ("url",),
 }
 DATE_FIELDS = ("d", "dd", "M", "MM", "MMMM", "LLLL", "y", "yyyy")
 # Headers that tell mail software the message is automatic (no vacation replies).
@@ -240,6 +241,9 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
     if "milestones" in raw:
         values["milestones"] = "\n".join(_milestone(code, currency, spec)
                                          for code in raw["milestones"].split(",") if code.strip())
+    if mail.kind in ("receipt", "confirmation"):  # a digital reward: where its code or files are
+        values["download"] = (Template(phrases["download_ready"]).substitute(url=raw["manage_url"])
+                              if raw.get("download") == "1" and raw.get("manage_url") else "")
     if mail.kind == "update":  # the update's own text, in the message's language (see render for the HTML)
         update = campaign.get("updates", {}).get(raw.get("update_id", ""))
         if update is None:

@@ -91,6 +91,10 @@ def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.dateti
         # A late pledge is paid at once: its messages read as a flexible campaign's (charged now).
         "funding": "flexible" if after.late else campaign.funding,
     }
+    reward = campaign.reward(after.reward) if after.reward else None
+    if kind in ("receipt", "confirmation") and reward is not None and reward.download and \
+            after.status in (COLLECTED, PAID):
+        values["download"] = "1"  # its code or download links are on the manage page, ready now
     if kind == "payment_failed" and after.fix_deadline:
         values["fix_url"] = links.fix(after)
         values["fix_deadline"] = after.fix_deadline.date().isoformat()
