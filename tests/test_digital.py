@@ -294,3 +294,20 @@ def test_the_receipt_says_the_digital_reward_is_ready_and_where(world):
     [other] = notify.mails_for(plain, plain.replace(status="collected"), api.runtime.links, after.updated_at)
     assert "download" not in other.values
     assert "numérique est prête" not in mailtext.render(other, api.runtime.mail_templates()).text
+
+
+def test_the_receipt_of_a_files_reward_carries_their_signed_links(world):
+    api, _, _ = world
+    from functions.core import mailtext, notify
+
+    pledge_id = backed(api, "digital")
+    before = api.runtime.store.get_pledge(pledge_id).replace(email="ana@example.org")
+    after = before.replace(status="collected")
+    collect(api, pledge_id)
+    [receipt] = notify.mails_for(before, after, api.runtime.links, after.updated_at)
+    urls = receipt.values["download_urls"].split("\n")
+    assert len(urls) == 2 and all("/api/download/" in url for url in urls)
+    text = mailtext.render(receipt, api.runtime.mail_templates()).text
+    assert "Téléchargez-la dans les 7 jours" in text and urls[0] in text and receipt.values["manage_url"] in text
+    status, headers, body = api.call("GET", urls[0].replace("http://127.0.0.1:8000", ""))
+    assert status == 200 and "attachment" in headers.get("Content-Disposition", "")

@@ -62,6 +62,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "digest_trend": ("amount", "low", "high", "deadline"),
     "update_read_online": ("url",),
     "download_ready": ("url",),
+    "download_files": ("urls", "url"),
 }
 DATE_FIELDS = ("d", "dd", "M", "MM", "MMMM", "LLLL", "y", "yyyy")
 # Headers that tell mail software the message is automatic (no vacation replies).
@@ -242,8 +243,11 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
         values["milestones"] = "\n".join(_milestone(code, currency, spec)
                                          for code in raw["milestones"].split(",") if code.strip())
     if mail.kind in ("receipt", "confirmation"):  # a digital reward: where its code or files are
-        values["download"] = (Template(phrases["download_ready"]).substitute(url=raw["manage_url"])
-                              if raw.get("download") == "1" and raw.get("manage_url") else "")
+        values["download"] = ""
+        if raw.get("download") == "1" and raw.get("manage_url"):
+            phrase = phrases["download_files"] if raw.get("download_urls") else phrases["download_ready"]
+            values["download"] = Template(phrase).substitute(url=raw["manage_url"],
+                                                             urls=raw.get("download_urls", ""))
     if mail.kind == "update":  # the update's own text, in the message's language (see render for the HTML)
         update = campaign.get("updates", {}).get(raw.get("update_id", ""))
         if update is None:

@@ -95,6 +95,11 @@ def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.dateti
     if kind in ("receipt", "confirmation") and reward is not None and reward.download and \
             after.status in (COLLECTED, PAID):
         values["download"] = "1"  # its code or download links are on the manage page, ready now
+        if reward.files and links.secret:  # and the files' own links, signed, for 7 days
+            from .downloads import link_token
+
+            values["download_urls"] = "\n".join(
+                f"{links.api_base}/download/{link_token(after.id, name, now, links.secret)}" for name in reward.files)
     if kind == "payment_failed" and after.fix_deadline:
         values["fix_url"] = links.fix(after)
         values["fix_deadline"] = after.fix_deadline.date().isoformat()
