@@ -125,29 +125,26 @@ class Runtime:
             return None
         return links_for(catalog, self.secret, self.origin)
 
-    @property
-    def creators(self) -> dict[str, str]:
-        """Campaign → the creator's digest address (empty when none is configured)."""
+    def _private(self) -> dict:
+        """The build's private.json (creators' addresses, digital rewards), or {} without one."""
         import json
 
         if self.private_path is None:
             return {}
         try:
-            return json.loads(self.private_path.read_text(encoding="utf-8")).get("creators", {})
+            return json.loads(self.private_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+
+    @property
+    def creators(self) -> dict[str, str]:
+        """Campaign → the creator's digest address (empty when none is configured)."""
+        return self._private().get("creators", {})
 
     @property
     def downloads(self) -> dict[str, dict]:
         """Campaign → reward → ``{"files": [...]}`` or ``{"codes": [...]}`` (private.json; empty when none)."""
-        import json
-
-        if self.private_path is None:
-            return {}
-        try:
-            return json.loads(self.private_path.read_text(encoding="utf-8")).get("downloads", {})
-        except (OSError, ValueError):
-            return {}
+        return self._private().get("downloads", {})
 
     @property
     def mailer(self):
