@@ -244,7 +244,8 @@ class Runtime:
                         from functions.payments.stripe_checkout import StripePayments
 
                         self._payments = StripePayments(self.stripe_key, api_base=self.stripe_api_base,
-                                                        budget=budget_from(self.stripe_budget))
+                                                        budget=budget_from(self.stripe_budget),
+                                                        templates=self.mail_templates)
                     else:
                         raise Unavailable("payments are not configured (STRIPE_SECRET_KEY is not set)")
         return self._payments

@@ -10,7 +10,8 @@ with other parameters is Stripe's 400 ``idempotency_error``). Every request's
 parameters are checked against the request TypedDicts the stripe SDK ships
 (:mod:`stripe_params`: unknown names, types, enums such as ``locale``, required
 ones), and Stripe's rules on top: a Checkout ``expires_at`` 30 minutes to 24
-hours after creation, amounts through :func:`_check_amount` (Stripe's minimum, maximum,
+hours after creation, ``custom_text`` messages of at most 1,200 characters
+(echoed on the session), amounts through :func:`_check_amount` (Stripe's minimum, maximum,
 ISK and three-decimal rules) and currencies through :func:`_check_currency`. The clock moves:
 real time plus an offset that tests set (``now=``) and move (:meth:`advance`),
 so a request that reaches "Stripe" later than the caller's ``now`` sees it. What a backer does on the Checkout page, and what Stripe then sends to
@@ -53,6 +54,7 @@ API_VERSION = stripe.api_version  # what the installed SDK pins (16.x: 2026-10-2
 SHIPPING_MOVED = "2025-03-31"  # basil: shipping_details moved into collected_information
 LOCALES = frozenset(enum(SessionCreateParams, "locale"))  # Stripe's list, as the SDK has it
 CHECKOUT_MIN_TTL, CHECKOUT_MAX_TTL = 30 * 60, 24 * 3600  # a session's expires_at after its creation
+CUSTOM_TEXT_MAX = 1200  # custom_text[…][message]: "Text can be up to 1200 characters in length."
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 IDEMPOTENCY_WINDOW = 86400  # Stripe may prune a key once it is 24 hours old; here it is pruned then
 # Test cards: last4, and what an off-session charge answers (error code, decline code, Stripe's message).
@@ -91,6 +93,21 @@ class ApiError(Exception):
         self.saved = saved
         error = {"type": type, "message": message, "param": param, "code": code, **details}
         self.body = {"error": {k: v for k, v in error.items() if v}}
+
+
+def _custom_text(params: dict) -> dict:
+    """A session's ``custom_text`` as Stripe echoes it (each of the four keys, None when unset); check()
+    refused unknown keys and a missing message, this refuses a message over Stripe's length."""
+    sent = params.get("custom_text") or {}
+    shown = {}
+    for key in ("after_submit", "shipping_address", "submit", "terms_of_service_acceptance"):
+        value = sent.get(key) or None  # "" unsets it
+        message = value["message"] if value else None
+        if message is not None and len(message) > CUSTOM_TEXT_MAX:
+            raise ApiError(400, f"Invalid string: {message[:10]}...{message[-10:]}; must be at most "
+                                f"{CUSTOM_TEXT_MAX} characters", param=f"custom_text[{key}][message]")
+        shown[key] = {"message": message} if message is not None else None
+    return shown
 
 
 def decode_form(text: str) -> dict[str, Any]:
@@ -563,6 +580,7 @@ class StripeServer:
             if not isinstance(countries, list) or not all(re.fullmatch(r"[A-Z]{2}", c) for c in countries):
                 raise ApiError(400, "allowed_countries must be a list of ISO 3166-1 alpha-2 codes.",
                                param="shipping_address_collection[allowed_countries]")
+        custom_text = _custom_text(params)
         wrong = "setup_intent_data" if mode == "payment" else "payment_intent_data"
         if wrong in params or (mode == "setup" and "line_items" in params):
             bad = wrong if wrong in params else "line_items"
@@ -584,7 +602,7 @@ class StripeServer:
             "collected_information": None, "expires_at": expires_at, "locale": locale,
             "success_url": params.get("success_url"), "cancel_url": params.get("cancel_url"),
             "shipping_address_collection": shipping, "url": f"{self.url}/pay/{session_id}",
-            "payment_intent": None, "setup_intent": None,
+            "payment_intent": None, "setup_intent": None, "custom_text": custom_text,
         }
         self.sessions[session_id] = session
         self.session_params[session_id] = params

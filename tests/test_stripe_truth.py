@@ -24,10 +24,13 @@ from test_settle import World, catalog_path  # noqa: F401 - the built fixture si
 from conftest import NOW
 from functions.core import tokens
 from functions.core.pledge import CHECKOUT_TTL, MIN_CHECKOUT_TTL
+from functions.core.mailtext import Templates
+from functions.core.model import CheckoutLine
 from functions.core.ports import ChargeRequest, CheckoutRequest, PaymentsError
 from functions.payments.stripe_budget import PLEDGE, SETTLE, Budget, budget_from
-from functions.payments.stripe_checkout import StripePayments
+from functions.payments.stripe_checkout import StripePayments, session_params
 from functions.payments.stripe_locales import LOCALES as ADAPTER_LOCALES, checkout_locale
+from functions.payments.stripe_summary import LIMIT, language_spec, submit_message
 from functions.runtime import Runtime
 
 KEY = "sk_test_truth_0123456789"
@@ -316,3 +319,95 @@ def test_amounts_go_through_one_hook(server, payments, monkeypatch):
                                   customer_id=checkout.customer_id, setup_intent_id=setup_intent))
     assert seen == [(1250, "eur", "line_items[0][price_data][unit_amount]"), (1250, "eur", "line_items"),
                     (700, "eur", "amount")]
+
+
+# -- 6. what a setup-mode page says ------------------------------------------------------------
+# Stripe takes no line items in setup mode: the pledge is told in custom_text[submit][message].
+
+DEADLINE = dt.datetime(2026, 12, 15, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+VINYLS = (CheckoutLine("Vinyl", 3000, 2), CheckoutLine("Poster", 1300, 1),
+          CheckoutLine("shipping", 500, 1, kind="shipping"))
+
+
+@pytest.fixture
+def mail_templates(catalog_path):  # noqa: F811 - the built fixture site's mail.json (fr and en)
+    return Templates.from_json((catalog_path.parent / "mail.json").read_text(encoding="utf-8"))
+
+
+def setup_request(**changes) -> CheckoutRequest:
+    return checkout_request(**{"mode": "setup", "amount": 7800, "lines": VINYLS, "deadline": DEADLINE, **changes})
+
+
+def test_a_setup_session_tells_the_pledge_in_english(mail_templates):
+    request = setup_request(locale="en")
+    params = session_params(request, "cus_1", language_spec(mail_templates, "en"))
+    assert "line_items" not in params
+    assert params["custom_text"] == {"submit": {"message": (
+        "Your pledge: Vinyl × 2 + Poster + Shipping (€5) — €78 in total. Your card is saved, not charged now: "
+        "it is charged only if the campaign reaches its goal by December 15, 2026. If it does not, nothing is "
+        "charged.")}}
+
+
+def test_a_setup_session_tells_the_pledge_in_french(mail_templates):
+    request = setup_request(locale="fr-BE", amount=7850,
+                            lines=VINYLS + (CheckoutLine("support", 50, 1, kind="extra"),))
+    params = session_params(request, "cus_1", language_spec(mail_templates, "fr-BE"))
+    assert params["custom_text"]["submit"]["message"] == (
+        "Votre contribution : Vinyl × 2 + Poster + Livraison (5\u00a0€) + Soutien en plus (0,50\u00a0€) — "
+        "78,50\u00a0€ au total. Votre carte est enregistrée, pas débitée maintenant : elle ne le sera que si "
+        "la campagne atteint son objectif d'ici le 15 décembre 2026. Sinon, rien n'est débité.")
+
+
+def test_without_lines_or_patterns_the_summary_still_says_it_all():
+    # One reward, no mail.json (the ledger CLI's adapter), a language the summary has no words for.
+    request = checkout_request(mode="setup", description="Limited vinyl", amount=3000, locale="de", deadline=None)
+    message = session_params(request, "cus_1")["custom_text"]["submit"]["message"]
+    assert message == ("Your pledge: Limited vinyl — 30.00 EUR in total. Your card is saved, not charged now: "
+                       "it is charged only if the campaign reaches its goal. If it does not, nothing is charged.")
+    assert "custom_text" not in session_params(checkout_request(), None)  # payment mode: its line items say it
+
+
+def test_a_long_list_of_items_is_cut_at_a_whole_item():
+    lines = tuple(CheckoutLine(f"Add-on number {n:02d} with a rather long title", 100, n) for n in range(1, 41))
+    message = submit_message(setup_request(locale="en", lines=lines), None)
+    assert len(message) <= LIMIT and len(message.encode("utf-16-le")) // 2 <= LIMIT
+    assert "Add-on number 01 with a rather long title + Add-on number 02 with a rather long title × 2" in message
+    assert " + … — 78.00 EUR in total." in message and "number 40" not in message
+    one = submit_message(setup_request(locale="en", lines=(CheckoutLine("🎵" * 2000, 100, 1),)), None)
+    assert len(one.encode("utf-16-le")) // 2 <= LIMIT and "🎵… — 78.00 EUR" in one
+
+
+def test_the_stand_in_refuses_an_over_long_message_and_an_unknown_key(server, client):
+    customer = client.customers.create().id
+    base = {"mode": "setup", "currency": "eur", "customer": customer, "success_url": "https://example.org/ok",
+            "expires_at": NOW_EPOCH + 3600}
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.checkout.sessions.create(params={**base, "custom_text": {"submit": {"message": "x" * 1201}}})
+    assert raised.value.http_status == 400 and raised.value.param == "custom_text[submit][message]"
+    assert "must be at most 1200 characters" in str(raised.value.user_message)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.checkout.sessions.create(params={**base, "custom_text": {"above_submit": {"message": "Hi"}}})
+    assert (raised.value.param, raised.value.code) == ("custom_text[above_submit]", "parameter_unknown")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.checkout.sessions.create(params={**base, "custom_text": {"submit": {"text": "Hi"}}})
+    assert raised.value.code == "parameter_unknown"
+    assert server.created("checkout.session") == 0
+
+
+def test_the_stand_in_keeps_a_good_message_on_the_session(server, client, payments):
+    customer = client.customers.create().id
+    session = client.checkout.sessions.create(params={
+        "mode": "setup", "currency": "eur", "customer": customer, "success_url": "https://example.org/ok",
+        "custom_text": {"submit": {"message": "x" * 1200}, "after_submit": ""}})
+    assert session.custom_text.submit.message == "x" * 1200 and session.custom_text.after_submit is None
+    checkout = payments.create_checkout(setup_request(locale="en"))
+    shown = client.checkout.sessions.retrieve(checkout.session_id).custom_text.submit.message
+    assert shown.startswith("Your pledge: Vinyl × 2 + Poster + Shipping (5.00 EUR) — 78.00 EUR in total.")
+
+
+def test_a_pledge_of_an_all_or_nothing_campaign_shows_its_deadline_on_checkout(world):
+    pledge_id = world.pledge("90")
+    session = world.stripe.sessions[world.store.get_pledge(pledge_id).checkout_session_id]
+    assert session["mode"] == "setup"
+    assert "reaches its goal by" in session["custom_text"]["submit"]["message"] or \
+        "atteint son objectif d'ici le" in session["custom_text"]["submit"]["message"]

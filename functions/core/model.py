@@ -290,6 +290,7 @@ class CheckoutRequest:
     customer_id: str | None = None
     attempt: int = 0
     lines: tuple[CheckoutLine, ...] = ()  # several items or units; empty: one line of ``amount``
+    deadline: dt.datetime | None = None  # all or nothing: the campaign's end, when a saved card is charged
 
     @property
     def idempotency_key(self) -> str:

@@ -222,6 +222,7 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         success_url=f"{page.thanks_url}{separator}session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=page.url, expires_at=expires, ref=request.ref,
         shipping_countries=countries, locale=page.lang,
+        deadline=campaign.ends if mode == "setup" else None,
         lines=checkout_lines(page, reward, quantity, addons, amount, late) if addons or quantity > 1 else ())
     limits = {reward.id: reward.limit, **{a.id: a.limit for a, _ in addons}} if reward else {}
     return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout, limits=limits)

@@ -36,6 +36,7 @@ from functions.payments.stripe_charges import (
     backoff_delay, charge_params, error_result, intent_result, settle_query, settlement,
 )
 from functions.payments.stripe_locales import checkout_locale
+from functions.payments.stripe_summary import language_spec, submit_message, words
 
 _MESSAGE_LIMIT = 200
 _T = TypeVar("_T")
@@ -53,12 +54,16 @@ class StripePayments:
     :func:`backoff_delay` seconds through ``sleep`` (``jitter`` draws in [0, 1))
     while the wait leaves time for another attempt. 5xx are not retried again
     here: the SDK has, and Stripe replays a 500 saved under the key anyway; the
-    caller's rerun is the retry.
+    caller's rerun is the retry. ``templates`` answers the site's compiled mail
+    templates (``mail.json``, or None): their number and date patterns write the
+    pledge's amount and deadline on a setup-mode Checkout page (:mod:`.stripe_summary`).
     """
 
     def __init__(self, secret_key: str, api_base: str | None = None, *, budget: Budget = PLEDGE,
-                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random) -> None:
+                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
+                 templates: Callable[[], Any] | None = None) -> None:
         self._secret_key = secret_key
+        self._templates = templates
         self._sleep = sleep
         self._jitter = jitter
         self.budget = budget
@@ -92,7 +97,8 @@ class StripePayments:
                     customer_id = self._create_customer(request)
                 else:  # a fix session pays on the pledge's Customer; a flexible pledge needs none
                     customer_id = request.customer_id if request.kind == "fix" else None
-                params = session_params(request, customer_id)
+                spec = language_spec(self._templates(), request.locale) if self._templates else None
+                params = session_params(request, customer_id, spec)
                 session = self._call(lambda options: self._api.checkout.sessions.create(
                     params=params, options={**options, "idempotency_key": keyed(request.idempotency_key, params)},
                 ))
@@ -268,8 +274,13 @@ def keyed(key: str, params: dict[str, Any]) -> str:
     return f"{key}-{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 
 
-def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[str, Any]:
-    """The ``POST /v1/checkout/sessions`` parameters for ``request``."""
+def session_params(request: CheckoutRequest, customer_id: str | None,
+                   spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``POST /v1/checkout/sessions`` parameters for ``request``.
+
+    ``spec``: the backer's language in ``mail.json`` (money and date patterns), for the
+    pledge's summary beside a setup-mode session's button; None writes ``78.00 EUR``.
+    """
     if request.expires_at.tzinfo is None:
         raise ValueError("CheckoutRequest.expires_at must be timezone-aware")
     currency = request.currency.lower()
@@ -313,19 +324,16 @@ def session_params(request: CheckoutRequest, customer_id: str | None) -> dict[st
         # Setup mode with dynamic payment methods needs the currency of the future charge.
         params["currency"] = currency
         params["setup_intent_data"] = {"metadata": metadata}
+        # No line items in setup mode: what is pledged, how much and when it is charged, beside the button.
+        params["custom_text"] = {"submit": {"message": submit_message(request, spec)}}
     return params
-
-
-_LINE_NAMES = {"fr": {"shipping": "Livraison", "extra": "Soutien en plus"},
-               "en": {"shipping": "Shipping", "extra": "Extra support"}}
 
 
 def _line_name(line, locale: str | None) -> str:
     """A line's name on Checkout: the item's title, or shipping / extra support in the backer's language."""
     if line.kind == "item":
         return line.name
-    words = _LINE_NAMES.get((locale or "en").split("-")[0], _LINE_NAMES["en"])
-    return words[line.kind]
+    return words(locale)[line.kind]
 
 
 def construct_event(payload: bytes, sig_header: str, secret: str, tolerance: int = 300) -> dict[str, Any]:
