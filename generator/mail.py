@@ -346,12 +346,15 @@ def html_to_text(html_text: str) -> str:
 
 
 def campaign_facts(config: SiteConfig, site, slug: str, own: str) -> dict[str, Any]:
-    """Title, creator, rewards (own language; translations only where they differ), currency, deadline."""
+    """Title, creator, rewards and add-ons (own language; translations only where they differ), currency,
+    deadline."""
 
     def texts(campaign) -> dict[str, Any]:
         found = {"title": campaign.title, "creator": campaign.creator.name}
         if campaign.rewards:
             found["rewards"] = {r.id: r.title for r in campaign.rewards}
+        if campaign.addons:  # a pledge's mail names its add-ons too ("Vinyl × 2 + Poster")
+            found["addons"] = {a.id: a.title for a in campaign.addons}
         mailed = {u.id: update_facts(config, campaign, u) for u in campaign.mailings if u.audience != ("none",)}
         if mailed:
             found["updates"] = mailed

@@ -489,3 +489,45 @@ def test_the_outbox_lists_and_shows_messages_escaped(served):
         assert get(f"{base}/_cagnotte/outbox/{bad}")[0] == 404, bad
     status, headers, _ = get(base + "/_cagnotte/outbox")
     assert status == 200  # redirected to the slash URL
+
+
+STRETCH = """stretch_goals:"""
+POSTER_FR = """addons:
+  - { id: poster, title: "Affiche", amount: 15, requires: [vinyl] }
+  - { id: sticker, title: "Autocollant", amount: 2, requires: [vinyl] }
+stretch_goals:"""
+POSTER_EN = """addons:
+  - { id: poster, title: "Poster" }
+  - { id: sticker, title: "Sticker" }
+stretch_goals:"""
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "changed", "receipt", "cancelled", "unfunded", "payment_failed",
+                                  "fix_reminder", "card_expiring", "survey"])
+def test_a_pledge_mail_names_the_units_and_the_addons_in_its_language(site, kind):
+    folder = site / "content" / "campaigns" / "premier-album"
+    for name, addons in (("index.md", POSTER_FR), ("index.en.md", POSTER_EN)):
+        page = folder / name
+        page.write_text(page.read_text(encoding="utf-8").replace(STRETCH, addons, 1), encoding="utf-8")
+    build(site, now=NOW, jobs=1)
+    templates = Templates.from_json((site / "_site" / "mail.json").read_text(encoding="utf-8"))
+    for lang, items in (("fr", "Vinyle dédicacé × 2 + Affiche + Autocollant × 3"),
+                        ("en", "Signed vinyl × 2 + Poster + Sticker × 3")):
+        message = render(mail(kind, lang, quantity="2", addons="poster:1,sticker:3"), templates)
+        assert items in message.text and html.escape(items) in message.html, (kind, lang)
+        # A row queued before quantities and add-ons were recorded reads as it did.
+        old = render(mail(kind, lang), templates)
+        assert items.split(" × ")[0] in old.text and " × " not in old.text, (kind, lang)
+        # One unit and no add-on: the reward alone, as before.
+        assert render(mail(kind, lang, quantity="1", addons=""), templates).text == old.text
+
+
+def test_the_queued_values_carry_the_units_and_addons():
+    from functions.core.model import Pledge
+    from functions.core.notify import items
+
+    pledge = Pledge(id="pl_1", campaign="premier-album", reward="vinyl", amount=7800, currency="EUR",
+                    mode="setup", status="pledged", created_at=NOW, updated_at=NOW, expires_at=NOW, ref_code="ana42",
+                    quantity=2,
+                    addons=(("poster", 1), ("sticker", 3)))
+    assert items(pledge) == {"quantity": "2", "addons": "poster:1,sticker:3"}

@@ -218,7 +218,7 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
     if "amount_minor" in raw:
         values["amount"] = format_money(_integer(raw, "amount_minor"), currency, spec)
         reward_id = raw.get("reward_id") or ""
-        values["reward"] = campaign.get("rewards", {}).get(reward_id, reward_id) if reward_id else ""
+        values["reward"] = _items(raw, campaign) if reward_id else ""
         phrase = phrases["pledge_with_reward"] if reward_id else phrases["pledge_without_reward"]
         values["pledge"] = Template(phrase).substitute(amount=values["amount"], reward=values["reward"])
     for name in ("reply_text", "reply_name", "comment_text"):  # plain text: escaped in the HTML part
@@ -264,6 +264,22 @@ def message_values(mail: Mail, templates: Templates, site_title: str | None = No
                 high=format_money(_integer(raw, "trend_high_minor"), currency, spec),
                 deadline=format_date(raw["ends"], spec))
     return values
+
+
+def _items(raw: dict[str, str], campaign: dict[str, Any]) -> str:
+    """The reward with its units and add-ons in the mail's language: ``Vinyle × 2 + Affiche``.
+
+    A row queued before ``quantity`` and ``addons`` were recorded names the reward alone; an
+    add-on gone from the site keeps its id.
+    """
+    reward_id = raw["reward_id"]
+    parts = [(campaign.get("rewards", {}).get(reward_id, reward_id), raw.get("quantity") or "1")]
+    for item in (raw.get("addons") or "").split(","):
+        addon_id, _, units = item.strip().partition(":")
+        if addon_id:
+            parts.append((campaign.get("addons", {}).get(addon_id, addon_id), units or "1"))
+    return " + ".join(title if units.strip() in ("", "1") else f"{title} × {units.strip()}"
+                      for title, units in parts)
 
 
 def _milestone(code: str, currency: str, spec: dict[str, Any]) -> str:

@@ -68,6 +68,12 @@ def _kind(before: Pledge, after: Pledge) -> str | None:
     return None
 
 
+def items(pledge: Pledge) -> dict[str, str]:
+    """What a mail names beside the reward: its units and the add-ons (``poster:1,sticker:2``)."""
+    return {"quantity": str(pledge.quantity),
+            "addons": ",".join(f"{addon}:{units}" for addon, units in pledge.addons)}
+
+
 def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.datetime) -> tuple[Mail, ...]:
     """The messages this change calls for (none without an address or links)."""
     if links is None or not after.email:
@@ -86,6 +92,7 @@ def mails_for(before: Pledge, after: Pledge, links: Links | None, now: dt.dateti
         "amount_minor": str(after.amount - after.refunded),
         "currency": after.currency,
         "reward_id": after.reward or "",
+        **items(after),
         "manage_url": links.manage(after),
         "referral_url": links.referral(after),
         # A late pledge is paid at once: its messages read as a flexible campaign's (charged now).
@@ -115,7 +122,8 @@ def fix_reminder(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
     return Mail(id=f"fix_reminder:{pledge.id}", kind="fix_reminder", campaign=pledge.campaign,
                 lang=pledge.lang or campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
                 values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount - pledge.refunded),
-                        "currency": pledge.currency, "reward_id": pledge.reward or "", "fix_url": links.fix(pledge),
+                        "currency": pledge.currency, "reward_id": pledge.reward or "", **items(pledge),
+                        "fix_url": links.fix(pledge),
                         "fix_deadline": pledge.fix_deadline.date().isoformat(), "manage_url": links.manage(pledge),
                         "funding": campaign.funding, "referral_url": links.referral(pledge)})
 
@@ -128,7 +136,7 @@ def survey(pledge: Pledge, links: Links, now: dt.datetime) -> Mail | None:
     return Mail(id=f"survey:{pledge.id}", kind="survey", campaign=pledge.campaign,
                 lang=pledge.lang or campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
                 values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount - pledge.refunded),
-                        "currency": pledge.currency, "reward_id": pledge.reward or "",
+                        "currency": pledge.currency, "reward_id": pledge.reward or "", **items(pledge),
                         "survey_url": links.survey(pledge), "manage_url": links.manage(pledge),
                         "referral_url": links.referral(pledge), "funding": campaign.funding})
 
@@ -144,7 +152,7 @@ def card_expiring(pledge: Pledge, links: Links, expires: tuple[int, int], now: d
     return Mail(id=f"card_expiring:{pledge.id}", kind="card_expiring", campaign=pledge.campaign,
                 lang=pledge.lang or campaign.language, to=pledge.email, pledge_id=pledge.id, created_at=now,
                 values={"pledge_id": pledge.id, "amount_minor": str(pledge.amount), "currency": pledge.currency,
-                        "reward_id": pledge.reward or "", "manage_url": links.manage(pledge),
+                        "reward_id": pledge.reward or "", **items(pledge), "manage_url": links.manage(pledge),
                         "referral_url": links.referral(pledge), "funding": campaign.funding,
                         "card_expires": f"{year:04d}-{month:02d}"})
 
