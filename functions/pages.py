@@ -14,7 +14,10 @@ TEXTS = {
         "amount": "Amount",
         "reward": "Reward",
         "addons": "Add-ons",
-        "addons_help": "Your add-ons stay with a new reward they go with (the others are released), and the reward goes back to one unit. Add-ons cannot be changed here yet: write to the creator.",
+        "addons_help": "Set how many of each you want (0 for none). An add-on goes only with the rewards it names; the amount becomes the new total unless you give more.",
+        "quantity_label": "How many of the reward",
+        "addons_legend": "Add-ons",
+        "addon_goes_with": "with: {rewards}",
         "none": "No reward",
         "status": "Status",
         "change": "Change my pledge",
@@ -101,7 +104,10 @@ TEXTS = {
         "amount": "Montant",
         "reward": "Contrepartie",
         "addons": "Suppléments",
-        "addons_help": "Vos suppléments restent avec une nouvelle contrepartie à laquelle ils s’ajoutent (les autres sont libérés), et la contrepartie revient à une unité. Les suppléments ne se modifient pas encore ici : écrivez au créateur ou à la créatrice.",
+        "addons_help": "Indiquez combien vous en voulez (0 pour aucun). Un supplément ne va qu’avec les contreparties qu’il nomme ; le montant devient le nouveau total, sauf si vous donnez plus.",
+        "quantity_label": "Nombre d’exemplaires de la contrepartie",
+        "addons_legend": "Suppléments",
+        "addon_goes_with": "avec : {rewards}",
         "none": "Sans contrepartie",
         "status": "État",
         "change": "Modifier ma contribution",
@@ -216,6 +222,7 @@ ERRORS = {
         "addon_requires": "This add-on does not go with the reward you chose. Go back to the page: each reward lists its own add-ons.",
         "addon_without_reward": "Add-ons and quantities go with a reward: choose one first.",
         "addon_shipping": "These items do not ship to any common country. Choose others, or pledge for them separately.",
+        "ships_to": "These items do not ship to the address you gave; they ship only to: {countries}. Choose others, or write to the creator.",
         "amount_stripe_max": "A card cannot be charged more than {amount} in one payment.",
         "bad_link": "This link may be incomplete or mistyped. Open it again from your e-mail, in full.",
         "invalid": "Part of the form could not be read. Go back to the page and try again.",
@@ -260,6 +267,7 @@ ERRORS = {
         "addon_requires": "Ce supplément ne va pas avec la contrepartie choisie. Revenez à la page : chaque contrepartie liste ses suppléments.",
         "addon_without_reward": "Les suppléments et les quantités vont avec une contrepartie : choisissez-en une d’abord.",
         "addon_shipping": "Ces articles ne sont livrés dans aucun pays commun. Choisissez-en d’autres, ou contribuez pour eux séparément.",
+        "ships_to": "Ces articles ne sont pas livrés à l’adresse donnée ; ils ne le sont que vers : {countries}. Choisissez-en d’autres, ou écrivez au créateur ou à la créatrice.",
         "amount_stripe_max": "Une carte ne peut pas payer plus de {amount} en une fois.",
         "bad_link": "Ce lien est peut-être incomplet ou mal recopié. Ouvrez-le à nouveau depuis votre e-mail, en entier.",
         "invalid": "Une partie du formulaire n’a pas pu être lue. Revenez à la page et réessayez.",
@@ -291,6 +299,8 @@ def explain(error, lang: str, money) -> str:
             return words[key].format(example=money(1250 if _exponent(currency) else 12, currency))
         if key.endswith("_long") and len(hint) == 2:
             return words[key].format(most=hint[1])
+        if key == "ships_to" and len(hint) == 2:
+            return words[key].format(countries=", ".join(hint[1]))
         if key == "quantity_range" and len(hint) == 3:
             return words[key].format(minimum=hint[1], most=hint[2])
         if key.startswith("amount_") and len(hint) == 3:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -280,7 +281,7 @@ def test_the_manage_page_shows_the_addons_and_a_move_keeps_those_that_go_with_th
     status, _, page = demo_api.call("GET", manage)
     assert status == 200
     assert "<dd>Signed vinyl × 2</dd>" in page and "<dt>Add-ons</dt><dd>Screen-printed poster × 2</dd>" in page
-    assert "Add-ons cannot be changed here yet" in page
+    assert 'name="addon.affiche"' in page and 'value="2"' in page and 'name="quantity.vinyle-signe"' in page
     # To the other vinyl: the posters go with it and stay held; the reward goes back to one unit.
     status, _, page = demo_api.call("POST", manage, {"action": "change", "reward": "paroles-manuscrites"},
                                     content_type="application/x-www-form-urlencoded")
@@ -296,6 +297,83 @@ def test_the_manage_page_shows_the_addons_and_a_move_keeps_those_that_go_with_th
     assert (doc["addons"][0]["claimed"], doc["raised"]) == (0, 2000 + 400)
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def _managed(demo_api, **wanted):
+    demo_api.runtime.secret = "site-secret-for-tests"
+    opened = demo_api.pledge(campaign="lina-premier-album", **wanted)
+    session = demo_api.session_of(opened["checkout_url"])
+    demo_api.webhook(demo_api.complete(opened["checkout_url"]))
+    view = demo_api.call("GET", f"/api/pledges/{session}")[2]
+    return session, "/api/manage/" + view["manage_url"].rsplit("/", 1)[1]
+
+
+def _claimed(demo_api) -> dict:
+    doc = demo_api.stats("lina-premier-album")
+    return {item["id"]: item["claimed"] for item in doc["rewards"] + doc["addons"]} | {"raised": doc["raised"]}
+
+
+def test_the_manage_page_changes_the_addons_and_the_quantity_before_the_deadline(demo_api):
+    session, manage = _managed(demo_api, reward="vinyle-signe", addons={"affiche": 1}, lang="en")
+    assert _claimed(demo_api) == {**_claimed(demo_api), "vinyle-signe": 1, "affiche": 1, "raised": 3500 + 1500 + 800}
+    change = {"action": "change", "reward": "vinyle-signe", "quantity.vinyle-signe": "2", "addon.affiche": "3",
+              "addons": "form"}
+    status, _, page = demo_api.call("POST", manage, change, content_type=FORM)
+    assert status == 200 and "Your pledge is changed." in page, page
+    assert "<dd>Signed vinyl × 2</dd>" in page and "<dd>Screen-printed poster × 3</dd>" in page
+    view = demo_api.call("GET", f"/api/pledges/{session}")[2]
+    assert (view["quantity"], view["addons"], view["amount"]) == (2, {"affiche": 3}, 2 * 3500 + 3 * 1500 + 800)
+    claimed = _claimed(demo_api)
+    assert (claimed["vinyle-signe"], claimed["affiche"], claimed["raised"]) == (2, 3, 2 * 3500 + 3 * 1500 + 800)
+    # Down to none of the add-on (0, as the form sends it): its units go back at once.
+    status, _, page = demo_api.call("POST", manage, {**change, "quantity.vinyle-signe": "1", "addon.affiche": "0"},
+                                    content_type=FORM)
+    assert status == 200 and "<dt>Add-ons</dt>" not in page
+    claimed = _claimed(demo_api)
+    assert (claimed["vinyle-signe"], claimed["affiche"], claimed["raised"]) == (1, 0, 3500 + 800)
+    # An amount above the new total is kept (written as this English page writes it).
+    status, _, page = demo_api.call("POST", manage, {**change, "addon.affiche": "1", "amount": "100.50"},
+                                    content_type=FORM)
+    assert status == 200, re.findall(r"<strong>[^<]*", page)
+    assert demo_api.call("GET", f"/api/pledges/{session}")[2]["amount"] == 10050
+
+
+def test_a_manage_change_past_a_rule_or_a_limit_changes_nothing_and_says_why(demo_api):
+    session, manage = _managed(demo_api, reward="vinyle-signe", addons={"affiche": 1})
+    before = _claimed(demo_api)
+    change = {"action": "change", "reward": "vinyle-signe", "addon.affiche": "1", "addons": "form"}
+    refusals = [
+        ({**change, "addon.affiche": "4"}, 400, "de 0 à 3"),  # its max_per_backer
+        ({**change, "quantity.vinyle-signe": "3"}, 400, "de 1 à 2"),
+        ({**change, "reward": "cd"}, 400, "ne va pas avec"),  # the poster goes only with the vinyls
+        ({**change, "addon.affiche": "deux"}, 400, "en chiffres"),
+        ({**change, "amount": "10"}, 400, "commence à 58"),
+        ({**change, "reward": "", "amount": "50"}, 400, "vont avec une contrepartie"),  # an add-on needs a reward
+    ]
+    for fields, status, said in refusals:
+        got, _, page = demo_api.call("POST", manage, fields, content_type=FORM)
+        assert got == status and said in page, (fields, page[-2000:])
+        assert _claimed(demo_api) == before
+    # The last units of a limited add-on: taken by others, a raise is refused whole (the vinyl stays 1 too).
+    store = demo_api.runtime.store
+    taken = 100 - before["affiche"]
+    for n in range(taken // 3 + 1):
+        units = min(3, 100 - _claimed(demo_api)["affiche"])
+        if units:
+            demo_api.webhook(demo_api.complete(demo_api.pledge(campaign="lina-premier-album", reward="vinyle-signe",
+                                                               addons={"affiche": units})["checkout_url"]))
+    assert _claimed(demo_api)["affiche"] == 100
+    got, _, page = demo_api.call("POST", manage, {**change, "quantity.vinyle-signe": "2", "addon.affiche": "2"},
+                                 content_type=FORM)
+    assert got == 409
+    mine = store.pledge_by_session(session)
+    assert (mine.quantity, mine.addons) == (1, (("affiche", 1),)) and _claimed(demo_api)["affiche"] == 100
+    # Keeping what one holds stays possible on a sold-out add-on.
+    got, _, page = demo_api.call("POST", manage, {**change, "quantity.vinyle-signe": "2"}, content_type=FORM)
+    assert got == 200 and store.pledge_by_session(session).quantity == 2
+
+
 def test_the_fulfilment_export_lists_the_quantity_and_addons():
     from functions.core import export
 
@@ -305,3 +383,19 @@ def test_the_fulfilment_export_lists_the_quantity_and_addons():
     row = export.rows(CAMP, [p])[0]
     assert (row["quantity"], row["addons"]) == (2, "poster=3; sticker=1")
     assert list(row)[-2:] == ["quantity", "addons"]  # new columns only ever at the end
+
+
+def test_a_change_keeps_the_parcel_where_the_backer_said_it_goes():
+    from functions.core import manage
+
+    pledge = opened({"reward": "vinyl", "addon.poster": "1"}).pledge.replace(status="pledged", country="DE")
+    moved, limits = manage.move(pledge, CAMP, "vinyl", None, NOW, quantity="2", addons=(("poster", "2"),))
+    assert (moved.quantity, moved.addons, moved.amount) == (2, (("poster", 2),), 2 * 3500 + 2 * 1500 + 800)
+    assert limits == {"vinyl": 300, "poster": 100}
+    with pytest.raises(Invalid) as refused:  # the CD ships to FR and BE only, and the card's address is in DE
+        manage.move(pledge, CAMP, "cd", None, NOW, addons=())
+    assert refused.value.hint == ("ships_to", ("FR", "BE"))
+    assert manage.move(pledge.replace(country="BE"), CAMP, "cd", None, NOW, addons=())[0].amount == 2000 + 400
+    # To no reward with the form's zeros: fine, and no add-on is left.
+    bare, _ = manage.move(pledge, CAMP, None, "20", NOW, addons=(("poster", "0"), ("sticker", "")))
+    assert (bare.reward, bare.addons, bare.amount) == (None, (), 2000)

@@ -1,4 +1,5 @@
-"""A backer's own changes before the deadline: cancel, or move to another reward.
+"""A backer's own changes before the deadline: cancel, or change the reward, its quantity, the add-ons
+and the amount.
 
 Only an all-or-nothing pledge whose card is saved (``pledged``) can change, and
 only while the campaign is live: after the deadline the card is charged (or
@@ -10,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from . import money, stripe_money
+from . import pledge as pledges
 from .catalog import CatalogCampaign
-from .errors import ApiError, Invalid, NotFound, NotLive
-from .pledge import CANCELLED, PLEDGED, Pledge, shipping_cost
+from .errors import ApiError, Invalid, NotLive
+from .pledge import CANCELLED, PLEDGED, Pledge
 
 
 class NotChangeable(ApiError):
@@ -39,37 +41,43 @@ def cancel(pledge: Pledge, campaign: CatalogCampaign, now: dt.datetime) -> Pledg
 
 
 def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amount: str | None,
-         now: dt.datetime) -> tuple[Pledge, int | None]:
-    """The pledge on another reward (or none) and amount; and the new reward's limit."""
+         now: dt.datetime, *, quantity: str | None = None,
+         addons: tuple[tuple[str, str], ...] | None = None) -> tuple[Pledge, dict]:
+    """The pledge on another reward (or none), quantity, add-ons and amount; and every item's limit.
+
+    ``addons`` is the add-ons the backer wants, as sent (id, units; a missing one
+    is 0). Without it (``None``: a form that does not list them) the add-ons that
+    go with the new reward stay and the others are released. The units move in
+    the store's one transaction, all or none, never past a limit.
+    """
     _check(pledge, campaign, now)
-    reward = None
-    minimum = 1
-    kept: list = []
-    if reward_id:
-        reward = campaign.reward(reward_id)
-        if reward is None:
-            raise NotFound(f"no reward '{reward_id}' in '{campaign.slug}'")
-        # Its add-ons stay while they go with the new reward (their units are already held); the
-        # reward's quantity goes back to one. Changing add-ons here is for later (docs/pledges.md).
+    if addons is None:
         kept = [(a, n) for a, n in ((campaign.addon(i), n) for i, n in pledge.addons)
-                if a is not None and a.goes_with(reward.id)]
-        minimum = reward.amount + sum(a.amount * n for a, n in kept) + shipping_cost(reward, kept)
+                if a is not None and reward_id and a.goes_with(reward_id)]
+        addons = tuple((a.id, str(n)) for a, n in kept)
+    if not reward_id:  # no reward: no add-on either (one asked for is refused, the zeros of the form are not)
+        addons = tuple((i, n) for i, n in addons if n.strip().lstrip("0"))
+    chosen = pledges.choose(campaign, reward_id, quantity, addons)
+    if pledge.country and chosen.countries and pledge.country not in chosen.countries:
+        # The card and address are saved: the parcel must still reach that address.
+        raise Invalid(f"these items do not ship to {pledge.country}", hint=("ships_to", chosen.countries))
+    minimum = chosen.minimum
     if amount:
         try:
             value = money.to_minor(amount, campaign.currency)
         except money.MoneyError as error:
             raise Invalid(f"'amount': {error}", hint=("amount_unreadable", campaign.currency)) from None
-    elif reward is not None:
+    elif chosen.reward is not None:
         value = minimum
     else:
         raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
     if value < minimum:
         raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}",
-                      hint=("amount_min_reward" if reward else "amount_min", minimum, campaign.currency))
+                      hint=("amount_min_reward" if chosen.reward else "amount_min", minimum, campaign.currency))
     problem = stripe_money.charge_problem(value, campaign.currency)  # charged at the deadline: Stripe's limits
     if problem:
         raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(value, campaign.currency))
-    after = pledge.replace(reward=reward.id if reward else None, amount=value, quantity=1,
-                           addons=tuple((a.id, n) for a, n in kept))
-    return after, reward.limit if reward else None
-
+    after = pledge.replace(reward=chosen.reward.id if chosen.reward else None, amount=value,
+                           quantity=chosen.quantity, addons=tuple((a.id, n) for a, n in chosen.addons),
+                           shipping_due=chosen.shipping_due)
+    return after, chosen.limits

@@ -156,39 +156,9 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         raise Invalid("'ref' must be 1 to 64 letters, digits, '-' or '_'")
 
     page = campaign.page(request.lang)
-    reward = None
-    minimum = 1
-    quantity = 1
-    addons: list[tuple[CatalogAddon, int]] = []
-    if request.reward is not None:
-        reward = campaign.reward(request.reward)
-        if reward is None:
-            raise NotFound(f"no reward '{request.reward}' in '{campaign.slug}'")
-        if request.quantity is not None:
-            quantity = _units("quantity", request.quantity, reward.max_per_backer, minimum=1)
-        for addon_id, text in request.addons:
-            addon = campaign.addon(addon_id)
-            if addon is None:
-                raise NotFound(f"no add-on '{addon_id}' in '{campaign.slug}'")
-            if not addon.goes_with(reward.id):
-                raise Invalid(f"the add-on '{addon.id}' does not go with the reward '{reward.id}'",
-                              hint=("addon_requires", addon.id))
-            units = _units(f"addons.{addon.id}", text, addon.max_per_backer, minimum=0)
-            if units:
-                addons.append((addon, units))
-        addons.sort(key=lambda pair: pair[0].id)
-        # Shipping at fulfilment (the reward says so): not in this payment; charged when it ships.
-        later = bool(reward.shipping and reward.shipping.at_fulfilment)
-        shipping_due = shipping_cost(reward, addons) if later else 0
-        minimum = reward.price(late) * quantity + sum(a.price(late) * n for a, n in addons) + \
-            (0 if later else shipping_cost(reward, addons))
-    elif request.addons:
-        raise Invalid("an add-on is taken with a reward: choose one", hint=("addon_without_reward",))
-    elif request.quantity is not None:
-        raise Invalid("'quantity' is the reward's: choose one", hint=("addon_without_reward",))
-    countries = shipping_countries(reward, addons)
-    if reward is not None and countries == ("",):
-        raise Invalid("these items ship to no common country: choose others", hint=("addon_shipping",))
+    chosen = choose(campaign, request.reward, request.quantity, request.addons, late=late)
+    reward, quantity, addons, minimum = chosen.reward, chosen.quantity, chosen.addons, chosen.minimum
+    shipping_due, countries = chosen.shipping_due, chosen.countries
     if request.amount is None:
         if reward is None:
             raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
@@ -224,8 +194,61 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
         shipping_countries=countries, locale=page.lang,
         deadline=campaign.ends if mode == "setup" else None,
         lines=checkout_lines(page, reward, quantity, addons, amount, late) if addons or quantity > 1 else ())
-    limits = {reward.id: reward.limit, **{a.id: a.limit for a, _ in addons}} if reward else {}
-    return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout, limits=limits)
+    return Opening(pledge=pledge, limit=reward.limit if reward else None, checkout=checkout, limits=chosen.limits)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The items of a pledge, checked against the catalog and priced (no amount yet)."""
+
+    reward: CatalogReward | None
+    quantity: int
+    addons: tuple[tuple[CatalogAddon, int], ...]  # sorted by id, none with 0 units
+    minimum: int  # what the items cost: prices × quantities and one parcel (unless shipped at fulfilment)
+    shipping_due: int  # shipping charged at fulfilment (the reward says ``at_fulfilment``)
+    countries: tuple[str, ...]  # where the parcel may go; () nothing ships
+
+    @property
+    def limits(self) -> dict:
+        return {self.reward.id: self.reward.limit, **{a.id: a.limit for a, _ in self.addons}} if self.reward else {}
+
+
+def choose(campaign: CatalogCampaign, reward_id: str | None, quantity_text: str | None,
+           addon_items, *, late: bool = False) -> Chosen:
+    """A reward with its quantity and add-ons as sent (strings), checked and priced from the catalog.
+
+    The one reading of items for a new pledge and for the manage page's changes.
+    """
+    if reward_id is None:
+        if addon_items:
+            raise Invalid("an add-on is taken with a reward: choose one", hint=("addon_without_reward",))
+        if quantity_text is not None:
+            raise Invalid("'quantity' is the reward's: choose one", hint=("addon_without_reward",))
+        return Chosen(None, 1, (), 1, 0, ())
+    reward = campaign.reward(reward_id)
+    if reward is None:
+        raise NotFound(f"no reward '{reward_id}' in '{campaign.slug}'")
+    quantity = _units("quantity", quantity_text, reward.max_per_backer, minimum=1) if quantity_text is not None else 1
+    addons: list[tuple[CatalogAddon, int]] = []
+    for addon_id, text in addon_items:
+        addon = campaign.addon(addon_id)
+        if addon is None:
+            raise NotFound(f"no add-on '{addon_id}' in '{campaign.slug}'")
+        units = _units(f"addons.{addon.id}", text, addon.max_per_backer, minimum=0)
+        if units and not addon.goes_with(reward.id):
+            raise Invalid(f"the add-on '{addon.id}' does not go with the reward '{reward.id}'",
+                          hint=("addon_requires", addon.id))
+        if units:
+            addons.append((addon, units))
+    addons.sort(key=lambda pair: pair[0].id)
+    # Shipping at fulfilment (the reward says so): not in this payment; charged when it ships.
+    later = bool(reward.shipping and reward.shipping.at_fulfilment)
+    shipping = shipping_cost(reward, addons)
+    minimum = reward.price(late) * quantity + sum(a.price(late) * n for a, n in addons) + (0 if later else shipping)
+    countries = shipping_countries(reward, addons)
+    if countries == ("",):
+        raise Invalid("these items ship to no common country: choose others", hint=("addon_shipping",))
+    return Chosen(reward, quantity, tuple(addons), minimum, shipping if later else 0, countries)
 
 
 def describe(page, reward: CatalogReward, quantity: int, addons) -> str:

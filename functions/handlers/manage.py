@@ -15,8 +15,8 @@ from html import escape
 
 from functions import http, pages
 from functions.core import flows, manage, money, survey, tokens
-from functions.core.errors import ApiError, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
-from functions.core.pledge import CHECKOUT_TTL, DROPPED, PAYMENT_FAILED, local_amount
+from functions.core.errors import ApiError, Invalid, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
+from functions.core.pledge import CHECKOUT_TTL, DROPPED, MAX_ADDONS, PAYMENT_FAILED, local_amount
 from functions.core.ports import CheckoutRequest, PaymentsError, SoldOut
 from functions.runtime import current
 
@@ -90,21 +90,22 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
                    f"{escape(t['none'])}</label>"]
         for r in campaign.rewards:
             price = formatted(r.amount + (r.shipping.cost if r.shipping else 0), campaign.currency)
-            left = ""
-            disabled = ""
-            if r.limit is not None:
-                remaining = r.limit - claimed.get(r.id, 0) + (pledge.quantity if r.id == pledge.reward else 0)
-                left = f" — {remaining} {t['left']}" if remaining > 0 else f" — {t['sold_out']}"
-                disabled = " disabled" if remaining <= 0 else ""
+            held = pledge.quantity if r.id == pledge.reward else 0
+            left, disabled = _left(r.limit, claimed.get(r.id, 0) - held, t)
             checked = " checked" if r.id == pledge.reward else ""
+            units = ""
+            if r.max_per_backer > 1:  # how many of it, beside its own radio (read only for the reward chosen)
+                units = (f' <label class="units">{escape(t["quantity_label"])} <input type="number" '
+                         f'name="quantity.{escape(r.id)}" min="1" max="{r.max_per_backer}" value="{held or 1}" '
+                         f'inputmode="numeric"></label>')
             options.append(f'<label><input type="radio" name="reward" value="{escape(r.id)}"{checked}{disabled}> '
-                           f"{escape(page.reward_title(r))} ({escape(price)}{escape(left)})</label>")
+                           f"{escape(page.reward_title(r))} ({escape(price)}{escape(left)})</label>{units}")
         parts.append(
             f'<form method="post"><fieldset><legend>{escape(t["change"])}</legend>'
             f'<p class="note">{escape(t["change_help"])}</p>'
-            + (f'<p class="note">{escape(t["addons_help"])}</p>' if pledge.addons or pledge.quantity > 1 else "")
-            + f'{"".join(options)}'
-            f'<label>{escape(t["amount_label"])}<input type="text" inputmode="decimal" name="amount"></label>'
+            f'{"".join(options)}'
+            + addons_fieldset(pledge, campaign, page, claimed, formatted, t)
+            + f'<label>{escape(t["amount_label"])}<input type="text" inputmode="decimal" name="amount"></label>'
             f'<input type="hidden" name="action" value="change"><button type="submit">{escape(t["save"])}</button>'
             f"</fieldset></form>"
             f'<form method="post"><fieldset><legend>{escape(t["card"])}</legend>'
@@ -127,6 +128,39 @@ def show(pledge, campaign, runtime, token: str, message: str = "", status: int =
         parts.append(comment_form(pledge, runtime, token, page.lang, t))
     parts.append(f'<p><a href="{escape(_campaign_url(campaign, runtime, page.lang))}">{escape(t["back"])}</a></p>')
     return pages.page(status, page.lang, t["manage"], "".join(parts))
+
+
+def _left(limit: int | None, taken: int, t: dict) -> tuple[str, str]:
+    """`` — 12 left`` (or sold out, and the input disabled) for a limited item; nothing otherwise."""
+    if limit is None:
+        return "", ""
+    remaining = limit - taken
+    return (f" — {remaining} {t['left']}", "") if remaining > 0 else (f" — {t['sold_out']}", " disabled")
+
+
+def addons_fieldset(pledge, campaign, page, claimed: dict, formatted, t: dict) -> str:
+    """A number per add-on (0 for none), the pledge's own units filled in; ``addons=form`` says the
+    form lists them all, so one left at 0 is released."""
+    if not campaign.addons:
+        return ""
+    mine = dict(pledge.addons)
+    rows = []
+    for a in campaign.addons:
+        held = mine.get(a.id, 0)
+        left, disabled = _left(a.limit, claimed.get(a.id, 0) - held, t)
+        if held:
+            disabled = ""  # what the backer holds can always be kept or lowered
+        goes = ""
+        if a.requires:
+            titles = [page.reward_title(r) for r in campaign.rewards if r.id in a.requires]
+            goes = f" — {t['addon_goes_with'].format(rewards=', '.join(titles))}"
+        rows.append(f'<label>{escape(page.addon_title(a))} ({escape(formatted(a.amount, campaign.currency))}'
+                    f'{escape(left)}{escape(goes)}) <input type="number" name="addon.{escape(a.id)}" min="0" '
+                    f'max="{held if disabled else a.max_per_backer}" value="{held}" inputmode="numeric"{disabled}>'
+                    "</label>")
+    return (f'<fieldset><legend>{escape(t["addons_legend"])}</legend>'
+            f'<p class="note">{escape(t["addons_help"])}</p>{"".join(rows)}'
+            '<input type="hidden" name="addons" value="form"></fieldset>')
 
 
 def comment_form(pledge, runtime, token: str, lang: str, t: dict) -> str:
@@ -221,9 +255,15 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
         amount = (fields.get("amount") or "").strip() or None
         if amount:  # as the page's language writes it: 100,50 on a French page
             amount = local_amount(amount, page.decimal, page.group)
-        target = campaign.reward(reward_id) if reward_id else None
-        decide = lambda p: manage.move(p, campaign, reward_id, amount, now)[0]  # noqa: E731
-        limit, done = (target.limit if target else None), t["changed"]
+        try:
+            quantity, addons = wanted_items(fields, reward_id)
+        except Invalid as error:
+            return show(pledge, campaign, runtime, token, f"{t['error']}: {pages.explain(error, page.lang, None)}", 400)
+        decide = lambda p: manage.move(p, campaign, reward_id, amount, now,  # noqa: E731
+                                       quantity=quantity, addons=addons)[0]
+        # Every item's limit: the store bounds only the units a change newly takes.
+        limit = {**{r.id: r.limit for r in campaign.rewards}, **{a.id: a.limit for a in campaign.addons}}
+        done = t["changed"]
     else:
         return show(pledge, campaign, runtime, token, t["error"], 400)
     try:
@@ -235,6 +275,25 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
         return show(pledge, campaign, runtime, token, f"{t['error']}: {explained}", error.status)
     runtime.send_due_mail()
     return show(runtime.store.get_pledge(pledge.id), campaign, runtime, token, done)
+
+
+def wanted_items(fields: dict, reward_id: str | None) -> tuple[str | None, tuple | None]:
+    """The reward's quantity and the add-ons a change form asks for, as sent.
+
+    The add-ons are None when the form does not list them (``addons=form``):
+    then those that go with the new reward stay, as before this form had them.
+    """
+    sent = fields.get(f"quantity.{reward_id}") if reward_id else None
+    if sent is None:
+        sent = fields.get("quantity")
+    quantity = sent.strip() or None if isinstance(sent, str) else None
+    if fields.get("addons") != "form":
+        return quantity, None
+    addons = tuple((key[len("addon."):], value.strip() or "0") for key, value in fields.items()
+                   if isinstance(key, str) and key.startswith("addon.") and isinstance(value, str))
+    if len(addons) > MAX_ADDONS:
+        raise Invalid(f"a pledge takes at most {MAX_ADDONS} add-ons")
+    return quantity, addons
 
 
 def new_card(pledge, campaign, runtime, token: str) -> dict:

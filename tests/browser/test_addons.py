@@ -72,3 +72,25 @@ def test_the_button_says_what_the_items_come_to_as_the_backer_picks_them(page, d
     expect(button).to_have_text(re.compile(r"^Soutenir pour 85\s€$"))  # 2 × 35 + 15, shipping apart
     card.get_by_label("Affiche sérigraphiée").fill("9")  # above its max_per_backer: counted at 3
     expect(button).to_have_text(re.compile(r"^Soutenir pour 115\s€$"))
+
+
+def test_the_backer_changes_the_addons_and_the_quantity_on_the_manage_page_without_javascript(new_context, demo):
+    context = new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(demo.url + LINA)
+    card = page.locator("#reward-vinyle-signe")
+    card.get_by_label("Affiche sérigraphiée").fill("1")
+    card.get_by_role("button").click()
+    page.wait_for_url("**/_cagnotte/checkout/*")
+    session = pay(page)
+    manage = context.request.get(f"{demo.url}/api/pledges/{session}").json()["manage_url"]
+    page.goto(demo.url + "/api/manage/" + manage.rsplit("/", 1)[1])
+    form = page.locator("form", has=page.locator("input[name='addons']"))
+    expect(form.get_by_label("Affiche sérigraphiée")).to_have_value("1")
+    form.get_by_label("Nombre d’exemplaires").first.fill("2")
+    form.get_by_label("Affiche sérigraphiée").fill("2")
+    form.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("modifiée")
+    expect(page.get_by_text("Vinyle dédicacé × 2")).to_be_visible()
+    pledge = context.request.get(f"{demo.url}/api/pledges/{session}").json()
+    assert (pledge["quantity"], pledge["addons"], pledge["amount"]) == (2, {"affiche": 2}, 2 * 3500 + 2 * 1500 + 800)
