@@ -321,6 +321,7 @@ def test_a_backer_saves_a_new_card_before_the_deadline_and_it_is_the_one_charged
     session = headers["Location"].rsplit("/", 1)[1]
     params = world.stripe.session_params[session]
     assert (params["mode"], params["customer"], params["metadata"]["kind"]) == ("setup", before.customer_id, "card")
+    assert "2026-12-15" in params["custom_text"]["submit"]["message"]  # the deadline its card is charged at
     assert world.deliver(world.stripe.complete(session, card="visa")) == "applied"
     after = world.store.get_pledge(pledge_id)
     assert after.setup_intent_id != before.setup_intent_id and after.status == "pledged"

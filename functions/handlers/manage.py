@@ -296,6 +296,17 @@ def wanted_items(fields: dict, reward_id: str | None) -> tuple[str | None, tuple
     return quantity, addons
 
 
+def described(pledge, campaign, page) -> str:
+    """The pledge's items as Checkout tells them (``Vinyle × 2 + Affiche``), or the campaign's title."""
+    from functions.core.pledge import describe
+
+    reward = campaign.reward(pledge.reward) if pledge.reward else None
+    if reward is None:
+        return page.title
+    addons = [(a, n) for a, n in ((campaign.addon(i), n) for i, n in pledge.addons) if a is not None]
+    return describe(page, reward, pledge.quantity, addons)
+
+
 def new_card(pledge, campaign, runtime, token: str) -> dict:
     """A Checkout session in setup mode on the pledge's Customer: the new card replaces the old one."""
     page = campaign.page(pledge.lang)
@@ -306,9 +317,9 @@ def new_card(pledge, campaign, runtime, token: str) -> dict:
     manage_url = f"{runtime.api_base}/manage/{token}"
     request = CheckoutRequest(
         pledge_id=pledge.id, campaign=campaign.slug, campaign_title=page.title, reward=pledge.reward,
-        description=page.title, amount=pledge.amount, currency=pledge.currency, mode="setup",
-        success_url=manage_url, cancel_url=manage_url, expires_at=now + CHECKOUT_TTL, locale=page.lang,
-        kind="card", customer_id=pledge.customer_id, attempt=pledge.version)
+        description=described(pledge, campaign, page), amount=pledge.amount, currency=pledge.currency,
+        mode="setup", success_url=manage_url, cancel_url=manage_url, expires_at=now + CHECKOUT_TTL, locale=page.lang,
+        kind="card", customer_id=pledge.customer_id, attempt=pledge.version, deadline=campaign.ends)
     try:
         checkout = runtime.payments.create_checkout(request)
     except PaymentsError as error:
