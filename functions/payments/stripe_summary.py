@@ -6,8 +6,9 @@ with its quantity), the amount that will be charged, and when: the card is
 saved now and charged only if the campaign reaches its goal. Money and dates
 use the number and date patterns the build compiled into ``mail.json`` (CLDR,
 no Babel in the Lambda package); without them, ``78.00 EUR`` and an ISO date.
-Stripe takes at most 1,200 characters: the item list is cut at a whole item
-(``…``) to fit.
+Stripe's reference gives 1,200 characters, but its OpenAPI schema still says
+500 (the limit before 2023): the message stays within 500, so either holds, and
+the item list is cut at a whole item (``…``) to fit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 from functions.core import mailtext, money
 from functions.core.model import CheckoutRequest
 
-LIMIT = 1200  # Stripe's limit on custom_text[…][message]
+STRIPE_LIMIT = 1200  # Stripe's documented limit on custom_text[…][message] (the stand-in's rule)
+LIMIT = 500  # what we send at most: the older limit, still the OpenAPI schema's maxLength
 ELLIPSIS = "…"
 
 WORDS = {
