@@ -18,7 +18,7 @@ from typing import Any
 from functions.core import mailtext, money
 from functions.core.model import CheckoutRequest
 
-STRIPE_LIMIT = 1200  # Stripe's documented limit on custom_text[…][message] (the stand-in's rule)
+DOCUMENTED_LIMIT = 1200  # Stripe's documented limit on custom_text[…][message] (the stand-in's rule)
 LIMIT = 500  # what we send at most: the older limit, still the OpenAPI schema's maxLength
 ELLIPSIS = "…"
 
