@@ -137,6 +137,8 @@ def _writer(path: Path) -> threading.Lock:
         return _WRITERS.setdefault(key, threading.Lock())
 
 
+# The roles besides the ledger are mixins, a module each: sqlite_counters, _mail, _limits,
+# _audience (reminders, suppression, comments) and _surveys.
 class SQLiteStore(SQLiteCounters, SQLiteMail, SQLiteLimits, SQLiteAudience, SQLiteSurveys):
     """The ledger and counters in one SQLite file (one connection per thread)."""
 
