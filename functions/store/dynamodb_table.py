@@ -28,6 +28,7 @@ _TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "Provi
 _TRANSIENT_ERRORS = frozenset({"TransactionConflictException", "ThrottlingException", "RequestLimitExceeded",
                                "ProvisionedThroughputExceededException"})
 CONDITION_FAILED = "ConditionalCheckFailed"
+MAX_ITEMS = 100  # in one TransactWriteItems
 
 _sleep: Callable[[float], None] = time.sleep  # tests replace it
 
