@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import money, stripe_money
 from . import pledge as pledges
 from .catalog import CatalogCampaign
 from .errors import ApiError, Invalid, NotLive
@@ -61,22 +60,7 @@ def move(pledge: Pledge, campaign: CatalogCampaign, reward_id: str | None, amoun
     if pledge.country and chosen.countries and pledge.country not in chosen.countries:
         # The card and address are saved: the parcel must still reach that address.
         raise Invalid(f"these items do not ship to {pledge.country}", hint=("ships_to", chosen.countries))
-    minimum = chosen.minimum
-    if amount:
-        try:
-            value = money.to_minor(amount, campaign.currency)
-        except money.MoneyError as error:
-            raise Invalid(f"'amount': {error}", hint=("amount_unreadable", campaign.currency)) from None
-    elif chosen.reward is not None:
-        value = minimum
-    else:
-        raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
-    if value < minimum:
-        raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}",
-                      hint=("amount_min_reward" if chosen.reward else "amount_min", minimum, campaign.currency))
-    problem = stripe_money.charge_problem(value, campaign.currency)  # charged at the deadline: Stripe's limits
-    if problem:
-        raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(value, campaign.currency))
+    value = pledges.amount_for(amount or None, chosen, campaign.currency)
     after = pledge.replace(reward=chosen.reward.id if chosen.reward else None, amount=value,
                            quantity=chosen.quantity, addons=tuple((a.id, n) for a, n in chosen.addons),
                            shipping_due=chosen.shipping_due)

@@ -157,25 +157,10 @@ def open_pledge(request: PledgeRequest, campaign: CatalogCampaign | None, *, now
 
     page = campaign.page(request.lang)
     chosen = choose(campaign, request.reward, request.quantity, request.addons, late=late)
-    reward, quantity, addons, minimum = chosen.reward, chosen.quantity, chosen.addons, chosen.minimum
+    reward, quantity, addons = chosen.reward, chosen.quantity, chosen.addons
     shipping_due, countries = chosen.shipping_due, chosen.countries
-    if request.amount is None:
-        if reward is None:
-            raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
-        amount = minimum
-    else:
-        try:
-            amount = money.to_minor(local_amount(request.amount, page.decimal, page.group), campaign.currency)
-        except money.MoneyError as error:
-            raise Invalid(f"'amount': {error}", hint=("amount_unreadable", campaign.currency)) from None
-        if amount < minimum:
-            raise Invalid(f"'amount' must be at least {money.format_plain(minimum, campaign.currency)}"
-                          + (f" for the reward '{reward.id}'" if reward else ""),
-                          hint=("amount_min_reward" if reward else "amount_min", minimum, campaign.currency))
-    # Stripe's limits (minimum, 8 digits) and decimals: an amount it would refuse, now or at the deadline.
-    problem = stripe_money.charge_problem(amount, campaign.currency)
-    if problem:
-        raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(amount, campaign.currency))
+    sent = local_amount(request.amount, page.decimal, page.group) if request.amount is not None else None
+    amount = amount_for(sent, chosen, campaign.currency)
 
     mode = "setup" if campaign.funding == "all_or_nothing" and not late else "payment"  # a late pledge: at once
     expires = now + CHECKOUT_TTL
@@ -249,6 +234,29 @@ def choose(campaign: CatalogCampaign, reward_id: str | None, quantity_text: str 
     if countries == ("",):
         raise Invalid("these items ship to no common country: choose others", hint=("addon_shipping",))
     return Chosen(reward, quantity, tuple(addons), minimum, shipping if later else 0, countries)
+
+
+def amount_for(text: str | None, chosen: Chosen, currency: str) -> int:
+    """The amount of a pledge on ``chosen``: ``text`` (major units, ASCII, a decimal point), or the items'
+    total without one; at least that total, and one Stripe can charge (now or at the deadline)."""
+    if text is None:
+        if chosen.reward is None:
+            raise Invalid("'amount' is required when no reward is chosen", hint=("amount_required",))
+        amount = chosen.minimum
+    else:
+        try:
+            amount = money.to_minor(text, currency)
+        except money.MoneyError as error:
+            raise Invalid(f"'amount': {error}", hint=("amount_unreadable", currency)) from None
+        if amount < chosen.minimum:
+            raise Invalid(f"'amount' must be at least {money.format_plain(chosen.minimum, currency)}"
+                          + (f" for the reward '{chosen.reward.id}'" if chosen.reward else ""),
+                          hint=("amount_min_reward" if chosen.reward else "amount_min", chosen.minimum, currency))
+    # Stripe's limits (minimum, 8 digits) and decimals: an amount it would refuse, now or at the deadline.
+    problem = stripe_money.charge_problem(amount, currency)
+    if problem:
+        raise Invalid(f"'amount': {problem}", hint=stripe_money.charge_hint(amount, currency))
+    return amount
 
 
 def describe(page, reward: CatalogReward, quantity: int, addons) -> str:

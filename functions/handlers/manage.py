@@ -16,7 +16,7 @@ from html import escape
 from functions import http, pages
 from functions.core import flows, manage, money, survey, tokens
 from functions.core.errors import ApiError, Invalid, MethodNotAllowed, NotFound, PaymentProviderError, Unavailable
-from functions.core.pledge import CHECKOUT_TTL, DROPPED, MAX_ADDONS, PAYMENT_FAILED, local_amount
+from functions.core.pledge import CHECKOUT_TTL, DROPPED, MAX_ADDONS, PAYMENT_FAILED, describe, local_amount
 from functions.core.ports import CheckoutRequest, PaymentsError, SoldOut
 from functions.runtime import current
 
@@ -258,7 +258,8 @@ def act(request: http.Request, pledge, campaign, runtime, token: str) -> dict:
         try:
             quantity, addons = wanted_items(fields, reward_id)
         except Invalid as error:
-            return show(pledge, campaign, runtime, token, f"{t['error']}: {pages.explain(error, page.lang, None)}", 400)
+            explained = pages.explain(error, page.lang, pages.money_formatter(runtime, page.lang))
+            return show(pledge, campaign, runtime, token, f"{t['error']}: {explained}", 400)
         decide = lambda p: manage.move(p, campaign, reward_id, amount, now,  # noqa: E731
                                        quantity=quantity, addons=addons)[0]
         # Every item's limit: the store bounds only the units a change newly takes.
@@ -286,7 +287,7 @@ def wanted_items(fields: dict, reward_id: str | None) -> tuple[str | None, tuple
     sent = fields.get(f"quantity.{reward_id}") if reward_id else None
     if sent is None:
         sent = fields.get("quantity")
-    quantity = sent.strip() or None if isinstance(sent, str) else None
+    quantity = (sent.strip() or None) if isinstance(sent, str) else None
     if fields.get("addons") != "form":
         return quantity, None
     addons = tuple((key[len("addon."):], value.strip() or "0") for key, value in fields.items()
@@ -298,8 +299,6 @@ def wanted_items(fields: dict, reward_id: str | None) -> tuple[str | None, tuple
 
 def described(pledge, campaign, page) -> str:
     """The pledge's items as Checkout tells them (``Vinyle × 2 + Affiche``), or the campaign's title."""
-    from functions.core.pledge import describe
-
     reward = campaign.reward(pledge.reward) if pledge.reward else None
     if reward is None:
         return page.title

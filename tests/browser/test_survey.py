@@ -4,7 +4,6 @@ corrected address, and once the creator runs `cagnotte lock` reads the answers r
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
@@ -13,21 +12,9 @@ from playwright.sync_api import Page, expect
 
 from functions.core import tokens
 from functions.core.pledge import COLLECTED, Pledge
+from test_survey import AFTER, SURVEY  # the same survey and day as the API tests
 
 from .conftest import Served
-
-AFTER = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.timezone.utc)  # premier-album ended 2026-12-15
-SURVEY = """survey:
-  - id: size
-    question: "Votre taille de t-shirt ?"
-    kind: choice
-    choices: [S, M, L]
-    required: true
-    rewards: [vinyl]
-  - id: dedication
-    question: "Le prénom pour la dédicace"
-    kind: text
-"""
 
 
 class SurveyServed(Served):
